@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is compiled to dist/ by `npm run build` (scripts/setup.sh runs it).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('cache-harness: dist/cli.js is missing. Run `npm run setup` (or `npm run build`) first.\n');
+  process.exit(2);
+}
+await import(entry.href);

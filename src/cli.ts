@@ -1,0 +1,76 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { describeError, EXIT } from './errors.js';
+import { DEFAULT_SPEC_PATH } from './spec/index.js';
+import { harnessVersion } from './paths.js';
+import { upCommand, statusCommand, downCommand } from './commands/cluster.js';
+import { gateCommand } from './commands/gate.js';
+import { lintCommand } from './commands/lint.js';
+import { composeCommand } from './commands/compose.js';
+
+const DEFAULT_PORT_BASE = 7001;
+
+function portBase(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1024 || n > 55529) throw new InvalidArgumentError('must be an integer from 1024 to 55529 (bus ports are +10000)');
+  return n;
+}
+
+const specOption = () => new Option('--spec <file>', 'spec file (YAML)').default(DEFAULT_SPEC_PATH, 'fixtures/kryonix.spec.yaml');
+const baseOption = () => new Option('--port-base <port>', 'first node port; nodes use base..base+5, bus ports +10000').argParser(portBase).default(DEFAULT_PORT_BASE);
+
+const program = new Command()
+  .name('cache-harness')
+  .description('Benchmark and conformance harness for a multi-tenant Redis Cluster.\nExit codes: 0 all passed, 1 a check failed, 2 the harness could not run.')
+  .version(harnessVersion())
+  .showHelpAfterError('(run with --help for usage)');
+
+program.command('up')
+  .description('start the spec\'s cluster as local redis-server processes on 127.0.0.1 and wait until it is ready')
+  .addOption(specOption()).addOption(baseOption())
+  .action(async (o: { spec: string; portBase: number }) => upCommand(o));
+
+program.command('status')
+  .description('show the nodes of a local cluster started by `up` (role, pid, state, slots)')
+  .addOption(baseOption())
+  .option('--json', 'print JSON')
+  .action(async (o: { portBase: number; json?: boolean }) => statusCommand(o));
+
+program.command('down')
+  .description('stop the processes a local `up` started (only those) and remove its run dir')
+  .addOption(baseOption())
+  .option('--keep-run-dir', 'keep data dirs and logs')
+  .action(async (o: { portBase: number; keepRunDir?: boolean }) => downCommand(o));
+
+program.command('gate')
+  .description('the CI gate: up -> conformance suites -> report (HTML, JSON, JUnit) -> down; exit 0/1/2')
+  .addOption(specOption()).addOption(baseOption())
+  .option('--target <url>', 'run against an external cluster, redis://[user:pass@]host:port (non-destructive suites only)')
+  .option('--allow-destructive', 'with --target: also run suites that change the cluster')
+  .option('--reports <dir>', 'where reports/<run-id>/ goes (default: ./reports in the project)')
+  .option('--keep-run-dir', 'keep the local cluster\'s data dirs and logs after the run')
+  .action(async (o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean }) => gateCommand(o));
+
+program.command('lint-config')
+  .description('lint redis.conf files: what the real redis-server rejects, plus checks Redis does not make')
+  .argument('<files...>', 'redis.conf files')
+  .option('--json', 'print JSON')
+  .option('--no-container', 'do not require logfile/dir paths to exist inside the cluster\'s containers')
+  .action(async (files: string[], o: { json?: boolean; container: boolean }) => lintCommand(files, o));
+
+program.command('compose')
+  .description('print docker-compose.cluster.yml rendered from the spec (the committed file must equal it)')
+  .addOption(specOption()).addOption(baseOption())
+  .option('-o, --out <file>', 'write to a file instead of stdout')
+  .action((o: { spec: string; portBase: number; out?: string }) => {
+    const text = composeCommand(o);
+    if (o.out) writeFileSync(o.out, text);
+    else process.stdout.write(text);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`cache-harness: ${describeError(err)}\n`);
+  process.exitCode = EXIT.harness;
+}

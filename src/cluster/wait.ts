@@ -1,0 +1,19 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../errors.js';
+
+/** Poll `check` until it returns true; on timeout, exit 2 with what was awaited and the last state seen. */
+export async function waitUntil(what: string, check: () => Promise<boolean | string>, timeoutMs: number, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const r = await check();
+      if (r === true) return;
+      if (typeof r === 'string') last = r;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) throw new HarnessError(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+    await sleep(intervalMs);
+  }
+}

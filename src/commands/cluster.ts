@@ -1,0 +1,71 @@
+import { closeNode, connectNode, liveNodes, openLocalRun, parseClusterNodes, parseInfo, stopLocalCluster, upLocalCluster, runDirFor } from '../cluster/index.js';
+import { loadSpec } from '../spec/index.js';
+import { progress } from './progress.js';
+
+export async function upCommand(o: { spec: string; portBase: number }): Promise<void> {
+  const spec = loadSpec(o.spec);
+  const t0 = Date.now();
+  const run = await upLocalCluster(spec, { portBase: o.portBase, specPath: o.spec, log: progress });
+  progress(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  process.stdout.write(`cluster ${spec.name} is up on ${run.state.host}:${o.portBase}-${o.portBase + run.state.nodes.length - 1}\n`
+    + `run dir: ${run.runDir} (admin password in ${run.runDir}/password, mode 0600)\n`
+    + `stop it with: cache-harness down --port-base ${o.portBase}\n`);
+}
+
+interface NodeStatus {
+  name: string;
+  port: number;
+  pid: number;
+  running: boolean;
+  role: string;
+  state: string;
+  slots: string;
+  masterOf: string;
+}
+
+export async function statusCommand(o: { portBase: number; json?: boolean }): Promise<void> {
+  const run = openLocalRun(o.portBase);
+  const alive = new Set(liveNodes(run.state).map((n) => n.name));
+  const rows: NodeStatus[] = [];
+  let topology: ReturnType<typeof parseClusterNodes> = [];
+  for (const n of run.state.nodes) {
+    const row: NodeStatus = { name: n.name, port: n.port, pid: n.pid, running: alive.has(n.name), role: '-', state: 'down', slots: '', masterOf: '' };
+    if (row.running) {
+      try {
+        const c = await connectNode({ host: run.state.host, port: n.port }, { password: run.password }, 1500);
+        try {
+          row.state = parseInfo(String(await c.call('CLUSTER', 'INFO'))).get('cluster_state') ?? '?';
+          if (topology.length === 0) topology = parseClusterNodes(String(await c.call('CLUSTER', 'NODES')));
+        } finally {
+          await closeNode(c);
+        }
+      } catch (err) {
+        row.state = `unreachable (${(err as Error).message.split('\n')[0]})`;
+      }
+    }
+    rows.push(row);
+  }
+  const byPort = new Map(topology.map((t) => [t.port, t]));
+  for (const r of rows) {
+    const t = byPort.get(r.port);
+    if (!t) continue;
+    r.role = t.role;
+    r.slots = t.slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(' ');
+    const master = topology.find((m) => m.id === t.masterId);
+    r.masterOf = master ? rows.find((x) => x.port === master.port)?.name ?? `${master.host}:${master.port}` : '';
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ runDir: run.runDir, spec: run.state.specName, host: run.state.host, portBase: run.state.portBase, startedAt: run.state.startedAt, redisVersion: run.state.redisVersion, nodes: rows.map(({ masterOf, ...r }) => ({ ...r, master: masterOf || null })) }, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`run dir ${run.runDir} · spec ${run.state.specName} · Redis ${run.state.redisVersion} · started ${run.state.startedAt}\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.name.padEnd(9)} ${run.state.host}:${r.port}  pid ${String(r.pid).padEnd(7)} ${r.role.padEnd(8)} ${r.state.padEnd(6)} ${r.slots || (r.masterOf ? `replica of ${r.masterOf}` : '')}\n`);
+  }
+}
+
+export async function downCommand(o: { portBase: number; keepRunDir?: boolean }): Promise<void> {
+  const run = openLocalRun(o.portBase);
+  const n = await stopLocalCluster(run.runDir, { keepRunDir: o.keepRunDir ?? false });
+  process.stdout.write(`stopped ${n} redis-server process(es) of ${runDirFor(o.portBase)}${o.keepRunDir ? ' (run dir kept)' : ''}\n`);
+}

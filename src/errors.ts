@@ -1,0 +1,20 @@
+/** Exit codes a CI job gates on. */
+export const EXIT = { pass: 0, fail: 1, harness: 2 } as const;
+
+/**
+ * The harness could not do its job (bad input, missing binary, port in use...).
+ * Always exit 2; `hint` tells the user what to do about it.
+ */
+export class HarnessError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = 'HarnessError';
+  }
+}
+
+/** One line (or a few) for a terminal: the problem, then the fix. */
+export function describeError(err: unknown): string {
+  if (err instanceof HarnessError) return err.hint ? `${err.message}\n  fix: ${err.hint}` : err.message;
+  if (err instanceof Error) return err.stack ?? err.message;
+  return String(err);
+}

@@ -1,0 +1,3 @@
+export { lintConfigFile, lintConfigText, formatLint, type LintReport } from './lint-config.js';
+export { staticIssues, DEFAULT_CONTAINER_PATHS, type LintIssue, type StaticOptions } from './static-rules.js';
+export { parseConf, type ConfLine } from './parse-conf.js';

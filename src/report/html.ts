@@ -1,0 +1,73 @@
+import { escapeXml as esc } from './escape.js';
+import type { CheckResult, Finding, ResultDocument } from './result.js';
+
+/** One self-contained HTML file (inline CSS, no external assets), rendered from the result document alone. */
+export function renderHtml(doc: ResultDocument): string {
+  const title = `cache-harness ${doc.verdict.toUpperCase()} — ${doc.spec.name} — ${doc.run_id}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>${CSS}</style></head>
+<body>
+<header class="${doc.verdict}"><h1>${esc(doc.verdict.toUpperCase())}</h1>
+<p>spec <b>${esc(doc.spec.name)}</b> (${esc(doc.spec.path)}) · target <b>${esc(doc.target.backend)}</b>${doc.target.redis_version ? ` · Redis ${esc(doc.target.redis_version)}` : ''} · run ${esc(doc.run_id)} · exit code ${doc.exit_code}</p>
+<p>${esc(doc.started_at)} → ${esc(doc.finished_at)} (${(doc.duration_ms / 1000).toFixed(1)} s) · ${Object.entries(doc.timings_ms).map(([k, v]) => `${esc(k)} ${(v / 1000).toFixed(1)} s`).join(' · ')}</p>
+</header>
+${doc.errors.length ? `<section><h2>Harness errors</h2>${doc.errors.map((e) => `<pre class="err">${esc(e)}</pre>`).join('')}</section>` : ''}
+<section><h2>Summary</h2>${summaryTable(doc)}</section>
+<section><h2>Target nodes</h2>${table(doc.target.nodes.map((n) => ({ name: n.name ?? '', address: n.address, role: n.role })))}</section>
+${doc.suites.map(suiteSection).join('\n')}
+<footer>cache-harness ${esc(doc.harness_version)} · result schema v${doc.schema_version}</footer>
+</body></html>
+`;
+}
+
+function summaryTable(doc: ResultDocument): string {
+  const rows = doc.suites.map((s) => {
+    const count = (st: CheckResult['status']) => s.checks.filter((c) => c.status === st).length;
+    return `<tr><td><a href="#suite-${esc(s.name)}">${esc(s.name)}</a></td><td class="${s.status}">${s.status}</td><td>${count('passed')}</td><td>${count('failed')}</td><td>${count('skipped')}</td><td>${s.checks.reduce((n, c) => n + c.findings.length, 0)}</td><td>${(s.duration_ms / 1000).toFixed(2)} s</td></tr>`;
+  });
+  return `<table><tr><th>suite</th><th>status</th><th>passed</th><th>failed</th><th>skipped</th><th>findings</th><th>time</th></tr>${rows.join('')}</table>`;
+}
+
+function suiteSection(s: ResultDocument['suites'][number]): string {
+  const checks = s.checks.map((c) => `<div class="check">
+<h3><span class="${c.status}">${c.status === 'passed' ? '✔' : c.status === 'failed' ? '✘' : '–'}</span> ${esc(c.name)} <small>${c.duration_ms.toFixed(0)} ms</small></h3>
+${c.failure ? `<pre class="err">${esc(c.failure)}</pre>` : ''}
+${c.findings.map(findingBlock).join('')}
+</div>`);
+  return `<section id="suite-${esc(s.name)}"><h2>Suite: ${esc(s.name)} <span class="${s.status}">${s.status}</span></h2>
+${s.errors.map((e) => `<pre class="err">${esc(e)}</pre>`).join('')}
+${checks.join('\n')}</section>`;
+}
+
+function findingBlock(f: Finding): string {
+  return `<div class="finding ${f.severity}"><b>[${f.severity}]</b> ${esc(f.title)}${f.detail ? `<p>${esc(f.detail)}</p>` : ''}${dataBlock(f.data)}</div>`;
+}
+
+function dataBlock(data: unknown): string {
+  if (data === undefined) return '';
+  if (Array.isArray(data) && data.length > 0 && data.every(isFlatRecord)) return table(data as Array<Record<string, unknown>>);
+  return `<pre>${esc(JSON.stringify(data, null, 2))}</pre>`;
+}
+
+function isFlatRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((v) => v === null || typeof v !== 'object');
+}
+
+function table(rows: Array<Record<string, unknown>>): string {
+  if (rows.length === 0) return '<p>(none)</p>';
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const head = cols.map((c) => `<th>${esc(c)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(String(r[c] ?? ''))}</td>`).join('')}</tr>`).join('');
+  return `<table><tr>${head}</tr>${body}</table>`;
+}
+
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}
+header{padding:16px 24px;color:#fff}header.pass{background:#1f7a3a}header.fail{background:#b3261e}header.error{background:#7a4b00}
+header h1{margin:0 0 4px}header p{margin:2px 0}
+section{padding:8px 24px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:12px 0 4px}
+table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccd;padding:3px 8px;text-align:left;font-size:13px}th{background:#eef}
+.passed,.pass{color:#1f7a3a}.failed,.fail{color:#b3261e}.skipped{color:#777}
+pre{background:#f5f5f8;padding:8px;overflow:auto;font-size:12px}pre.err{background:#fdecea;color:#7a1010}
+.finding{border-left:4px solid #88a;padding:4px 10px;margin:6px 0;background:#fafaff}.finding.warning{border-color:#d08b00}.finding.error{border-color:#b3261e}
+footer{padding:16px 24px;color:#777;font-size:12px}small{color:#777;font-weight:normal}`;

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Redis Cluster has 16384 hash slots, 0..16383. */
+export const SLOT_COUNT = 16384;
+
+const name = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be lower-case letters, digits, "_" or "-" (max 32), starting with a letter');
+const className = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'must be letters, digits or "_" (max 32), starting with a letter');
+const positiveInt = z.number().int().positive();
+
+const slotRange = z
+  .tuple([z.number().int().min(0).max(SLOT_COUNT - 1), z.number().int().min(0).max(SLOT_COUNT - 1)])
+  .refine(([a, b]) => a <= b, { message: 'slot range start must be <= end' });
+
+const master = z.strictObject({ name, slots: z.array(slotRange).min(1) });
+const replica = z.strictObject({ name, of: name });
+
+/** A redis.conf directive value: a scalar, or a list for directives that may repeat (save). */
+const directiveValue = z.union([z.string(), z.number(), z.array(z.string()).min(1)]);
+
+const ttlClass = z.strictObject({ mobile: positiveInt, web: positiveInt });
+
+const plan = z.strictObject({
+  modules: z.array(name).min(1),
+  maxKeys: positiveInt,
+  maxMemoryMB: positiveInt,
+});
+
+const channelSlo = z.strictObject({ p99Ms: z.number().positive(), p999Ms: z.number().positive() });
+
+export const specSchema = z.strictObject({
+  version: z.literal(1),
+  name,
+  description: z.string().optional(),
+  topology: z.strictObject({
+    host: z.string().min(1),
+    masters: z.array(master).min(1),
+    replicas: z.array(replica),
+  }),
+  redis: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'directive names are lower-case redis.conf names'), directiveValue),
+  security: z.strictObject({
+    requirePassword: z.boolean(),
+    bind: z.array(z.string().min(1)).min(1),
+  }),
+  modules: z.record(name, z.strictObject({ shard: name, dataTypes: z.record(name, className) })),
+  commonDataTypes: z.record(name, className).default({}),
+  ttlClasses: z.record(className, ttlClass),
+  plans: z.record(name, plan),
+  placement: z.strictObject({ strategy: z.enum(['module-shard', 'tenant-slot', 'none']) }).default({ strategy: 'module-shard' }),
+  slo: z.strictObject({ mobile: channelSlo, web: channelSlo }),
+  alerts: z.strictObject({
+    quotaRatio: z.number().gt(0).lte(1),
+    memoryRatio: z.number().gt(0).lte(1),
+    latencyP99Seconds: z.number().positive(),
+    mobileRatioMinPercent: z.number().min(0).max(100),
+  }),
+});
+
+/** The spec as written in YAML (before cross-field rules). */
+export type SpecInput = z.input<typeof specSchema>;
+/** A validated spec: only `parseSpec` hands these out. */
+export type Spec = z.output<typeof specSchema> & { readonly __validated: true };
+export type MasterSpec = z.output<typeof master>;
+export type ReplicaSpec = z.output<typeof replica>;
+export type DirectiveValue = z.output<typeof directiveValue>;

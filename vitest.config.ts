@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests need no server; integration tests start their own local clusters on free ports
+// from CACHE_HARNESS_TEST_PORT_BASE (default 7600), never the gate's 7001.
+export default defineConfig({
+  test: {
+    globalSetup: ['tests/support/global-teardown.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
