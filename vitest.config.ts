@@ -1,4 +1,9 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Test clusters live under their own home, so the global teardown stops only what tests started.
+process.env.CACHE_HARNESS_HOME ??= join(tmpdir(), `cache-harness-test-${process.pid}`);
 
 // Unit tests need no server; integration tests start their own local clusters on free ports
 // from CACHE_HARNESS_TEST_PORT_BASE (default 7600), never the gate's 7001.

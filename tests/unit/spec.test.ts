@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { HarnessError } from '../../src/errors.js';
+import { clusterLayout, DEFAULT_SPEC_PATH, loadSpec, parseSpec } from '../../src/spec/index.js';
+
+// The fixture as a plain object; each test mutates its own deep copy.
+type Doc = Record<string, any>;
+const fixture = parseYaml(readFileSync(DEFAULT_SPEC_PATH, 'utf8')) as Doc;
+const mutated = (mutate: (d: Doc) => void): Doc => {
+  const d = structuredClone(fixture);
+  mutate(d);
+  return d;
+};
+
+/** The HarnessError message parseSpec throws for `doc`; fails the test if it does not throw one. */
+function specError(doc: unknown): string {
+  try {
+    parseSpec(doc);
+  } catch (err) {
+    expect(err).toBeInstanceOf(HarnessError);
+    return (err as HarnessError).message;
+  }
+  throw new Error('parseSpec accepted an invalid spec');
+}
+
+describe('loadSpec', () => {
+  it('loads the default fixture', () => {
+    const spec = loadSpec();
+    expect(spec.name).toBe('kryonix');
+    expect(spec.topology.masters.map((m) => m.name)).toEqual(['redis-1', 'redis-2', 'redis-3']);
+    expect(spec.topology.replicas.map((r) => r.of)).toEqual(['redis-1', 'redis-2', 'redis-3']);
+    expect(Object.keys(spec.modules)).toHaveLength(8);
+    expect(Object.keys(spec.plans).sort()).toEqual(['basic', 'enterprise', 'pro']);
+  });
+
+  it('fails with a HarnessError for a missing file', () => {
+    expect(() => loadSpec('/nonexistent/spec.yaml')).toThrow(HarnessError);
+  });
+
+  it('accepts the unmodified parsed fixture', () => {
+    expect(parseSpec(structuredClone(fixture)).plans.enterprise?.modules).toHaveLength(8);
+  });
+});
+
+describe('parseSpec rejects', () => {
+  it('a missing field, naming it', () => {
+    const msg = specError(mutated((d) => { delete d.slo; }));
+    expect(msg).toMatch(/^\s+slo: .*expected object/m);
+  });
+
+  it('a field of the wrong type', () => {
+    const msg = specError(mutated((d) => { d.plans.basic.maxKeys = 'many'; }));
+    expect(msg).toMatch(/plans\.basic\.maxKeys: .*expected number/);
+  });
+
+  it('a plan module that is not in the module map', () => {
+    const msg = specError(mutated((d) => { d.plans.pro.modules.push('billing'); }));
+    expect(msg).toContain('plans.pro.modules[5]: module "billing" is not in the module map');
+  });
+
+  it('a module shard that is not a master', () => {
+    const msg = specError(mutated((d) => { d.modules.crm.shard = 'redis-4'; }));
+    expect(msg).toContain('modules.crm.shard: "redis-4" is not a master');
+  });
+
+  it('overlapping slot ranges', () => {
+    const msg = specError(mutated((d) => { d.topology.masters[1].slots = [[5000, 10922]]; }));
+    expect(msg).toContain('topology.masters[1].slots[0]: slot 5000 is already assigned to redis-1');
+  });
+
+  it('an overlap without also reporting the rest of that range as unassigned', () => {
+    // 5461-10922 are all redis-2's: only the overlap is wrong.
+    const msg = specError(mutated((d) => { d.topology.masters[1].slots = [[5000, 10922]]; }));
+    expect(msg).not.toContain('not assigned');
+  });
+
+  it('missing slots, listing the gap', () => {
+    const msg = specError(mutated((d) => { d.topology.masters[2].slots = [[10923, 15999]]; }));
+    expect(msg).toContain('topology.masters: slots 16000-16383 are not assigned');
+  });
+
+  it('several gaps, single slots and ranges alike', () => {
+    const msg = specError(mutated((d) => { d.topology.masters[0].slots = [[1, 5459]]; }));
+    expect(msg).toContain('slots 0, 5460 are not assigned');
+  });
+
+  it('a replica of an unknown master', () => {
+    const msg = specError(mutated((d) => { d.topology.replicas[0].of = 'redis-9'; }));
+    expect(msg).toContain('topology.replicas[0].of: "redis-9" is not a master');
+  });
+
+  it('duplicate node names', () => {
+    const msg = specError(mutated((d) => { d.topology.replicas[2].name = 'redis-2'; }));
+    expect(msg).toContain('topology.replicas[2].name: node name "redis-2" is used twice');
+  });
+
+  it('a TTL class whose mobile TTL exceeds the web TTL', () => {
+    const msg = specError(mutated((d) => { d.ttlClasses.syncData = { mobile: 2000, web: 1800 }; }));
+    expect(msg).toContain('ttlClasses.syncData: mobile TTL (2000s) must be <= web TTL (1800s)');
+  });
+
+  it('an unknown TTL class', () => {
+    const msg = specError(mutated((d) => { d.modules.portal.dataTypes.courses = 'videoCache'; }));
+    expect(msg).toContain('modules.portal.dataTypes.courses: TTL class "videoCache" is not defined in ttlClasses');
+  });
+
+  it('an unknown top-level key (strict object)', () => {
+    const msg = specError(mutated((d) => { d.shards = 3; }));
+    expect(msg).toMatch(/shards/);
+  });
+
+  it('every broken field at once', () => {
+    const msg = specError(mutated((d) => {
+      d.modules.crm.shard = 'redis-4';
+      d.topology.replicas[0].of = 'redis-9';
+    }));
+    expect(msg).toContain('modules.crm.shard');
+    expect(msg).toContain('topology.replicas[0].of');
+  });
+});
+
+describe('clusterLayout', () => {
+  const layout = clusterLayout(loadSpec(), 7601);
+
+  it('gives masters then replicas consecutive ports from the base', () => {
+    expect(layout.map((n) => n.port)).toEqual([7601, 7602, 7603, 7604, 7605, 7606]);
+    expect(layout.map((n) => n.role)).toEqual(['master', 'master', 'master', 'replica', 'replica', 'replica']);
+    expect(layout.map((n) => n.index)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('pairs the 4th node with redis-1, the 5th with redis-2, the 6th with redis-3', () => {
+    expect(layout.slice(3).map((n) => [n.name, n.replicaOf])).toEqual([
+      ['redis-4', 'redis-1'], ['redis-5', 'redis-2'], ['redis-6', 'redis-3'],
+    ]);
+  });
+
+  it('gives masters their slot ranges and replicas none', () => {
+    expect(layout.slice(0, 3).map((n) => n.slots)).toEqual([[[0, 5460]], [[5461, 10922]], [[10923, 16383]]]);
+    expect(layout.slice(3).every((n) => n.slots.length === 0 && n.replicaOf !== undefined)).toBe(true);
+    expect(layout.slice(0, 3).every((n) => n.replicaOf === undefined)).toBe(true);
+  });
+});
