@@ -7,6 +7,7 @@ import { upCommand, statusCommand, downCommand } from './commands/cluster.js';
 import { gateCommand } from './commands/gate.js';
 import { lintCommand } from './commands/lint.js';
 import { composeCommand } from './commands/compose.js';
+import { renderConfCommand } from './commands/render-conf.js';
 
 const DEFAULT_PORT_BASE = 7001;
 
@@ -57,6 +58,13 @@ program.command('lint-config')
   .option('--json', 'print JSON')
   .option('--no-container', 'do not require logfile/dir paths to exist inside the cluster\'s containers')
   .action(async (files: string[], o: { json?: boolean; container: boolean }) => lintCommand(files, o));
+
+program.command('render-conf')
+  .description('render the redis.conf of spec nodes: container flavor to stdout, or runnable local files with --out-dir')
+  .addOption(specOption()).addOption(baseOption())
+  .option('--node <name>', 'only this node (default: all)')
+  .option('--out-dir <dir>', 'write <dir>/<node>/redis.conf (+ users.acl), local flavor, and print the paths')
+  .action((o: { spec: string; portBase: number; node?: string; outDir?: string }) => { renderConfCommand(o); });
 
 program.command('compose')
   .description('print docker-compose.cluster.yml rendered from the spec (the committed file must equal it)')

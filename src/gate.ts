@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { discoverNodes, stopLocalCluster, TARGET_ENV, targetFromLocal, upLocalCluster, type LocalCluster, type Target } from './cluster/index.js';
+import { discoverNodes, killLocalClusterSync, stopLocalCluster, TARGET_ENV, targetFromLocal, upLocalCluster, withCleanupOnSignal, type Target } from './cluster/index.js';
 import { describeError, HarnessError } from './errors.js';
 import { harnessVersion, PROJECT_ROOT } from './paths.js';
 import { RESULT_SCHEMA_VERSION, verdictOf, writeReports, type ReportPaths, type ResultDocument, type SuiteResult } from './report/index.js';
-import { runSuites } from './runner/run-suites.js';
+import { runSuitesIsolated, stopSuites } from './runner/run-suites-isolated.js';
 import { loadSpec } from './spec/index.js';
 
 /** Suites in gate order. `destructive` ones change the cluster and run only on a cluster the harness owns (or with --allow-destructive). */
@@ -34,58 +34,60 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const timings: Record<string, number> = {};
   const errors: string[] = [];
   let suites: SuiteResult[] = [];
-  let local: LocalCluster | undefined;
+  // Set before `up` starts, so a signal during start-up still stops the nodes already spawned.
+  let localRunDir: string | undefined;
   let target = opts.target;
   let specName = '(unreadable)';
   let redisVersion: string | undefined;
   let nodes: ResultDocument['target']['nodes'] = [];
 
   const teardown = async () => {
-    if (!local) return;
-    const run = local;
-    local = undefined;
+    stopSuites();
+    if (!localRunDir) return;
+    const runDir = localRunDir;
+    localRunDir = undefined;
     const td = Date.now();
-    opts.log(`stopping the local cluster (${run.runDir})`);
-    await stopLocalCluster(run.runDir, { keepRunDir: opts.keepRunDir ?? false });
+    opts.log(`stopping the local cluster (${runDir})`);
+    await stopLocalCluster(runDir, { keepRunDir: opts.keepRunDir ?? false });
     timings.down = Date.now() - td;
   };
-  const onSignal = (sig: NodeJS.Signals) => {
-    opts.log(`${sig} received: tearing down`);
-    void teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
-  try {
-    const spec = loadSpec(opts.specPath);
-    specName = spec.name;
-    if (!target) {
-      const tu = Date.now();
-      local = await upLocalCluster(spec, { portBase: opts.portBase, specPath: opts.specPath, log: opts.log });
-      timings.up = Date.now() - tu;
-      redisVersion = local.state.redisVersion;
-      target = targetFromLocal(local);
+  const emergency = () => {
+    if (localRunDir) killLocalClusterSync(localRunDir);
+  };
+  await withCleanupOnSignal({ run: teardown, emergency }, async () => {
+    try {
+      const spec = loadSpec(opts.specPath);
+      specName = spec.name;
+      if (!target) {
+        const tu = Date.now();
+        const local = await upLocalCluster(spec, {
+          portBase: opts.portBase, specPath: opts.specPath, log: opts.log,
+          onSpawning: (dir) => { localRunDir = dir; },
+        });
+        timings.up = Date.now() - tu;
+        redisVersion = local.state.redisVersion;
+        target = targetFromLocal(local);
+      }
+      const live = await discoverNodes(target);
+      nodes = live.map((n) => ({ ...(target?.nodeNames?.[String(n.port)] ? { name: target.nodeNames[String(n.port)] } : {}), address: `${n.host}:${n.port}`, role: n.role }));
+      const chosen = GATE_SUITES.filter((s) => !s.destructive || target?.destructive);
+      for (const s of GATE_SUITES.filter((x) => !chosen.includes(x))) opts.log(`suite ${s.name} skipped: it changes the cluster; pass --allow-destructive to run it on an external target`);
+      opts.log(`running suites: ${chosen.map((s) => s.name).join(', ')}`);
+      const ts = Date.now();
+      suites = await runSuitesIsolated({
+        suites: chosen.map((s) => s.name),
+        env: { [TARGET_ENV]: JSON.stringify(target), CACHE_HARNESS_SPEC: opts.specPath },
+        log: opts.log,
+      });
+      timings.suites = Date.now() - ts;
+    } catch (err) {
+      if (!(err instanceof HarnessError)) opts.log(describeError(err));
+      errors.push(describeError(err));
+    } finally {
+      await teardown();
     }
-    const live = await discoverNodes(target);
-    nodes = live.map((n) => ({ ...(target?.nodeNames?.[String(n.port)] ? { name: target.nodeNames[String(n.port)] } : {}), address: `${n.host}:${n.port}`, role: n.role }));
-    const chosen = GATE_SUITES.filter((s) => !s.destructive || target?.destructive);
-    for (const s of GATE_SUITES.filter((x) => !chosen.includes(x))) opts.log(`suite ${s.name} skipped: it changes the cluster; pass --allow-destructive to run it on an external target`);
-    opts.log(`running suites: ${chosen.map((s) => s.name).join(', ')}`);
-    const ts = Date.now();
-    suites = await runSuites({
-      suites: chosen.map((s) => s.name),
-      env: { [TARGET_ENV]: JSON.stringify(target), CACHE_HARNESS_SPEC: opts.specPath },
-      log: opts.log,
-    });
-    timings.suites = Date.now() - ts;
-  } catch (err) {
-    if (!(err instanceof HarnessError)) opts.log(describeError(err));
-    errors.push(describeError(err));
-  } finally {
-    await teardown();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  }, opts.log);
 
   const finishedAt = Date.now();
   const doc: ResultDocument = {

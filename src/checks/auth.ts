@@ -45,8 +45,8 @@ export function checkAuth(f: AuthFacts): AuthProblem[] {
   if (f.requirepass === '') out.push({ node: f.node, message: 'requirepass is not set: anyone who reaches the port is admin' });
   if (f.masterauth === '') out.push({ node: f.node, message: 'masterauth is not set: with requirepass, replicas get NOAUTH and never sync, and failover is refused' });
   for (const line of f.aclUsers) {
-    const [, user] = line.split(' ');
-    if (/\bon\b/.test(line) && /\bnopass\b/.test(line)) out.push({ node: f.node, message: `ACL user "${user}" is enabled with no password (nopass)` });
+    const [, user, state, ...rules] = line.split(' ');
+    if (state === 'on' && rules.includes('nopass')) out.push({ node: f.node, message: `ACL user "${user}" is enabled with no password (nopass)` });
   }
   if (!/NOAUTH/i.test(f.anonymousReply)) out.push({ node: f.node, message: `a client with no password got "${f.anonymousReply}" instead of NOAUTH` });
   return out;

@@ -39,7 +39,6 @@ export function renderCompose(spec: Spec, portBase: number, specPath = 'fixtures
     network_mode: 'host',
     environment: { REDIS_PASSWORD: '${REDIS_PASSWORD:?set REDIS_PASSWORD}' },
     depends_on: Object.fromEntries(layout.map((n) => [n.name, { condition: 'service_healthy' }])),
-    restart: 'no',
     command: ['sh', '-c', initScript(layout, spec.topology.host)],
   };
   const header = [

@@ -1,6 +1,6 @@
 export { renderRedisConf, renderDirective, CONTAINER_DATA_DIR, type ConfFlavor } from './render-conf.js';
 export { initialAclFile } from './acl-file.js';
-export { upLocalCluster, stopLocalCluster, openLocalRun, readState, liveNodes, type LocalCluster, type RunState, type UpOptions } from './local-cluster.js';
+export { upLocalCluster, stopLocalCluster, killLocalClusterSync, openLocalRun, readState, liveNodes, type LocalCluster, type RunState, type UpOptions } from './local-cluster.js';
 export { parseClusterNodes, parseInfo, type ClusterNodeInfo } from './cluster-nodes.js';
 export { connectNode, closeNode, explainConnectError, type NodeAddress, type Credentials } from './node-client.js';
 export { isPortFree, assertPortsFree, findFreePortBase, BUS_PORT_OFFSET } from './ports.js';
@@ -10,3 +10,4 @@ export { stopProcesses, isAlive, isOurRedis } from './processes.js';
 export { waitUntil } from './wait.js';
 export { parseTargetUrl, targetFromLocal, targetFromEnv, targetCredentials, discoverNodes, addressOf, targetSchema, TARGET_ENV, type Target } from './target.js';
 export { renderCompose } from './compose.js';
+export { withCleanupOnSignal, type Cleanup } from './signals.js';

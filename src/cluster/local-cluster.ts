@@ -30,6 +30,8 @@ export interface UpOptions {
   /** Progress lines (to stderr in the CLI). */
   log?: (line: string) => void;
   timeoutMs?: number;
+  /** Called once the checks pass and before the first process is spawned: from then on, the run dir is ours to stop. */
+  onSpawning?: (runDir: string) => void;
 }
 
 export interface LocalCluster {
@@ -61,6 +63,7 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
     startedAt: new Date().toISOString(), redisVersion: redisServerVersion(bin), nodes: [],
   };
 
+  opts.onSpawning?.(runDir);
   log(`starting ${layout.length} redis-server ${state.redisVersion} nodes on ${host}:${layout[0]?.port}-${layout.at(-1)?.port} (run dir ${runDir})`);
   const clients: LiveNode[] = [];
   try {
@@ -70,7 +73,7 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
       const conf = join(dir, 'redis.conf');
       writeFileSync(conf, renderRedisConf(spec, node, { kind: 'local', dir, password }), { mode: 0o600 });
       writeFileSync(join(dir, 'users.acl'), initialAclFile(password), { mode: 0o600 });
-      const pid = spawnRedisServer(bin, conf);
+      const pid = spawnRedisServer(bin, conf, join(dir, 'stdout.log'));
       state.nodes.push({ name: node.name, port: node.port, pid, dir, role: node.role, ...(node.replicaOf ? { replicaOf: node.replicaOf } : {}) });
       writeState(runDir, state); // written after every spawn: `down` can stop a half-started cluster
     }
@@ -90,10 +93,10 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
 async function waitNodeUp(node: NodeLayout, state: RunState, host: string, password: string) {
   const entry = state.nodes.find((n) => n.name === node.name);
   if (!entry) throw new Error(`no state for ${node.name}`);
-  const logPath = join(entry.dir, 'redis.log');
+  const logs = () => `${tailLog(join(entry.dir, 'stdout.log'))}\n${tailLog(join(entry.dir, 'redis.log'))}`.replace(/\(no log written\)\n?/g, '').trim() || '(no output)';
   await waitUntil(`${node.name} (${host}:${node.port}) to accept connections`, async () => {
     if (!isAlive(entry.pid)) {
-      throw new HarnessError(`${node.name} (port ${node.port}) exited at start. Its log says:\n${tailLog(logPath)}`, 'fix the config line named above, or free the port');
+      throw new HarnessError(`${node.name} (port ${node.port}) exited at start. Its output:\n${logs()}`, 'fix the config line named above, or free the port');
     }
     try {
       const c = await connectNode({ host, port: node.port }, { password }, 500);
@@ -104,7 +107,7 @@ async function waitNodeUp(node: NodeLayout, state: RunState, host: string, passw
     }
   }, 10_000, 50).catch((err: unknown) => {
     if (err instanceof HarnessError && err.message.includes('exited at start')) throw err;
-    throw new HarnessError(`${node.name} (port ${node.port}) did not start. Its log says:\n${tailLog(logPath)}`);
+    throw new HarnessError(`${node.name} (port ${node.port}) did not start. Its output:\n${logs()}`);
   });
   return connectNode({ host, port: node.port }, { password });
 }
@@ -116,6 +119,19 @@ export async function stopLocalCluster(runDir: string, opts: { keepRunDir?: bool
   await stopProcesses(alive.map((n) => n.pid));
   if (!opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
   return alive.length;
+}
+
+/** Synchronous SIGKILL of the run's live nodes: for process 'exit' handlers, where nothing async runs. */
+export function killLocalClusterSync(runDir: string): void {
+  if (!existsSync(join(runDir, STATE_FILE))) return;
+  for (const n of liveNodes(readState(runDir))) {
+    try {
+      process.kill(n.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(runDir, { recursive: true, force: true });
 }
 
 /** The run's nodes whose pid is still that node's redis-server. */

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Start redis-server on a config file, in its own process group so it outlives `up` and ignores the terminal's Ctrl-C (the gate stops it itself). */
-export function spawnRedisServer(bin: string, confPath: string): number {
-  const child = spawn(bin, [confPath], { detached: true, stdio: 'ignore' });
+export function spawnRedisServer(bin: string, confPath: string, outputPath: string): number {
+  // Config errors are printed before the logfile is opened: keep stdout/stderr in a file of their own.
+  const out = openSync(outputPath, 'a');
+  const child = spawn(bin, [confPath], { detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not spawn ${bin}`);
   return child.pid;

@@ -30,8 +30,8 @@ export function renderRedisConf(spec: Spec, node: NodeLayout, flavor: ConfFlavor
   if (spec.security.requirePassword) {
     lines.push(
       '# requirepass AND masterauth: without masterauth replicas never sync (NOAUTH) and failover is refused',
-      `requirepass ${password}`,
-      `masterauth ${password}`,
+      `requirepass ${flavor.kind === 'local' ? quoteIfNeeded(password) : password}`,
+      `masterauth ${flavor.kind === 'local' ? quoteIfNeeded(password) : password}`,
       '# ACL users (tenants) persist per node with ACL SAVE; users.acl is written before start',
       `aclfile ${dir}/users.acl`,
     );
@@ -41,12 +41,15 @@ export function renderRedisConf(spec: Spec, node: NodeLayout, flavor: ConfFlavor
   return `${lines.join('\n')}\n`;
 }
 
-/** `save` may repeat: one line per rule. Empty strings must be quoted. */
+/** `save` may repeat: one line per rule. */
 export function renderDirective(directive: string, value: DirectiveValue): string[] {
   const values = Array.isArray(value) ? value : [value];
-  return values.map((v) => `${directive} ${quoteIfNeeded(String(v))}`);
+  // Spaces here separate arguments (save "300 10" is two numbers), so only an empty value is quoted.
+  return values.map((v) => `${directive} ${String(v) === '' ? '""' : String(v)}`);
 }
 
-function quoteIfNeeded(v: string): string {
-  return v === '' ? '""' : v;
+/** Redis splits config lines on spaces and honours double quotes with backslash escapes. */
+export function quoteIfNeeded(v: string): string {
+  if (v !== '' && !/[\s"'\\]/.test(v)) return v;
+  return `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }

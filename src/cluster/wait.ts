@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../errors.js';
 
-/** Poll `check` until it returns true; on timeout, exit 2 with what was awaited and the last state seen. */
+/**
+ * Poll `check` until it returns true; on timeout, exit 2 with what was awaited and the last state seen.
+ * A HarnessError thrown by `check` is final (no point waiting); other errors count as "not yet".
+ */
 export async function waitUntil(what: string, check: () => Promise<boolean | string>, timeoutMs: number, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -11,6 +14,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean | str
       if (r === true) return;
       if (typeof r === 'string') last = r;
     } catch (err) {
+      if (err instanceof HarnessError) throw err;
       last = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) throw new HarnessError(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);

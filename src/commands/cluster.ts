@@ -1,11 +1,20 @@
-import { closeNode, connectNode, liveNodes, openLocalRun, parseClusterNodes, parseInfo, stopLocalCluster, upLocalCluster, runDirFor } from '../cluster/index.js';
+import { closeNode, connectNode, killLocalClusterSync, liveNodes, withCleanupOnSignal, openLocalRun, parseClusterNodes, parseInfo, stopLocalCluster, upLocalCluster, runDirFor } from '../cluster/index.js';
 import { loadSpec } from '../spec/index.js';
 import { progress } from './progress.js';
 
 export async function upCommand(o: { spec: string; portBase: number }): Promise<void> {
   const spec = loadSpec(o.spec);
   const t0 = Date.now();
-  const run = await upLocalCluster(spec, { portBase: o.portBase, specPath: o.spec, log: progress });
+  let spawnedIn: string | undefined;
+  // Ctrl-C while starting: stop what was spawned, leave nothing behind.
+  const run = await withCleanupOnSignal(
+    {
+      run: async () => { if (spawnedIn) await stopLocalCluster(spawnedIn); },
+      emergency: () => { if (spawnedIn) killLocalClusterSync(spawnedIn); },
+    },
+    () => upLocalCluster(spec, { portBase: o.portBase, specPath: o.spec, log: progress, onSpawning: (d) => { spawnedIn = d; } }),
+    progress,
+  );
   progress(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.stdout.write(`cluster ${spec.name} is up on ${run.state.host}:${o.portBase}-${o.portBase + run.state.nodes.length - 1}\n`
     + `run dir: ${run.runDir} (admin password in ${run.runDir}/password, mode 0600)\n`

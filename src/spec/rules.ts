@@ -42,14 +42,13 @@ function checkSlots(spec: ParsedSpec): RuleViolation[] {
   const out: RuleViolation[] = [];
   spec.topology.masters.forEach((m, i) => {
     m.slots.forEach(([a, b], j) => {
+      let firstOverlap: { slot: number; prev: string } | undefined;
       for (let s = a; s <= b; s++) {
         const prev = owner[s];
-        if (prev !== undefined) {
-          out.push({ path: `topology.masters[${i}].slots[${j}]`, message: `slot ${s} is already assigned to ${prev}; slot ranges must not overlap` });
-          return;
-        }
-        owner[s] = m.name;
+        if (prev !== undefined) firstOverlap ??= { slot: s, prev };
+        else owner[s] = m.name; // keep assigning: an overlap must not also read as a gap
       }
+      if (firstOverlap) out.push({ path: `topology.masters[${i}].slots[${j}]`, message: `slot ${firstOverlap.slot} is already assigned to ${firstOverlap.prev}; slot ranges must not overlap` });
     });
   });
   const missing = missingRanges(owner);

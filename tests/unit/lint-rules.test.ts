@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, it, expect } from 'vitest';
+import { renderRedisConf } from '../../src/cluster/render-conf.js';
+import { DEFAULT_CONTAINER_PATHS, parseConf, staticIssues, type LintIssue } from '../../src/lint/index.js';
+import { clusterLayout, loadSpec } from '../../src/spec/index.js';
+
+const seed = (name: string) => readFileSync(new URL(`../../fixtures/seed/${name}`, import.meta.url), 'utf8');
+const linesOf = (issues: LintIssue[], rule: string) => issues.filter((i) => i.rule === rule).map((i) => i.line);
+const CONTAINER = { containerPaths: DEFAULT_CONTAINER_PATHS };
+
+describe('parseConf', () => {
+  it('keeps 1-based line numbers and skips comments and blank lines', () => {
+    const lines = parseConf('# comment\n\nport 7001\n  # indented comment\nSAVE 300 10\n');
+    expect(lines.map((l) => [l.line, l.directive, l.args])).toEqual([[3, 'port', ['7001']], [5, 'save', ['300', '10']]]);
+  });
+
+  it('groups quoted arguments, an empty string included', () => {
+    expect(parseConf('logfile ""')[0]?.args).toEqual(['']);
+    expect(parseConf('requirepass "a b"')[0]?.args).toEqual(['a b']);
+    expect(parseConf("user 'x y' on")[0]?.args).toEqual(['x y', 'on']);
+  });
+
+  it('reads a # after a directive as more arguments, as Redis does', () => {
+    expect(parseConf('save 300 10      # every 5 min')[0]?.args).toEqual(['300', '10', '#', 'every', '5', 'min']);
+  });
+});
+
+describe('staticIssues on the seed redis-mobile.conf', () => {
+  const issues = staticIssues(parseConf(seed('redis-mobile.conf')), CONTAINER);
+
+  it('flags every inline comment as an error, by line', () => {
+    expect(linesOf(issues, 'inline-comment')).toEqual([17, 18, 19, 40, 41, 42, 43, 44]);
+    expect(issues.filter((i) => i.rule === 'inline-comment').every((i) => i.severity === 'error')).toBe(true);
+    expect(issues.find((i) => i.line === 17 && i.rule === 'inline-comment')?.message).toContain('"# Save every 5min');
+  });
+
+  it('flags a hostname in cluster-announce-ip', () => {
+    expect(issues.filter((i) => i.rule === 'announce-ip-hostname')).toEqual([
+      expect.objectContaining({ line: 7, severity: 'error', message: expect.stringContaining('redis-1.kryonix.com.br') }),
+    ]);
+  });
+
+  it('warns about the ziplist aliases with their listpack names', () => {
+    const zip = issues.filter((i) => i.rule === 'deprecated-ziplist');
+    expect(zip.map((i) => i.line)).toEqual([40, 41, 42, 44]);
+    expect(zip.every((i) => i.severity === 'warning')).toBe(true);
+    expect(zip[0]?.message).toContain('use hash-max-listpack-entries');
+  });
+
+  it('flags allkeys eviction', () => {
+    expect(linesOf(issues, 'allkeys-eviction')).toEqual([13]);
+  });
+
+  it('warns that nothing asks for a password and no bind is set', () => {
+    expect(linesOf(issues, 'no-auth')).toEqual([null]);
+    expect(linesOf(issues, 'no-bind')).toEqual([null]);
+  });
+});
+
+describe('staticIssues on the seed setup-redis-7001.conf', () => {
+  const issues = staticIssues(parseConf(seed('setup-redis-7001.conf')), CONTAINER);
+
+  it('flags requirepass without masterauth on the requirepass line', () => {
+    expect(linesOf(issues, 'requirepass-without-masterauth')).toEqual([41]);
+  });
+
+  it('flags a log path the container does not have', () => {
+    const bad = issues.filter((i) => i.rule === 'container-path');
+    expect(bad.map((i) => i.line)).toEqual([31]);
+    expect(bad[0]?.message).toContain('/opt/kryonix/redis/logs/redis-7001.log');
+  });
+
+  it('does not check container paths when not linting for containers', () => {
+    const hostIssues = staticIssues(parseConf(seed('setup-redis-7001.conf')), { containerPaths: null });
+    expect(linesOf(hostIssues, 'container-path')).toEqual([]);
+  });
+
+  it('finds no inline comments in it', () => {
+    expect(linesOf(issues, 'inline-comment')).toEqual([]);
+  });
+});
+
+describe('staticIssues on configs rendered from the spec', () => {
+  const spec = loadSpec();
+  const node = clusterLayout(spec, 7001)[3]!;
+  const dir = mkdtempSync(join(tmpdir(), 'cache-harness-lint-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('local flavor: no errors, no warnings', () => {
+    const conf = renderRedisConf(spec, node, { kind: 'local', dir, password: 'pw' });
+    expect(staticIssues(parseConf(conf), { containerPaths: null })).toEqual([]);
+  });
+
+  it('container flavor: no errors, no warnings', () => {
+    const conf = renderRedisConf(spec, node, { kind: 'container' });
+    expect(staticIssues(parseConf(conf), CONTAINER)).toEqual([]);
+  });
+});
