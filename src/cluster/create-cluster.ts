@@ -44,10 +44,17 @@ export async function createCluster(nodes: readonly LiveNode[], host: string, ti
   await waitClusterReady(nodes, timeoutMs);
 }
 
-/** Every node says cluster_state:ok with all slots assigned; every replica's link to its master is up. */
+/**
+ * Every node says cluster_state:ok with all slots assigned; every replica's link to its master is up;
+ * and every node's CLUSTER NODES already shows each replica as a replica (gossip lags the replica's own view).
+ */
 export async function waitClusterReady(nodes: readonly LiveNode[], timeoutMs: number): Promise<void> {
+  const replicaCount = nodes.filter((n) => n.layout.role === 'replica').length;
   await waitUntil('cluster_state:ok on every node and every replica in sync', async () => {
     for (const n of nodes) {
+      const seen = parseClusterNodes(String(await n.client.call('CLUSTER', 'NODES')));
+      const replicas = seen.filter((x) => x.role === 'replica' && x.masterId !== null).length;
+      if (replicas !== replicaCount) return `${n.layout.name} sees ${replicas}/${replicaCount} replicas`;
       const info = parseInfo(String(await n.client.call('CLUSTER', 'INFO')));
       if (info.get('cluster_state') !== 'ok') return `${n.layout.name}: cluster_state:${info.get('cluster_state')}`;
       if (info.get('cluster_slots_assigned') !== '16384') return `${n.layout.name}: ${info.get('cluster_slots_assigned')} slots assigned`;
