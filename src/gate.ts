@@ -9,6 +9,9 @@ import { loadSpec } from './spec/index.js';
 /** Suites in gate order. `destructive` ones change the cluster and run only on a cluster the harness owns (or with --allow-destructive). */
 export const GATE_SUITES: ReadonlyArray<{ name: string; destructive: boolean }> = [
   { name: 'config', destructive: false },
+  // sharding and ttl write (and delete) their own uniquely named keys only
+  { name: 'sharding', destructive: false },
+  { name: 'ttl', destructive: false },
 ];
 
 export interface GateOptions {

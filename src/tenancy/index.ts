@@ -5,3 +5,11 @@ export { placeTenantModule, shardSlots, type Placement, type PlacementStrategy }
 export { tenantPrefix, tenantModulePrefix, buildDataKey, buildKey, metaKey, escapeGlob, TENANT_KEY_ROOT, META_KEY_ROOT, MAX_USER_KEY_LENGTH } from './keys.js';
 export { ttlClassOf, ttlSeconds, ttlTable } from './ttl.js';
 export { tenantMetaSchema, aclUserName, type TenantMeta } from './meta.js';
+export { ValueCodec, CodecError, formOf, CODEC_HEADER, DEFAULT_CODEC_OPTIONS, type JsonValue, type CodecOptions, type CodecStats, type Compression, type StoredForm } from './codec.js';
+export { TenantCache, type TenantCacheOptions, type SeedAddress } from './tenant-cache.js';
+export { tenantScope } from './tenant-scope.js';
+export { plainSet, type WriteStrategy, type WriteScope, type PreparedWrite } from './write-path.js';
+export { mapRedisError } from './redis-errors.js';
+export { groupBySlot } from './slot-groups.js';
+export { slotOwners, bindSpecMasters, checkModulePlacement, shardMatchRate, type LiveNode, type ProbedKey, type PlacementProblem, type PlacementReport } from './placement-check.js';
+export { slotSpread, type SlotSpread } from './slot-spread.js';

@@ -12,11 +12,19 @@ export interface Placement {
   slot: number | null;
 }
 
-/** Every slot of a master, in order. */
-export function shardSlots(spec: Spec, master: string): number[] {
+const slotCache = new WeakMap<Spec, Map<string, readonly number[]>>();
+
+/** Every slot of a master, in order. Memoised per spec: placement runs once per tenant-module. */
+export function shardSlots(spec: Spec, master: string): readonly number[] {
+  let bySpec = slotCache.get(spec);
+  if (!bySpec) slotCache.set(spec, (bySpec = new Map()));
+  const cached = bySpec.get(master);
+  if (cached) return cached;
   const m = spec.topology.masters.find((x) => x.name === master);
   if (!m) throw new Error(`no master ${master} in the spec`);
-  return m.slots.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+  const slots = m.slots.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+  bySpec.set(master, slots);
+  return slots;
 }
 
 /**

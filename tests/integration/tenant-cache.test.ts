@@ -1,0 +1,213 @@
+import { Cluster } from 'ioredis';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeNode, connectNode, parseInfo } from '../../src/cluster/index.js';
+import { loadSpec } from '../../src/spec/index.js';
+import {
+  CODEC_HEADER, InvalidKey, metaKey, NotProvisioned, parseTenantId, PermissionDenied, plainSet, QuotaExceeded, slotOf, TenantCache,
+  type TenantCacheOptions, type TenantMeta, type WriteStrategy,
+} from '../../src/tenancy/index.js';
+import { syntheticMeta } from '../../suites/sharding/synthetic-metas.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+
+const SHORT_SPEC = fileURLToPath(new URL('../../fixtures/ttl-short.spec.yaml', import.meta.url));
+
+let c: TestCluster;
+let admin: Cluster;
+beforeAll(async () => {
+  c = await startTestCluster(0);
+  admin = new Cluster(c.target.seeds, { lazyConnect: true, redisOptions: { password: c.run.password } });
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin?.quit();
+  await c?.stop();
+});
+
+/** What `tenant create` does (src/provision is written in parallel): the meta key, and the ACL user on every node. */
+async function provisionByHand(meta: TenantMeta, password: string): Promise<void> {
+  await admin.set(metaKey(parseTenantId(meta.tenant)), JSON.stringify(meta));
+  for (const seed of c.target.seeds) {
+    const node = await connectNode(seed, { password: c.run.password });
+    try {
+      await node.call('ACL', 'SETUSER', meta.aclUser, 'reset', 'on', `>${password}`, `~cliente:${meta.tenant}:*`, 'resetchannels', '-@all',
+        ...['get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget', 'evalsha', 'cluster|slots', 'cluster|info', 'info', 'readonly', 'ping'].map((x) => `+${x}`));
+    } finally {
+      await closeNode(node);
+    }
+  }
+}
+
+/** Calls of data commands on every node, from INFO commandstats: proves whether anything was sent. */
+async function dataCommandCalls(): Promise<number> {
+  let total = 0;
+  for (const seed of c.target.seeds) {
+    const node = await connectNode(seed, { password: c.run.password });
+    try {
+      const info = parseInfo(await node.info('commandstats'));
+      for (const cmd of ['set', 'get', 'mget', 'del', 'unlink', 'pttl', 'evalsha']) total += Number(/calls=(\d+)/.exec(info.get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0);
+    } finally {
+      await closeNode(node);
+    }
+  }
+  return total;
+}
+
+function options(meta: TenantMeta, module: string, password: string, extra: Partial<TenantCacheOptions> = {}): TenantCacheOptions {
+  return { spec: c.spec, seeds: c.target.seeds, tenant: meta.tenant, module, channel: meta.channel, aclUser: meta.aclUser, password, meta, ...extra };
+}
+
+const contacts = Array.from({ length: 60 }, (_, i) => ({ id: i, name: `Contato ${i}`, email: `contato${i}@exemplo.com.br`, tags: ['cliente', 'sp'] }));
+
+describe('TenantCache against a real cluster, as the tenant\'s own ACL user', () => {
+  it('set / get / mget / ttl / del inside the tenant-module, with the tier\'s TTL', async () => {
+    const meta = syntheticMeta(c.spec, 'acme', 'basic', 'mobile');
+    await provisionByHand(meta, 'pw-acme');
+    const cache = await TenantCache.open(options(meta, 'crm', 'pw-acme'));
+    try {
+      await cache.set('users', 'u1', { name: 'Ana' });
+      await cache.set('users', 'u2', contacts);
+      expect(await cache.get('users', 'u1')).toEqual({ name: 'Ana' });
+      expect(await cache.get('users', 'nope')).toBeUndefined();
+      expect(await cache.mget('users', ['u1', 'nope', 'u2'])).toEqual([{ name: 'Ana' }, undefined, contacts]);
+      const ttl = await cache.ttl('users', 'u1');
+      expect(ttl).toBeGreaterThan(900_000 - 2000); // crm users = contacts class, mobile 900 s
+      expect(ttl).toBeLessThanOrEqual(900_000);
+      // The large value is stored compressed (brotli header), the small one raw.
+      expect((await admin.getBuffer(cache.key('users', 'u2')))?.[0]).toBe(CODEC_HEADER.brotli);
+      expect((await admin.getBuffer(cache.key('users', 'u1')))?.[0]).toBe(CODEC_HEADER.json);
+      expect(cache.codecStats().savedBytes).toBeGreaterThan(0);
+      expect(await cache.del('users', ['u1', 'u2', 'nope'])).toBe(2);
+      expect(await cache.ttl('users', 'u1')).toBe(-2);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a user key with { } * : spaces and unicode stays in the tenant-module\'s slot (server CLUSTER KEYSLOT) and prefix', async () => {
+    const meta = syntheticMeta(c.spec, 'weird', 'pro', 'web');
+    await provisionByHand(meta, 'pw-weird');
+    for (const module of meta.modules) {
+      const cache = await TenantCache.open(options(meta, module, 'pw-weird'));
+      try {
+        const userKey = '{evil}*:? [x] são paulo 🙂 }{';
+        await cache.set('sync', userKey, 'v');
+        const key = cache.key('sync', userKey);
+        expect(key.startsWith(`cliente:weird:${module}:{`)).toBe(true);
+        expect(await admin.cluster('KEYSLOT', key)).toBe(meta.placement.modules[module]?.slot);
+        expect(slotOf(key)).toBe(meta.placement.modules[module]?.slot);
+        expect(await admin.exists(key)).toBe(1);
+        expect(await cache.get('sync', userKey)).toBe('v');
+      } finally {
+        await cache.close();
+      }
+    }
+  });
+
+  it('a write to an unknown data type throws InvalidKey and sends nothing', async () => {
+    const meta = syntheticMeta(c.spec, 'quiet', 'basic');
+    await provisionByHand(meta, 'pw-quiet');
+    const cache = await TenantCache.open(options(meta, 'crm', 'pw-quiet'));
+    try {
+      const before = await dataCommandCalls();
+      await expect(cache.set('whatsapp_sessions', 'k', { x: 1 })).rejects.toBeInstanceOf(InvalidKey);
+      await expect(cache.set('users', '', 1)).rejects.toBeInstanceOf(InvalidKey);
+      await expect(cache.mget('crm', ['a'])).rejects.toThrow(/known: users, contacts, sessions, sync, offline/);
+      expect(await dataCommandCalls()).toBe(before);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('Redis enforces isolation: a meta pointing at another tenant\'s keys gets PermissionDenied (NOPERM)', async () => {
+    const meta = syntheticMeta(c.spec, 'tenant-a', 'basic');
+    await provisionByHand(meta, 'pw-a');
+    // Tenant b's keys, tenant a's ACL user: what a forged or mixed-up meta config would do.
+    const forged = { ...syntheticMeta(c.spec, 'tenant-b', 'basic'), aclUser: meta.aclUser };
+    const cache = await TenantCache.open(options(forged, 'crm', 'pw-a'));
+    try {
+      await expect(cache.set('users', 'x', 1)).rejects.toBeInstanceOf(PermissionDenied);
+      await expect(cache.get('users', 'x')).rejects.toThrow(/NOPERM/);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a removed tenant or a wrong password is NotProvisioned, at open', async () => {
+    const meta = syntheticMeta(c.spec, 'gone', 'basic');
+    await provisionByHand(meta, 'pw-gone');
+    const t0 = Date.now();
+    await expect(TenantCache.open(options(meta, 'crm', 'wrong'))).rejects.toBeInstanceOf(NotProvisioned);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    await expect(TenantCache.open(options(meta, 'financeiro', 'pw-gone'))).rejects.toThrow(/not provisioned for module financeiro/);
+  });
+
+  it('reads the seed\'s base64 values (migration) and mgets across slots under placement none', async () => {
+    const meta = syntheticMeta(c.spec, 'legacy', 'basic', 'mobile', 'none');
+    await provisionByHand(meta, 'pw-legacy');
+    const cache = await TenantCache.open(options(meta, 'whatsapp', 'pw-legacy'));
+    try {
+      const key = cache.key('sessions', 's1');
+      expect(key).toBe('cliente:legacy:whatsapp:sessions:s1'); // the seed's layout
+      await admin.setex(key, 600, Buffer.from(JSON.stringify({ token: 'abc' })).toString('base64'));
+      expect(await cache.get('sessions', 's1')).toEqual({ token: 'abc' });
+      expect(cache.codecStats().read['legacy-base64']).toBe(1);
+      const ids = Array.from({ length: 20 }, (_, i) => `m${i}`);
+      expect(new Set(ids.map((i) => slotOf(cache.key('queue', i)))).size).toBeGreaterThan(1);
+      for (const i of ids) await cache.set('queue', i, { i });
+      expect(await cache.mget('queue', ['none', ...ids])).toEqual([undefined, ...ids.map((i) => ({ i }))]);
+      expect(await cache.del('queue', ids)).toBe(ids.length);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('a WriteStrategy replaces the write path (the quota check\'s hook): it sees the scope, and can refuse', async () => {
+    const meta = syntheticMeta(c.spec, 'quota', 'basic');
+    await provisionByHand(meta, 'pw-quota');
+    const seen: string[] = [];
+    // A stand-in for the EVALSHA quota script: at most 2 keys, counted client-side.
+    const capped: WriteStrategy = {
+      name: 'test-cap',
+      async write(redis, scope, w) {
+        expect(w.key.startsWith(scope.prefix)).toBe(true);
+        if (seen.length >= 2) throw new QuotaExceeded(`${scope.tenant}/${scope.module}: ${seen.length}/2 keys`, 'quota');
+        seen.push(w.key);
+        await plainSet.write(redis, scope, w);
+      },
+      async del(redis, _scope, keys) {
+        for (const k of keys) seen.splice(seen.indexOf(k), 1);
+        return redis.del(...keys);
+      },
+    };
+    const cache = await TenantCache.open(options(meta, 'crm', 'pw-quota', { writer: capped }));
+    try {
+      await cache.set('users', 'a', 1);
+      await cache.set('users', 'b', 2);
+      await expect(cache.set('users', 'c', 3)).rejects.toBeInstanceOf(QuotaExceeded);
+      expect(await admin.exists(cache.key('users', 'c'))).toBe(0);
+      expect(await cache.del('users', ['a'])).toBe(1);
+      await cache.set('users', 'c', 3);
+      expect(await cache.mget('users', ['a', 'b', 'c'])).toEqual([undefined, 2, 3]);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('keys really expire (fixtures/ttl-short.spec.yaml: 1 s mobile tiers)', async () => {
+    const short = loadSpec(SHORT_SPEC);
+    const meta = syntheticMeta(c.spec, 'shortlived', 'basic', 'mobile');
+    await provisionByHand(meta, 'pw-short');
+    const cache = await TenantCache.open({ ...options(meta, 'crm', 'pw-short'), spec: short });
+    try {
+      expect(cache.ttlSecondsOf('users')).toBe(1);
+      await cache.set('users', 'tmp', 1);
+      expect(await cache.ttl('users', 'tmp')).toBeGreaterThan(0);
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && (await cache.ttl('users', 'tmp')) !== -2) await new Promise((r) => setTimeout(r, 100));
+      expect(await cache.get('users', 'tmp')).toBeUndefined();
+    } finally {
+      await cache.close();
+    }
+  });
+});
