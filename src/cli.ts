@@ -8,6 +8,7 @@ import { gateCommand } from './commands/gate.js';
 import { lintCommand } from './commands/lint.js';
 import { composeCommand } from './commands/compose.js';
 import { renderConfCommand } from './commands/render-conf.js';
+import { registerTenantCommands } from './commands/tenant.js';
 
 const DEFAULT_PORT_BASE = 7001;
 
@@ -75,6 +76,8 @@ program.command('compose')
     if (o.out) writeFileSync(o.out, text);
     else process.stdout.write(text);
   });
+
+registerTenantCommands(program, { specOption, baseOption });
 
 try {
   await program.parseAsync(process.argv);

@@ -1,18 +1,27 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverNodes, killLocalClusterSync, stopLocalCluster, TARGET_ENV, targetFromLocal, upLocalCluster, withCleanupOnSignal, type Target } from './cluster/index.js';
 import { describeError, HarnessError } from './errors.js';
 import { harnessVersion, PROJECT_ROOT } from './paths.js';
+import { loadPopulation, provisionMany, removeTenant, withAdmin, writeCredentialsFile } from './provision/index.js';
 import { RESULT_SCHEMA_VERSION, verdictOf, writeReports, type ReportPaths, type ResultDocument, type SuiteResult } from './report/index.js';
 import { runSuitesIsolated, stopSuites } from './runner/run-suites-isolated.js';
-import { loadSpec } from './spec/index.js';
+import { loadSpec, type Spec } from './spec/index.js';
 
 /** Suites in gate order. `destructive` ones change the cluster and run only on a cluster the harness owns (or with --allow-destructive). */
 export const GATE_SUITES: ReadonlyArray<{ name: string; destructive: boolean }> = [
   { name: 'config', destructive: false },
-  // sharding and ttl write (and delete) their own uniquely named keys only
+  // The suites below write (and delete) their own uniquely named tenants and keys only.
+  { name: 'isolation', destructive: false },
   { name: 'sharding', destructive: false },
   { name: 'ttl', destructive: false },
 ];
+
+/** The gate's tenant population: provisioned before the suites, so they see real tenants. */
+export const GATE_TENANTS = join(PROJECT_ROOT, 'fixtures', 'tenants.yaml');
+/** Where suites find the gate tenants' credentials (a 0600 JSON file). */
+export const TENANTS_ENV = 'CACHE_HARNESS_TENANTS';
 
 export interface GateOptions {
   specPath: string;
@@ -29,85 +38,121 @@ export interface GateOutcome {
   paths: ReportPaths;
 }
 
-/** up → suites → result document → HTML/JSON/JUnit → down. Teardown runs on success, failure and signals. */
+/** Everything a run learns, turned into the result document at the end. */
+interface RunRecord {
+  timings: Record<string, number>;
+  errors: string[];
+  suites: SuiteResult[];
+  specName: string;
+  redisVersion?: string;
+  nodes: ResultDocument['target']['nodes'];
+  target?: Target;
+}
+
+/** up → provision → suites → result document → HTML/JSON/JUnit → down. Teardown runs on success, failure and signals. */
 export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const t0 = Date.now();
-  const startedAt = new Date(t0).toISOString();
-  const runId = `${startedAt.replace(/[:.]/g, '-')}-${process.pid}`;
-  const timings: Record<string, number> = {};
-  const errors: string[] = [];
-  let suites: SuiteResult[] = [];
-  // Set before `up` starts, so a signal during start-up still stops the nodes already spawned.
+  const rec: RunRecord = { timings: {}, errors: [], suites: [], specName: '(unreadable)', nodes: [], ...(opts.target ? { target: opts.target } : {}) };
+  // Set once `up` starts spawning, so a signal during start-up still stops the nodes already running.
   let localRunDir: string | undefined;
-  let target = opts.target;
-  let specName = '(unreadable)';
-  let redisVersion: string | undefined;
-  let nodes: ResultDocument['target']['nodes'] = [];
+  const cleanups: Array<() => Promise<void>> = [];
 
   const teardown = async () => {
     stopSuites();
+    for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => rec.errors.push(`cleanup: ${describeError(err)}`));
     if (!localRunDir) return;
     const runDir = localRunDir;
     localRunDir = undefined;
     const td = Date.now();
     opts.log(`stopping the local cluster (${runDir})`);
     await stopLocalCluster(runDir, { keepRunDir: opts.keepRunDir ?? false });
-    timings.down = Date.now() - td;
+    rec.timings.down = Date.now() - td;
   };
-
   const emergency = () => {
     if (localRunDir) killLocalClusterSync(localRunDir);
   };
+
   await withCleanupOnSignal({ run: teardown, emergency }, async () => {
     try {
       const spec = loadSpec(opts.specPath);
-      specName = spec.name;
-      if (!target) {
-        const tu = Date.now();
-        const local = await upLocalCluster(spec, {
-          portBase: opts.portBase, specPath: opts.specPath, log: opts.log,
-          onSpawning: (dir) => { localRunDir = dir; },
-        });
-        timings.up = Date.now() - tu;
-        redisVersion = local.state.redisVersion;
-        target = targetFromLocal(local);
-      }
+      rec.specName = spec.name;
+      const target = rec.target ?? (await startLocal(spec, opts, rec, (dir) => { localRunDir = dir; }));
+      rec.target = target;
       const live = await discoverNodes(target);
-      nodes = live.map((n) => ({ ...(target?.nodeNames?.[String(n.port)] ? { name: target.nodeNames[String(n.port)] } : {}), address: `${n.host}:${n.port}`, role: n.role }));
-      const chosen = GATE_SUITES.filter((s) => !s.destructive || target?.destructive);
+      rec.nodes = live.map((n) => ({ ...(target.nodeNames?.[String(n.port)] ? { name: target.nodeNames[String(n.port)] } : {}), address: `${n.host}:${n.port}`, role: n.role }));
+      const tenantsFile = await provisionGateTenants(spec, target, opts, rec, cleanups);
+      const chosen = GATE_SUITES.filter((s) => !s.destructive || target.destructive);
       for (const s of GATE_SUITES.filter((x) => !chosen.includes(x))) opts.log(`suite ${s.name} skipped: it changes the cluster; pass --allow-destructive to run it on an external target`);
       opts.log(`running suites: ${chosen.map((s) => s.name).join(', ')}`);
       const ts = Date.now();
-      suites = await runSuitesIsolated({
+      rec.suites = await runSuitesIsolated({
         suites: chosen.map((s) => s.name),
-        env: { [TARGET_ENV]: JSON.stringify(target), CACHE_HARNESS_SPEC: opts.specPath },
+        env: { [TARGET_ENV]: JSON.stringify(target), CACHE_HARNESS_SPEC: opts.specPath, [TENANTS_ENV]: tenantsFile },
         log: opts.log,
       });
-      timings.suites = Date.now() - ts;
+      rec.timings.suites = Date.now() - ts;
     } catch (err) {
       if (!(err instanceof HarnessError)) opts.log(describeError(err));
-      errors.push(describeError(err));
+      rec.errors.push(describeError(err));
     } finally {
       await teardown();
     }
   }, opts.log);
 
+  const doc = resultDocument(rec, opts, t0);
+  return { doc, paths: writeReports(doc, opts.reportsDir ?? join(PROJECT_ROOT, 'reports')) };
+}
+
+async function startLocal(spec: Spec, opts: GateOptions, rec: RunRecord, onSpawning: (dir: string) => void): Promise<Target> {
+  const tu = Date.now();
+  const local = await upLocalCluster(spec, { portBase: opts.portBase, specPath: opts.specPath, log: opts.log, onSpawning });
+  rec.timings.up = Date.now() - tu;
+  rec.redisVersion = local.state.redisVersion;
+  return targetFromLocal(local);
+}
+
+/**
+ * Provision fixtures/tenants.yaml and hand the suites the credentials file. On an external
+ * target the tenants are removed again at the end; a local cluster is torn down anyway.
+ */
+async function provisionGateTenants(spec: Spec, target: Target, opts: GateOptions, rec: RunRecord, cleanups: Array<() => Promise<void>>): Promise<string> {
+  const tp = Date.now();
+  const population = loadPopulation(GATE_TENANTS, spec);
+  const report = await withAdmin(target, (s) => provisionMany(s, spec, population, { log: opts.log }));
+  rec.timings.provision = Date.now() - tp;
+  opts.log(`provisioned ${report.created.length} tenants (${report.existing.length} already there) in ${rec.timings.provision} ms`);
+  if (report.conflicts.length > 0) {
+    throw new HarnessError(`gate tenants already exist with another plan: ${report.conflicts.map((c) => `${c.tenant} (${c.stored}, wanted ${c.wanted})`).join(', ')}`, 'remove them (`cache-harness tenant remove <id>`) or use a fresh cluster');
+  }
+  const dir = target.runDir ?? mkdtempSync(join(tmpdir(), 'cache-harness-tenants-'));
+  const file = join(dir, 'gate-tenants.json');
+  writeCredentialsFile(file, report.created);
+  if (target.backend !== 'local') {
+    cleanups.push(async () => {
+      await withAdmin(target, async (s) => {
+        for (const t of report.created) await removeTenant(s, t.tenant);
+      });
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  return file;
+}
+
+function resultDocument(rec: RunRecord, opts: GateOptions, t0: number): ResultDocument {
   const finishedAt = Date.now();
-  const doc: ResultDocument = {
+  return {
     schema: 'cache-harness.result',
     schema_version: RESULT_SCHEMA_VERSION,
-    run_id: runId,
+    run_id: `${new Date(t0).toISOString().replace(/[:.]/g, '-')}-${process.pid}`,
     harness_version: harnessVersion(),
-    started_at: startedAt,
+    started_at: new Date(t0).toISOString(),
     finished_at: new Date(finishedAt).toISOString(),
     duration_ms: finishedAt - t0,
-    ...verdictOf(suites, errors),
-    spec: { name: specName, path: opts.specPath },
-    target: { backend: target?.backend ?? 'local', ...(redisVersion ? { redis_version: redisVersion } : {}), nodes },
-    timings_ms: timings,
-    suites,
-    errors,
+    ...verdictOf(rec.suites, rec.errors),
+    spec: { name: rec.specName, path: opts.specPath },
+    target: { backend: rec.target?.backend ?? 'local', ...(rec.redisVersion ? { redis_version: rec.redisVersion } : {}), nodes: rec.nodes },
+    timings_ms: rec.timings,
+    suites: rec.suites,
+    errors: rec.errors,
   };
-  const paths = writeReports(doc, opts.reportsDir ?? join(PROJECT_ROOT, 'reports'));
-  return { doc, paths };
 }

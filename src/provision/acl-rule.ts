@@ -1,0 +1,37 @@
+import { aclUserName, escapeGlob, tenantPrefix, type TenantId } from '../tenancy/index.js';
+
+/**
+ * What a tenant may run: the data commands TenantCache sends, plus what ioredis Cluster needs to
+ * connect (cluster|slots, cluster|info, info for its ready check, readonly for replica reads, ping).
+ * Everything else stays denied by `-@all`: ACL key patterns do not filter keyless commands, so
+ * KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, SWAPDB, CONFIG, DEBUG, MONITOR, ACL, SCRIPT, EVAL... must
+ * simply not be granted (SCAN would list other tenants' key names).
+ */
+export const TENANT_COMMANDS = [
+  'get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget', 'evalsha',
+  'cluster|slots', 'cluster|info', 'info', 'readonly', 'ping',
+] as const;
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** `~cliente:<id>:*`. Ids are validated (no glob characters); escaping is defence in depth. */
+export function tenantKeyPattern(tenant: TenantId): string {
+  return `~${escapeGlob(tenantPrefix(tenant))}*`;
+}
+
+/**
+ * Arguments after `ACL` for the tenant's user. The password goes as `#<sha256>`, so Redis (and
+ * ACL SAVE's file) only ever holds the hash. `reset` first: re-applying gives the same user.
+ */
+export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string[] {
+  if (!SHA256_HEX.test(passwordSha256)) throw new Error('the password hash must be 64 lower-case hex digits (SHA-256)');
+  return [
+    'SETUSER', aclUserName(tenant), 'reset', 'on', `#${passwordSha256}`, tenantKeyPattern(tenant),
+    'resetchannels', '-@all', ...TENANT_COMMANDS.map((c) => `+${c}`),
+  ];
+}
+
+/** The whole command as one line, for logs and docs. */
+export function aclSetUserCommand(tenant: TenantId, passwordSha256: string): string {
+  return ['ACL', ...aclSetUserArgs(tenant, passwordSha256)].join(' ');
+}

@@ -1,0 +1,101 @@
+import { Cluster, type Redis } from 'ioredis';
+import { addressOf, closeNode, connectNode, discoverNodes, targetCredentials, type ClusterNodeInfo, type Target } from '../cluster/index.js';
+import { HarnessError } from '../errors.js';
+
+/** One live node with an admin connection of its own. */
+export interface AdminNode {
+  info: ClusterNodeInfo;
+  /** `host:port`, how results name the node. */
+  address: string;
+  client: Redis;
+}
+
+/**
+ * Admin access to a live cluster: a plain connection to EVERY node (ACL users are per node and a replica
+ * may be promoted, so users go on replicas too), and a Cluster client for keys (it follows the slot map).
+ */
+export interface AdminSession {
+  target: Target;
+  nodes: AdminNode[];
+  masters: AdminNode[];
+  cluster: Cluster;
+  close(): Promise<void>;
+}
+
+/** Discover the nodes live (CLUSTER NODES), connect to each; a failed or unreachable node is an error: users would be missing there. */
+export async function openAdmin(target: Target, connectTimeoutMs = 3000): Promise<AdminSession> {
+  const infos = await discoverNodes(target);
+  const failing = infos.filter((n) => n.flags.includes('fail') || n.flags.includes('noaddr') || n.flags.includes('handshake'));
+  if (failing.length > 0) {
+    throw new HarnessError(`node(s) ${failing.map((n) => `${n.host}:${n.port} (${n.flags.join(',')})`).join(', ')} are failing: ACL users must be written on every node`, 'repair the cluster first (`cache-harness status`)');
+  }
+  const creds = targetCredentials(target);
+  const settled = await Promise.allSettled(infos.map(async (info): Promise<AdminNode> => ({
+    info, address: `${info.host}:${info.port}`, client: await connectNode(addressOf(info), creds, connectTimeoutMs),
+  })));
+  const nodes = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((n) => closeNode(n.client)));
+    throw failed.reason instanceof Error ? failed.reason : new HarnessError(String(failed.reason));
+  }
+  nodes.sort((a, b) => a.info.port - b.info.port || a.info.host.localeCompare(b.info.host));
+  const masters = nodes.filter((n) => n.info.role === 'master' && n.info.slots.length > 0);
+  let cluster: Cluster;
+  try {
+    cluster = await connectCluster(masters.map((m) => addressOf(m.info)), creds, connectTimeoutMs);
+  } catch (err) {
+    await Promise.all(nodes.map((n) => closeNode(n.client)));
+    throw err;
+  }
+  return {
+    target, nodes, masters, cluster,
+    close: async () => {
+      await Promise.all([...nodes.map((n) => closeNode(n.client)), quitCluster(cluster)]);
+    },
+  };
+}
+
+/** Run `fn` with an admin session, always closing it. */
+export async function withAdmin<T>(target: Target, fn: (s: AdminSession) => Promise<T>): Promise<T> {
+  const s = await openAdmin(target);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * A Cluster client that fails instead of retrying forever; auto-pipelining batches concurrent
+ * commands per node (what bulk meta writes rely on).
+ */
+export async function connectCluster(seeds: Array<{ host: string; port: number }>, creds: { username?: string; password?: string }, connectTimeoutMs = 3000): Promise<Cluster> {
+  const cluster = new Cluster(seeds, {
+    redisOptions: { ...creds, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1 },
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    slotsRefreshTimeout: connectTimeoutMs,
+    clusterRetryStrategy: () => null,
+  });
+  let cause: unknown;
+  cluster.on('error', (err: unknown) => {
+    cause ??= err;
+  });
+  try {
+    await cluster.connect();
+  } catch (err) {
+    cluster.disconnect();
+    const msg = (cause ?? err) instanceof Error ? ((cause ?? err) as Error).message : String(cause ?? err);
+    throw new HarnessError(`cluster client could not connect to ${seeds.map((s) => `${s.host}:${s.port}`).join(', ')}: ${msg}`, 'is the cluster up and the password right? `cache-harness status`');
+  }
+  return cluster;
+}
+
+export async function quitCluster(cluster: Cluster): Promise<void> {
+  try {
+    await cluster.quit();
+  } catch {
+    cluster.disconnect();
+  }
+}

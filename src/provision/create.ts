@@ -1,0 +1,79 @@
+import { HarnessError } from '../errors.js';
+import type { Spec } from '../spec/index.js';
+import { aclUserName, metaKey, type TenantMeta } from '../tenancy/index.js';
+import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
+import { repairUsers } from './acl-repair.js';
+import { aclSetUserArgs } from './acl-rule.js';
+import type { AdminSession } from './admin-session.js';
+import { validateTenantInput, type TenantInput, type TenantRequest } from './input.js';
+import { generatePassword, sha256Hex } from './secrets.js';
+import { buildTenantMeta, parseStoredMeta } from './tenant-meta.js';
+
+export interface CreateOptions {
+  /** Rewrite an existing tenant's meta config when its plan or channel differs (the ACL user and password stay). */
+  changePlan?: boolean;
+  now?: Date;
+}
+
+export type CreateResult =
+  | { status: 'created'; meta: TenantMeta; password: string; aclNodes: string[]; persisted: NodePersist[] }
+  /** Same plan and channel: nothing rewritten, no password (it is never rotated silently). Missing ACL copies are repaired. */
+  | { status: 'exists'; meta: TenantMeta; aclRepairedOn: string[]; persisted: NodePersist[] }
+  | { status: 'plan-changed'; meta: TenantMeta; previous: { plan: string; channel: string } };
+
+/**
+ * Create a tenant: validate (nothing is written on a bad id, plan or channel), claim the meta key with
+ * SET NX (no TTL), then its ACL user on every node, then persist on every node. A failure after the
+ * claim rolls back what this call wrote.
+ */
+export async function createTenant(session: AdminSession, spec: Spec, input: TenantInput, opts: CreateOptions = {}): Promise<CreateResult> {
+  const req = validateTenantInput(spec, input);
+  const key = metaKey(req.tenant);
+  const meta = buildTenantMeta(spec, req.tenant, req.plan, req.channel ?? 'mobile', opts.now ?? new Date());
+  const claimed = await session.cluster.set(key, JSON.stringify(meta), 'NX');
+  if (claimed === null) return existing(session, spec, req, opts);
+
+  const password = generatePassword();
+  const args = aclSetUserArgs(req.tenant, sha256Hex(password));
+  try {
+    await Promise.all(session.nodes.map((n) => aclPipeline(n, [args])));
+    const persisted = await persistAcl(session.nodes);
+    return { status: 'created', meta, password, aclNodes: session.nodes.map((n) => n.address), persisted };
+  } catch (err) {
+    await rollback(session, key, aclUserName(req.tenant));
+    throw err;
+  }
+}
+
+async function existing(session: AdminSession, spec: Spec, req: TenantRequest, opts: CreateOptions): Promise<CreateResult> {
+  const key = metaKey(req.tenant);
+  const raw = await session.cluster.get(key);
+  if (raw === null) throw new HarnessError(`${key} was deleted while tenant ${req.tenant} was being created`, 'run the command again');
+  const stored = parseStoredMeta(key, raw);
+  const channel = req.channel ?? stored.channel;
+  if (stored.plan === req.plan && channel === stored.channel) {
+    const repair = await repairUsers(session.nodes, [req.tenant]);
+    if (repair.missingEverywhere.length > 0) {
+      throw new HarnessError(`tenant ${req.tenant} exists but its ACL user ${stored.aclUser} is on no node`, `remove it (\`cache-harness tenant remove ${req.tenant}\`) and create it again to get a new password`);
+    }
+    const aclRepairedOn = repair.repaired.flatMap((r) => r.nodes);
+    return { status: 'exists', meta: stored, aclRepairedOn, persisted: aclRepairedOn.length > 0 ? await persistAcl(session.nodes) : [] };
+  }
+  if (!opts.changePlan) {
+    const what = stored.plan !== req.plan ? `plan ${stored.plan}` : `channel ${stored.channel}`;
+    throw new HarnessError(`tenant ${req.tenant} already exists with ${what}; nothing was changed`, `pass --change-plan to move it to plan ${req.plan}, channel ${channel}`);
+  }
+  // Rebuilt from the spec for the new plan; identity (creation time, ACL user, password) is kept.
+  const meta = buildTenantMeta(spec, req.tenant, req.plan, channel, new Date(stored.createdAt));
+  if ((await session.cluster.set(key, JSON.stringify(meta), 'XX')) === null) {
+    throw new HarnessError(`${key} was deleted while tenant ${req.tenant}'s plan was being changed`, 'run the command again');
+  }
+  return { status: 'plan-changed', meta, previous: { plan: stored.plan, channel: stored.channel } };
+}
+
+/** Undo a half-done create: the user on every node, then the meta claim. Errors here must not hide the first one. */
+async function rollback(session: AdminSession, key: string, user: string): Promise<void> {
+  await deleteUsers(session.nodes, [user]).catch(() => undefined);
+  await persistAcl(session.nodes).catch(() => undefined);
+  await session.cluster.del(key).catch(() => undefined);
+}

@@ -1,0 +1,77 @@
+import { HarnessError } from '../errors.js';
+import { aclUserName, metaKey, slotOf, type TenantId } from '../tenancy/index.js';
+import { deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
+import type { AdminNode, AdminSession } from './admin-session.js';
+import { tenantIdOrExit } from './input.js';
+import { scanKeys, tenantKeysMatch } from './scan.js';
+
+export interface RemoveResult {
+  tenant: string;
+  /** The meta config existed (and was deleted). */
+  metaFound: boolean;
+  plan: string | null;
+  keysRemoved: Array<{ node: string; keys: number }>;
+  totalKeys: number;
+  aclUserRemovedOn: string[];
+  persisted: NodePersist[];
+  durationMs: number;
+}
+
+/** Keys per UNLINK: one slot per command (a cross-slot UNLINK is CROSSSLOT), bounded in size. */
+const UNLINK_BATCH = 500;
+
+/**
+ * Remove a tenant: first its ACL user on every node (Redis drops its connections, so it cannot write
+ * while we delete), persisted; then its keys (SCAN `cliente:<id>:*` escaped, on every master; UNLINK
+ * per slot); the meta config last, so a failed remove still lists the tenant and can be re-run.
+ * Idempotent: removing an unknown tenant removes nothing and says so.
+ */
+export async function removeTenant(session: AdminSession, rawId: string): Promise<RemoveResult> {
+  const t0 = performance.now();
+  const tenant = tenantIdOrExit(rawId);
+  const key = metaKey(tenant);
+  const raw = await session.cluster.get(key);
+  let plan: string | null = null;
+  if (raw !== null) {
+    try {
+      plan = (JSON.parse(raw) as { plan?: unknown }).plan?.toString() ?? null;
+    } catch {
+      plan = null; // a broken meta is still removed
+    }
+  }
+  const deleted = await deleteUsers(session.nodes, [aclUserName(tenant)]);
+  const persisted = await persistAcl(session.nodes);
+  const keysRemoved = await Promise.all(session.masters.map(async (m) => ({ node: m.address, keys: await unlinkTenantKeys(m, tenant) })));
+  const metaDeleted = await session.cluster.del(key);
+  return {
+    tenant, metaFound: metaDeleted > 0, plan, keysRemoved,
+    totalKeys: keysRemoved.reduce((a, k) => a + k.keys, 0),
+    aclUserRemovedOn: deleted.filter((d) => d.deleted > 0).map((d) => d.node),
+    persisted,
+    durationMs: performance.now() - t0,
+  };
+}
+
+/** SCAN one master and UNLINK what matched, grouped by slot, one pipeline per SCAN batch. */
+async function unlinkTenantKeys(node: AdminNode, tenant: TenantId): Promise<number> {
+  let removed = 0;
+  for await (const keys of scanKeys(node.client, tenantKeysMatch(tenant))) {
+    const bySlot = new Map<number, string[]>();
+    for (const k of keys) {
+      const slot = slotOf(k);
+      const group = bySlot.get(slot);
+      if (group) group.push(k);
+      else bySlot.set(slot, [k]);
+    }
+    const p = node.client.pipeline();
+    for (const group of bySlot.values()) {
+      for (let i = 0; i < group.length; i += UNLINK_BATCH) p.unlink(...group.slice(i, i + UNLINK_BATCH));
+    }
+    for (const [err, n] of (await p.exec()) ?? []) {
+      // MOVED/ASK here means a slot moved during the remove: stop and say so rather than report a partial count as done.
+      if (err) throw new HarnessError(`${node.address}: UNLINK failed while removing tenant ${tenant}: ${err.message}`, 'run `tenant remove` again when the cluster is stable');
+      removed += Number(n);
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, generatePassword, sha256Hex, tenantKeyPattern } from '../../src/provision/index.js';
+import { parseTenantId, TENANT_ID_RULE } from '../../src/tenancy/index.js';
+
+const hash = sha256Hex('pw');
+
+describe('ACL rule builder', () => {
+  it('builds the exact SETUSER line: reset, hashed password, own key pattern, -@all then the grants', () => {
+    expect(aclSetUserCommand(parseTenantId('acme'), hash)).toBe(
+      `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* resetchannels -@all `
+      + '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha +cluster|slots +cluster|info +info +readonly +ping',
+    );
+  });
+
+  it('sends only the SHA-256 of the password, never the password', () => {
+    const pw = generatePassword();
+    const args = aclSetUserArgs(parseTenantId('acme'), sha256Hex(pw));
+    expect(args.join(' ')).not.toContain(pw);
+    expect(args).toContain(`#${createHash('sha256').update(pw).digest('hex')}`);
+    expect(args.some((a) => a.startsWith('>'))).toBe(false); // `>pw` would send it in clear
+  });
+
+  it('refuses anything but a SHA-256 hex digest', () => {
+    expect(() => aclSetUserArgs(parseTenantId('acme'), 'plain-password')).toThrow(/SHA-256/);
+    expect(() => aclSetUserArgs(parseTenantId('acme'), hash.toUpperCase())).toThrow(/SHA-256/);
+  });
+
+  it('grants no keyless or admin command: -@all comes before the grants, and none of them is dangerous', () => {
+    const args = aclSetUserArgs(parseTenantId('acme'), hash);
+    const minusAll = args.indexOf('-@all');
+    const grants = args.filter((a) => a.startsWith('+'));
+    expect(minusAll).toBeGreaterThan(0);
+    expect(args.findIndex((a) => a.startsWith('+'))).toBeGreaterThan(minusAll);
+    for (const bad of ['keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'swapdb', 'config', 'debug', 'monitor', 'acl', 'script', 'eval', 'shutdown', 'cluster', 'client', 'memory', 'object', 'dump', 'migrate', 'dbsize', 'function']) {
+      expect(grants, bad).not.toContain(`+${bad}`);
+    }
+    expect(grants.some((g) => g.startsWith('+@'))).toBe(false); // no category grants
+    expect(grants.filter((g) => g.startsWith('+cluster|'))).toEqual(['+cluster|slots', '+cluster|info']);
+    expect(grants).toEqual(TENANT_COMMANDS.map((c) => `+${c}`));
+  });
+
+  it('every valid id yields a key pattern that is its own prefix, with no glob character before the final *', () => {
+    fc.assert(fc.property(fc.stringMatching(TENANT_ID_RULE), (raw) => {
+      const pattern = tenantKeyPattern(parseTenantId(raw));
+      expect(pattern).toBe(`~cliente:${raw}:*`);
+      expect(/[*?[\]\\]/.test(pattern.slice(1, -1))).toBe(false);
+    }), { numRuns: 300 });
+  });
+});
+
+describe('passwords', () => {
+  it('are 32 url-safe characters (24 random bytes) and differ every time', () => {
+    const a = generatePassword();
+    const b = generatePassword();
+    expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(a).not.toBe(b);
+  });
+});
