@@ -49,9 +49,10 @@ program.command('gate')
   .addOption(specOption()).addOption(baseOption())
   .option('--target <url>', 'run against an external cluster, redis://[user:pass@]host:port (non-destructive suites only)')
   .option('--allow-destructive', 'with --target: also run suites that change the cluster')
+  .addOption(new Option('--backend <kind>', 'how to start the cluster when no --target: local processes, or docker-compose.cluster.yml (needs a Docker engine; ports 7001-7006)').choices(['local', 'compose']).default('local'))
   .option('--reports <dir>', 'where reports/<run-id>/ goes (default: ./reports in the project)')
   .option('--keep-run-dir', 'keep the local cluster\'s data dirs and logs after the run')
-  .action(async (o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean }) => gateCommand(o));
+  .action(async (o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean; backend: 'local' | 'compose' }) => gateCommand(o));
 
 program.command('lint-config')
   .description('lint redis.conf files: what the real redis-server rejects, plus checks Redis does not make')

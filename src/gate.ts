@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { discoverNodes, killLocalClusterSync, stopLocalCluster, TARGET_ENV, targetFromLocal, upLocalCluster, withCleanupOnSignal, type Target } from './cluster/index.js';
+import { assertDockerEngine, discoverNodes, downCompose, killLocalClusterSync, upCompose, stopLocalCluster, TARGET_ENV, targetFromLocal, upLocalCluster, withCleanupOnSignal, type Target } from './cluster/index.js';
+import { resolvePassword } from './cluster/password.js';
 import { describeError, HarnessError } from './errors.js';
 import { harnessVersion, PROJECT_ROOT } from './paths.js';
 import { loadPopulation, provisionMany, removeTenant, withAdmin, writeCredentialsFile } from './provision/index.js';
@@ -28,6 +29,8 @@ export interface GateOptions {
   portBase: number;
   /** An external cluster instead of the embedded local one. */
   target?: Target;
+  /** `compose`: docker-compose.cluster.yml instead of local processes (needs a Docker engine). */
+  backend?: 'local' | 'compose';
   reportsDir?: string;
   keepRunDir?: boolean;
   log: (line: string) => void;
@@ -76,7 +79,9 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
     try {
       const spec = loadSpec(opts.specPath);
       rec.specName = spec.name;
-      const target = rec.target ?? (await startLocal(spec, opts, rec, (dir) => { localRunDir = dir; }));
+      const target = rec.target ?? (opts.backend === 'compose'
+        ? await startCompose(spec, opts, cleanups)
+        : await startLocal(spec, opts, rec, (dir) => { localRunDir = dir; }));
       rec.target = target;
       const live = await discoverNodes(target);
       rec.nodes = live.map((n) => ({ ...(target.nodeNames?.[String(n.port)] ? { name: target.nodeNames[String(n.port)] } : {}), address: `${n.host}:${n.port}`, role: n.role }));
@@ -109,6 +114,12 @@ async function startLocal(spec: Spec, opts: GateOptions, rec: RunRecord, onSpawn
   rec.timings.up = Date.now() - tu;
   rec.redisVersion = local.state.redisVersion;
   return targetFromLocal(local);
+}
+
+async function startCompose(spec: Spec, opts: GateOptions, cleanups: Array<() => Promise<void>>): Promise<Target> {
+  await assertDockerEngine(); // fails in about a second when no engine answers
+  cleanups.push(downCompose);
+  return upCompose(spec, resolvePassword(), opts.log);
 }
 
 /**

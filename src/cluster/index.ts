@@ -11,3 +11,4 @@ export { waitUntil } from './wait.js';
 export { parseTargetUrl, targetFromLocal, targetFromEnv, targetCredentials, discoverNodes, addressOf, targetSchema, TARGET_ENV, type Target } from './target.js';
 export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
+export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';

@@ -3,11 +3,12 @@ import { parseTargetUrl } from '../cluster/index.js';
 import { runGate } from '../gate.js';
 import { progress } from './progress.js';
 
-export async function gateCommand(o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean }): Promise<void> {
+export async function gateCommand(o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean; backend: 'local' | 'compose' }): Promise<void> {
   const target = o.target ? parseTargetUrl(o.target, o.allowDestructive ?? false) : undefined;
-  progress(target ? `gate against external cluster ${target.seeds[0]?.host}:${target.seeds[0]?.port}` : `gate on the embedded local cluster, port base ${o.portBase}`);
+  progress(target ? `gate against external cluster ${target.seeds[0]?.host}:${target.seeds[0]?.port}`
+    : o.backend === 'compose' ? 'gate on docker-compose.cluster.yml' : `gate on the embedded local cluster, port base ${o.portBase}`);
   const { doc, paths } = await runGate({
-    specPath: resolve(o.spec), portBase: o.portBase,
+    specPath: resolve(o.spec), portBase: o.portBase, backend: o.backend,
     ...(target ? { target } : {}),
     ...(o.reports ? { reportsDir: resolve(o.reports) } : {}),
     keepRunDir: o.keepRunDir ?? false,

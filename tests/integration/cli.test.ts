@@ -21,6 +21,15 @@ function redisOnPorts(base: number, count = 6): string[] {
   return out.split('\n').filter((l) => ports.some((p) => l.includes(`${p} `) || l.endsWith(p)));
 }
 
+function dockerEngineAnswers(): boolean {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 3000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const tmp = () => mkdtempSync(join(tmpdir(), 'cache-harness-cli-'));
 
 describe('cache-harness CLI', () => {
@@ -115,6 +124,15 @@ describe('cache-harness CLI', () => {
     expect(up.stderr).toContain('tcp-user-timeout');
     expect(up.stderr).toMatch(/Bad directive or wrong number of arguments/);
     expect(redisOnPorts(base)).toEqual([]);
+  });
+
+  // Where a Docker engine answers, the compose backend would really start containers: this checks the no-engine path.
+  it.skipIf(dockerEngineAnswers())('--backend compose with no Docker engine: exit 2 within seconds, naming the cause', async () => {
+    const t0 = Date.now();
+    const r = await runCli(['gate', '--backend', 'compose', '--reports', tmp()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('needs a Docker engine');
+    expect(Date.now() - t0).toBeLessThan(10_000); // generous: includes node start-up on a loaded machine
   });
 
   it('exit 2 naming the field for an invalid spec', async () => {
