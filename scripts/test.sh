@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.test.json
+bash scripts/promtool-tests.sh
 npx vitest run "$@"

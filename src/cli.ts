@@ -9,6 +9,7 @@ import { lintCommand } from './commands/lint.js';
 import { composeCommand } from './commands/compose.js';
 import { renderConfCommand } from './commands/render-conf.js';
 import { registerTenantCommands } from './commands/tenant.js';
+import { registerExporterCommand } from './commands/exporter.js';
 
 const DEFAULT_PORT_BASE = 7001;
 
@@ -79,6 +80,7 @@ program.command('compose')
   });
 
 registerTenantCommands(program, { specOption, baseOption });
+registerExporterCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ export const GATE_SUITES: ReadonlyArray<{ name: string; destructive: boolean }> 
   { name: 'isolation', destructive: false },
   { name: 'sharding', destructive: false },
   { name: 'ttl', destructive: false },
+  // quota creates ACL users, loads scripts and writes ~150k keys (removed again): owned clusters only
+  { name: 'quota', destructive: true },
 ];
 
 /** The gate's tenant population: provisioned before the suites, so they see real tenants. */

@@ -9,6 +9,8 @@ import { aclUserName, escapeGlob, tenantPrefix, type TenantId } from '../tenancy
  */
 export const TENANT_COMMANDS = [
   'get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget', 'evalsha',
+  // what the quota scripts call (scripts run with the caller's ACL); EVAL itself stays denied
+  'time', 'zremrangebyscore', 'zscore', 'zcard', 'zcount', 'zadd', 'zrem', 'pexpiretime',
   'cluster|slots', 'cluster|info', 'info', 'readonly', 'ping',
 ] as const;
 

@@ -1,6 +1,6 @@
 import { HarnessError } from '../errors.js';
 import type { Spec } from '../spec/index.js';
-import { aclUserName, metaKey, type TenantId } from '../tenancy/index.js';
+import { aclUserName, loadQuotaScripts, metaKey, type TenantId } from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
 import { aclSetUserArgs } from './acl-rule.js';
@@ -77,6 +77,8 @@ export async function provisionMany(session: AdminSession, spec: Spec, inputs: r
     log(`ACL users: ${commands.length} on each of ${session.nodes.length} nodes`);
     t3 = performance.now();
     persisted = await persistAcl(session.nodes);
+    // Tenants write through the quota scripts (EVALSHA; they are not granted EVAL): load them everywhere.
+    await loadQuotaScripts(session.nodes.map((n) => n.client));
   } catch (err) {
     await rollback(session, fresh);
     throw new HarnessError(`provisioning failed; the ${fresh.length} new tenant(s) of this run were rolled back: ${err instanceof Error ? err.message : String(err)}`);

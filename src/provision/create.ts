@@ -1,6 +1,6 @@
 import { HarnessError } from '../errors.js';
 import type { Spec } from '../spec/index.js';
-import { aclUserName, metaKey, type TenantMeta } from '../tenancy/index.js';
+import { aclUserName, metaKey, type TenantMeta, loadQuotaScripts } from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
 import { aclSetUserArgs } from './acl-rule.js';
@@ -38,6 +38,7 @@ export async function createTenant(session: AdminSession, spec: Spec, input: Ten
   try {
     await Promise.all(session.nodes.map((n) => aclPipeline(n, [args])));
     const persisted = await persistAcl(session.nodes);
+    await loadQuotaScripts(session.nodes.map((n) => n.client)); // tenants write via EVALSHA of these
     return { status: 'created', meta, password, aclNodes: session.nodes.map((n) => n.address), persisted };
   } catch (err) {
     await rollback(session, key, aclUserName(req.tenant));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { loadQuotaScripts } from '../tenancy/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeNode, connectNode, isOurRedis, parseInfo, readState, requireBinary, stopProcesses, waitUntil } from '../cluster/index.js';
@@ -50,5 +51,12 @@ export async function restartLocalNode(runDir: string, name: string, adminPasswo
       await closeNode(c);
     }
   }, timeoutMs, 100);
+  // A restart empties the node's script cache: reload the quota scripts tenants call with EVALSHA.
+  const admin = await connectNode(addr, { password: adminPassword });
+  try {
+    await loadQuotaScripts([admin]);
+  } finally {
+    await closeNode(admin);
+  }
   return { name, port: node.port, oldPid, newPid: child.pid, downMs: performance.now() - t0 };
 }

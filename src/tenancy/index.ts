@@ -13,3 +13,7 @@ export { mapRedisError } from './redis-errors.js';
 export { groupBySlot } from './slot-groups.js';
 export { slotOwners, bindSpecMasters, checkModulePlacement, shardMatchRate, type LiveNode, type ProbedKey, type PlacementProblem, type PlacementReport } from './placement-check.js';
 export { slotSpread, type SlotSpread } from './slot-spread.js';
+export { QUOTA_KEY_SUFFIX, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS, quotaKeyOf, quotaKeysFor, isQuotaKey, loadQuotaScripts, quotaSet, quotaDel, quotaDelMany, quotaCount, quotaReconcile, mapQuotaError, type QuotaKeys, type QuotaSetResult, type QuotaClient } from './quota-script.js';
+export { quotaWriteStrategy } from './quota-strategy.js';
+export { openQuotaCluster, closeQuotaCluster, type QuotaClusterOptions } from './quota-cluster.js';
+export type { TenantOp } from './tenant-cache.js';

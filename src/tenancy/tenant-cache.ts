@@ -8,7 +8,18 @@ import { mapRedisError } from './redis-errors.js';
 import { groupBySlot } from './slot-groups.js';
 import { tenantScope } from './tenant-scope.js';
 import { ttlSeconds } from './ttl.js';
+import { quotaWriteStrategy } from './quota-strategy.js';
 import { plainSet, type WriteScope, type WriteStrategy } from './write-path.js';
+
+/** One finished operation, for metrics: who, which channel, how long (client side). */
+export interface TenantOp {
+  op: 'get' | 'set' | 'mget' | 'del' | 'ttl';
+  tenant: string;
+  module: string;
+  plan: string;
+  channel: Channel;
+  seconds: number;
+}
 
 export interface SeedAddress {
   host: string;
@@ -27,8 +38,13 @@ export interface TenantCacheOptions {
   /** The tenant's meta config (`tenant-meta:<id>`, parsed JSON), passed by whoever provisioned it: the ACL user cannot read it. */
   meta: unknown;
   codec?: ValueCodec;
-  /** How set() and del() write; the quota check plugs in here. Default: SET key value EX ttl, DEL. */
+  /**
+   * How set() and del() write. Default: the quota scripts (the plan's maxKeys per tenant-module, QuotaExceeded
+   * beyond it, nothing written); `plainSet` (SET EX / DEL) under placement `none`, which cannot be enforced.
+   */
   writer?: WriteStrategy;
+  /** Called after every operation with its client-side latency (e.g. metrics' observeTenantOp). */
+  onOp?: (op: TenantOp) => void;
   /**
    * ioredis auto-pipelining (concurrent commands to one node share a round trip). Default false: measured on
    * the local cluster (2 busy cores, 6 rounds), it cost 25-55% ops/s for a sequential caller and gained only
@@ -50,6 +66,8 @@ export class TenantCache {
   private readonly spec: Spec;
   private readonly aclUser: string;
   private readonly writer: WriteStrategy;
+  private readonly onOp: ((op: TenantOp) => void) | undefined;
+  private readonly plan: string;
   private readonly cluster: Cluster;
   private readonly seeds: string;
   /** Last connection-level error; commands reject on their own, this keeps ioredis from logging "Unhandled error event". */
@@ -63,7 +81,10 @@ export class TenantCache {
     if (meta.aclUser !== opts.aclUser) throw new NotProvisioned(`ACL user ${opts.aclUser} is not tenant ${scope.tenant}'s (its meta config names ${meta.aclUser})`, 'acl-user');
     this.aclUser = opts.aclUser;
     this.codec = opts.codec ?? new ValueCodec();
-    this.writer = opts.writer ?? plainSet;
+    // The seed's `none` layout spreads a tenant-module over many slots: no script can count it atomically.
+    this.writer = opts.writer ?? (scope.placement.tag === null ? plainSet : quotaWriteStrategy);
+    this.onOp = opts.onOp;
+    this.plan = meta.plan;
     this.cluster = new Cluster(opts.seeds.map((s) => ({ host: s.host, port: s.port })), {
       lazyConnect: true,
       enableAutoPipelining: opts.autoPipelining ?? false,
@@ -114,14 +135,14 @@ export class TenantCache {
 
   async get(dataType: string, key: string): Promise<JsonValue | undefined> {
     const k = this.key(dataType, key);
-    const raw = await this.run(() => this.cluster.getBuffer(k));
+    const raw = await this.run('get', () => this.cluster.getBuffer(k));
     return raw === null ? undefined : this.codec.decode(raw);
   }
 
   /** Write with the tier's TTL. Everything is validated and encoded before the writer sends anything. */
   async set(dataType: string, key: string, value: JsonValue): Promise<void> {
     const write = { key: this.key(dataType, key), payload: this.codec.encode(value), ttlSeconds: this.ttlSecondsOf(dataType) };
-    await this.run(() => this.writer.write(this.cluster, this.scope, write));
+    await this.run('set', () => this.writer.write(this.cluster, this.scope, write));
   }
 
   /** Values in `keys` order; `undefined` where a key is missing. One MGET per slot (one in tagged layouts). */
@@ -129,7 +150,7 @@ export class TenantCache {
     const full = keys.map((k) => this.key(dataType, k));
     const out = new Array<JsonValue | undefined>(full.length).fill(undefined);
     await Promise.all([...groupBySlot(full)].map(async ([, idx]) => {
-      const vals = await this.run(() => this.cluster.mgetBuffer(...idx.map((i) => full[i] as string)));
+      const vals = await this.run('mget', () => this.cluster.mgetBuffer(...idx.map((i) => full[i] as string)));
       idx.forEach((i, j) => {
         const v = vals[j];
         if (v) out[i] = this.codec.decode(v);
@@ -143,7 +164,7 @@ export class TenantCache {
     const full = (typeof keys === 'string' ? [keys] : keys).map((k) => this.key(dataType, k));
     const counts = await Promise.all([...groupBySlot(full)].map(([, idx]) => {
       const group = idx.map((i) => full[i] as string);
-      return this.run(() => (this.writer.del ? this.writer.del(this.cluster, this.scope, group) : this.cluster.del(...group)));
+      return this.run('del', () => (this.writer.del ? this.writer.del(this.cluster, this.scope, group) : this.cluster.del(...group)));
     }));
     return counts.reduce((a, b) => a + b, 0);
   }
@@ -151,7 +172,7 @@ export class TenantCache {
   /** Remaining lifetime in ms (PTTL): -2 when the key does not exist, -1 when it has no TTL (never for our writes). */
   async ttl(dataType: string, key: string): Promise<number> {
     const k = this.key(dataType, key);
-    return this.run(() => this.cluster.pttl(k));
+    return this.run('ttl', () => this.cluster.pttl(k));
   }
 
   codecStats(): CodecStats {
@@ -166,11 +187,17 @@ export class TenantCache {
     }
   }
 
-  private async run<T>(op: () => Promise<T>): Promise<T> {
+  private async run<T>(name: TenantOp['op'], op: () => Promise<T>): Promise<T> {
+    const t0 = this.onOp ? performance.now() : 0;
     try {
       return await op();
     } catch (err) {
       throw mapRedisError(err, this.aclUser);
+    } finally {
+      if (this.onOp) {
+        const { tenant, module } = this.scope;
+        this.onOp({ op: name, tenant, module, plan: this.plan, channel: this.channel, seconds: (performance.now() - t0) / 1000 });
+      }
     }
   }
 }

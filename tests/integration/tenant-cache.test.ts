@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeNode, connectNode, parseInfo } from '../../src/cluster/index.js';
 import { loadSpec } from '../../src/spec/index.js';
 import {
-  CODEC_HEADER, InvalidKey, metaKey, NotProvisioned, parseTenantId, PermissionDenied, plainSet, QuotaExceeded, slotOf, TenantCache,
+  CODEC_HEADER, InvalidKey, loadQuotaScripts, metaKey, NotProvisioned, parseTenantId, PermissionDenied, plainSet, QuotaExceeded, slotOf, TenantCache,
   type TenantCacheOptions, type TenantMeta, type WriteStrategy,
 } from '../../src/tenancy/index.js';
+import { aclSetUserArgs, sha256Hex } from '../../src/provision/index.js';
 import { syntheticMeta } from '../../suites/sharding/synthetic-metas.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
@@ -24,14 +25,14 @@ afterAll(async () => {
   await c?.stop();
 });
 
-/** What `tenant create` does (src/provision is written in parallel): the meta key, and the ACL user on every node. */
+/** What `tenant create` does, with a meta of our choosing (placement `none` included): the meta key, the ACL user and the quota scripts on every node. */
 async function provisionByHand(meta: TenantMeta, password: string): Promise<void> {
   await admin.set(metaKey(parseTenantId(meta.tenant)), JSON.stringify(meta));
   for (const seed of c.target.seeds) {
     const node = await connectNode(seed, { password: c.run.password });
     try {
-      await node.call('ACL', 'SETUSER', meta.aclUser, 'reset', 'on', `>${password}`, `~cliente:${meta.tenant}:*`, 'resetchannels', '-@all',
-        ...['get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget', 'evalsha', 'cluster|slots', 'cluster|info', 'info', 'readonly', 'ping'].map((x) => `+${x}`));
+      await node.call('ACL', ...aclSetUserArgs(parseTenantId(meta.tenant), sha256Hex(password)));
+      await loadQuotaScripts([node]);
     } finally {
       await closeNode(node);
     }

@@ -10,7 +10,9 @@ describe('ACL rule builder', () => {
   it('builds the exact SETUSER line: reset, hashed password, own key pattern, -@all then the grants', () => {
     expect(aclSetUserCommand(parseTenantId('acme'), hash)).toBe(
       `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* resetchannels -@all `
-      + '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha +cluster|slots +cluster|info +info +readonly +ping',
+      + '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha '
+      + '+time +zremrangebyscore +zscore +zcard +zcount +zadd +zrem +pexpiretime '
+      + '+cluster|slots +cluster|info +info +readonly +ping',
     );
   });
 

@@ -1,0 +1,96 @@
+import type { Spec } from '../spec/index.js';
+
+/** Where our rules live; the seed's (kept as written, known-bad) are beside them. */
+export const ALERT_RULES_PATH = 'fixtures/prometheus/alerts.yml';
+export const SEED_ALERT_RULES_PATH = 'fixtures/prometheus/seed-alerts.yml';
+
+/** Our alert names, in file order (the promtool tests cover each). */
+export const ALERT_NAMES = ['TenantKeyQuotaHigh', 'TenantMemoryHigh', 'TenantLatencyP99High', 'TenantMobileRatioLow'] as const;
+
+/** PromQL expressions of our rules, from the spec's thresholds (the suites query these live). */
+export function alertExpressions(spec: Spec): Record<(typeof ALERT_NAMES)[number], string> {
+  const a = spec.alerts;
+  return {
+    TenantKeyQuotaHigh: `redis_client_keys_total / on(client_id, module) group_left redis_client_keys_limit > ${num(a.quotaRatio)}`,
+    TenantMemoryHigh: `redis_client_memory_usage_bytes / on(client_id, module) group_left redis_client_memory_limit_bytes > ${num(a.memoryRatio)}`,
+    TenantLatencyP99High: `histogram_quantile(0.99, sum by (client_id, module, plan, le) (rate(redis_client_latency_seconds_bucket[5m]))) > ${num(a.latencyP99Seconds)}`,
+    TenantMobileRatioLow: `redis_client_mobile_ratio < ${num(a.mobileRatioMinPercent)}`,
+  };
+}
+
+/**
+ * fixtures/prometheus/alerts.yml, rendered from the spec. Thresholds are relative to the tenant's plan:
+ * usage / limit per tenant-module, matched `on(client_id, module) group_left`: one-to-one matching with
+ * `on()` would keep only the on() labels, `group_left` keeps the usage series' labels (plan, job, instance)
+ * for the alert. One exporter per cluster: with several scraping it, the limit side is no longer unique
+ * per (client_id, module) and the rule errors; add `instance` to the on() labels then.
+ */
+export function renderAlertRules(spec: Spec): string {
+  const a = spec.alerts;
+  const e = alertExpressions(spec);
+  return `# cache-harness tenant alert rules, rendered from the spec's \`alerts:\` thresholds by
+# src/metrics/alert-rules.ts (tests/unit/metrics-alert-rules.test.ts keeps this file equal to the render).
+# Series: src/metrics/tenant-metrics.ts, exported by \`cache-harness exporter\`. Usage and limits are per
+# tenant-module (labels client_id, module, plan), the unit the quota script enforces; thresholds are
+# ratios of the tenant's plan, unlike the seed's absolute "keys > 90000" (seed-alerts.yml, kept as written).
+# Unit tests: tests/promtool/*.test.yml (scripts/promtool-tests.sh).
+groups:
+  - name: cache-harness-tenant-alerts
+    rules:
+      - alert: TenantKeyQuotaHigh
+        expr: ${e.TenantKeyQuotaHigh}
+        for: 5m
+        labels:
+          severity: warning
+          service: cache
+          component: quota
+        annotations:
+          summary: "Tenant {{ $labels.client_id }} uses over ${pct(a.quotaRatio)} of its {{ $labels.module }} key quota"
+          description: "Tenant {{ $labels.client_id }} (plan {{ $labels.plan }}) holds {{ $value | humanizePercentage }} of the plan's maxKeys in module {{ $labels.module }}; new keys are refused at 100%"
+
+      - alert: TenantMemoryHigh
+        expr: ${e.TenantMemoryHigh}
+        for: 3m
+        labels:
+          severity: warning
+          service: cache
+          component: memory
+        annotations:
+          summary: "Tenant {{ $labels.client_id }} uses over ${pct(a.memoryRatio)} of its {{ $labels.module }} memory allowance"
+          description: "Tenant {{ $labels.client_id }} (plan {{ $labels.plan }}) uses an estimated {{ $value | humanizePercentage }} of the plan's maxMemoryMB in module {{ $labels.module }} (sampled MEMORY USAGE)"
+
+      - alert: TenantLatencyP99High
+        expr: ${e.TenantLatencyP99High}
+        for: 2m
+        labels:
+          severity: warning
+          service: cache
+          component: performance
+        annotations:
+          summary: "p99 cache latency above ${ms(a.latencyP99Seconds)} for tenant {{ $labels.client_id }} ({{ $labels.module }})"
+          description: "p99 of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops over 5m is {{ $value | humanizeDuration }} (threshold ${ms(a.latencyP99Seconds)})"
+
+      - alert: TenantMobileRatioLow
+        expr: ${e.TenantMobileRatioLow}
+        for: 10m
+        labels:
+          severity: info
+          service: cache
+          component: optimization
+        annotations:
+          summary: "Few mobile ops for tenant {{ $labels.client_id }} ({{ $labels.module }})"
+          description: "Only {{ $value | printf \\"%.1f\\" }}% of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops in the last 5m were on the mobile channel (minimum ${num(a.mobileRatioMinPercent)}%)"
+`;
+}
+
+function num(n: number): string {
+  return String(Number(n.toPrecision(12)));
+}
+
+function pct(ratio: number): string {
+  return `${num(ratio * 100)}%`;
+}
+
+function ms(seconds: number): string {
+  return `${num(seconds * 1000)}ms`;
+}

@@ -1,0 +1,320 @@
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { InvalidKey, PermissionDenied, QuotaExceeded, TenancyError } from './errors.js';
+import type { ModuleName, TenantId } from './ids.js';
+import { tenantModulePrefix } from './keys.js';
+import type { Placement } from './placement.js';
+
+/**
+ * Per tenant-module `maxKeys`, enforced atomically in the tenant-module's slot (DESIGN decision 7).
+ *
+ * Bookkeeping: one sorted set per tenant-module, `cliente:<t>:<m>:{<tag>}:__quota` (the tenant-module
+ * prefix + `__quota`), so it shares the slot of every data key of that tenant-module and lies under
+ * `cliente:<t>:*`, the tenant's ACL key pattern. member = the data key without that prefix
+ * (`<dataType>:<userKey>`), score = the data key's absolute expiry in ms, read back with PEXPIRETIME
+ * right after the SET, so it is the key's own expiry, not a client's guess.
+ *
+ * The name cannot collide with a data key: data keys are `<prefix><dataType>:<key>`, data types start
+ * with a letter and are followed by `:`; `__quota` has neither.
+ *
+ * Each write (one Lua script, so atomic in the slot):
+ *   1. `ZREMRANGEBYSCORE zset -inf (now` where now = `TIME` in ms: drops members whose key has expired
+ *      (Redis treats a key as expired when now > expiry, hence the exclusive bound).
+ *   2. member still present → an overwrite: always allowed, never counted twice.
+ *      member absent and `ZCARD >= maxKeys` → error `QUOTA n/max`, NOTHING written (the prune aside).
+ *   3. `SET key value EX ttl`, then `ZADD zset PEXPIRETIME(key) member`.
+ * Deletes go through the delete script (`ZREM` + `DEL`), so the count is exact through TTL expiry and
+ * deletes. Keys removed behind the scripts' back (a plain DEL, eviction under volatile-lru) leave a member
+ * that is counted until its expiry: the count is then conservative (never lets a tenant go over), and
+ * `quotaReconcile` drops such members.
+ *
+ * `TIME` before writes: Redis 7 replicates scripts by their effects only (verbatim script replication is
+ * gone), so non-deterministic commands are allowed before writes; replicas receive the ZADD with the
+ * score the master computed (verified in tests/integration/quota.test.ts).
+ *
+ * ACL: commands a script calls are checked against the CALLER's ACL. The script checks the write commands
+ * up front with `redis.acl_check_cmd`, so a tenant user missing a grant gets an error and nothing is
+ * written (a script does not roll back writes made before an error). The grants a tenant needs are in
+ * `QUOTA_ACL_GRANTS`. The bookkeeping zset is under the tenant's own key pattern, so a tenant holding raw
+ * `+set`/`+zrem` could bypass or rewrite it: the quota binds clients that write through these scripts
+ * (TenantCache), it is not a defence against a tenant with raw access. Redis ACLs cannot allow a command
+ * inside a script only.
+ *
+ * The zset has no TTL on purpose: with `maxmemory-policy volatile-lru` a key with a TTL may be evicted, and
+ * an evicted zset would reset the count to 0. Members of a tenant-module that stops writing stay until
+ * its next write prunes them (or `quotaCount`/`quotaReconcile` run); an empty zset disappears by itself.
+ *
+ * Memory cost (Redis 7.0.15, MEMORY USAGE ... SAMPLES 0, tests/integration/quota-bench.test.ts; docs/quota.md):
+ * with 17-byte members, 31 B per member up to `zset-max-listpack-entries` (256 in the spec, listpack);
+ * above it a skiplist + dict: 118.5 B per member at 1,000 members, 122.5 B at 10,000. A data key with a
+ * 40-byte name and a 64-byte value is 184 B, so the quota adds about two thirds of a small key's memory.
+ * Server time: ~20 µs per quota write vs ~2 µs for a plain SET EX (INFO commandstats, same run).
+ */
+
+/** Suffix of the bookkeeping key after the tenant-module prefix. */
+export const QUOTA_KEY_SUFFIX = '__quota';
+
+/**
+ * Commands (beyond the ioredis cluster basics) a tenant ACL user needs to write through the quota scripts:
+ * EVALSHA plus every command the scripts call. Deliberately NOT `+eval`: EVAL would let a tenant run any
+ * Lua, e.g. a loop that blocks the shard for every tenant on it until `busy-reply-threshold`. So the
+ * scripts are loaded by an admin (`loadQuotaScripts`, on every node) and a tenant only runs them by sha.
+ */
+export const QUOTA_ACL_GRANTS = ['+evalsha', '+time', '+zremrangebyscore', '+zscore', '+zcard', '+zcount', '+zadd', '+zrem', '+set', '+del', '+pexpiretime'] as const;
+
+/** The two keys every quota write touches; both in the tenant-module's slot. */
+export interface QuotaKeys {
+  quotaKey: string;
+  dataKey: string;
+}
+
+/** What a successful quota write did. */
+export interface QuotaSetResult {
+  /** true: a new key (counted); false: an overwrite of a key already counted. */
+  created: boolean;
+  /** Live keys of the tenant-module after the write. */
+  count: number;
+}
+
+/** ioredis Cluster (tenant or admin) or a plain connection to the master of the slot. */
+export type QuotaClient = Cluster | Redis;
+
+/** `cliente:<t>:<m>:{<tag>}:__quota`. The quota needs a hash tag: with placement `none` a tenant-module spans every slot. */
+export function quotaKeyOf(tenant: TenantId, module: ModuleName, placement: Placement): string {
+  if (placement.tag === null) {
+    throw new InvalidKey(`placement ${placement.strategy} has no hash tag: a tenant-module's keys span many slots, so no script can count them atomically`, 'quota-needs-tag');
+  }
+  return `${tenantModulePrefix(tenant, module, placement)}${QUOTA_KEY_SUFFIX}`;
+}
+
+/** The quota key for a data key built with `buildDataKey` for the same tenant-module; rejects a key from elsewhere. */
+export function quotaKeysFor(tenant: TenantId, module: ModuleName, placement: Placement, dataKey: string): QuotaKeys {
+  const quotaKey = quotaKeyOf(tenant, module, placement);
+  const prefix = quotaKey.slice(0, -QUOTA_KEY_SUFFIX.length);
+  if (!dataKey.startsWith(prefix) || dataKey.length === prefix.length) {
+    throw new InvalidKey(`key ${JSON.stringify(dataKey)} is not a data key of ${prefix}*`, 'quota-key-prefix');
+  }
+  return { quotaKey, dataKey };
+}
+
+/** True for the bookkeeping zset's name (`cliente:<t>:<m>:{<tag>}:__quota`), false for every data key. */
+export function isQuotaKey(key: string): boolean {
+  if (!key.endsWith(`:${QUOTA_KEY_SUFFIX}`)) return false;
+  const parts = key.split(':');
+  // cliente:<t>:<m>:{<tag>}:__quota (5 parts) or, without a tag, cliente:<t>:<m>:__quota (4 parts).
+  if (parts.length === 4) return true;
+  return parts.length === 5 && /^\{[^{}]*\}$/.test(parts[3] ?? '');
+}
+
+// Shared Lua preamble: checks KEYS[1] is a quota key and KEYS[2] lies under its prefix; defines
+// `member` and `now` (ms). Lua 5.1 prints numbers with %.14g: exact for ms timestamps until year 5138.
+const PREAMBLE = `
+local zkey, dkey = KEYS[1], KEYS[2]
+local suffix = '${QUOTA_KEY_SUFFIX}'
+local plen = #zkey - #suffix
+if plen < 1 or string.sub(zkey, plen + 1) ~= suffix then
+  return redis.error_reply('BADKEY ' .. zkey .. ' is not a quota key')
+end
+if dkey ~= nil and (#dkey <= plen or string.sub(dkey, 1, plen) ~= string.sub(zkey, 1, plen)) then
+  return redis.error_reply('BADKEY ' .. dkey .. ' is not under ' .. string.sub(zkey, 1, plen))
+end
+local member = dkey and string.sub(dkey, plen + 1)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/** KEYS: quota zset, data key. ARGV: value, ttl seconds, maxKeys. Returns {created 0|1, count}. */
+export const QUOTA_SET_LUA = `#!lua
+${PREAMBLE}
+local ttl, max = tonumber(ARGV[2]), tonumber(ARGV[3])
+if not ttl or ttl < 1 or ttl ~= math.floor(ttl) then return redis.error_reply('BADARG ttl must be a positive integer') end
+if not max or max < 0 or max ~= math.floor(max) then return redis.error_reply('BADARG maxKeys must be an integer >= 0') end
+if not (redis.acl_check_cmd('ZREMRANGEBYSCORE', zkey, '-inf', '0') and redis.acl_check_cmd('SET', dkey, ARGV[1], 'EX', ARGV[2])
+    and redis.acl_check_cmd('PEXPIRETIME', dkey) and redis.acl_check_cmd('ZADD', zkey, '0', member)) then
+  return redis.error_reply('NOPERM the user may not run the quota write (needs ZREMRANGEBYSCORE, SET, PEXPIRETIME, ZADD on ' .. zkey .. ')')
+end
+redis.call('ZREMRANGEBYSCORE', zkey, '-inf', '(' .. now)
+local created = 0
+if not redis.call('ZSCORE', zkey, member) then
+  local n = redis.call('ZCARD', zkey)
+  if n >= max then return redis.error_reply('QUOTA ' .. n .. '/' .. max .. ' keys in ' .. zkey) end
+  created = 1
+end
+redis.call('SET', dkey, ARGV[1], 'EX', ttl)
+redis.call('ZADD', zkey, redis.call('PEXPIRETIME', dkey), member)
+return {created, redis.call('ZCARD', zkey)}
+`;
+
+/** KEYS: quota zset, then 1+ data keys of its tenant-module. Deletes them and their members; returns how many keys existed. */
+export const QUOTA_DEL_LUA = `#!lua
+${PREAMBLE}
+for i = 2, #KEYS do
+  local k = KEYS[i]
+  if #k <= plen or string.sub(k, 1, plen) ~= string.sub(zkey, 1, plen) then
+    return redis.error_reply('BADKEY ' .. k .. ' is not under ' .. string.sub(zkey, 1, plen))
+  end
+  if not (redis.acl_check_cmd('ZREM', zkey, string.sub(k, plen + 1)) and redis.acl_check_cmd('DEL', k)) then
+    return redis.error_reply('NOPERM the user may not run the quota delete (needs ZREM, DEL on ' .. zkey .. ')')
+  end
+end
+local deleted = 0
+for i = 2, #KEYS do
+  redis.call('ZREM', zkey, string.sub(KEYS[i], plen + 1))
+  deleted = deleted + redis.call('DEL', KEYS[i])
+end
+return deleted
+`;
+
+/** KEYS: quota zset. Live (unexpired) keys counted, without writing. */
+export const QUOTA_COUNT_LUA = `#!lua flags=no-writes
+${PREAMBLE}
+return redis.call('ZCOUNT', zkey, now, '+inf')
+`;
+
+/** KEYS: quota zset, then data keys of members to check. Drops expired members and members whose key is gone. Returns members removed. */
+export const QUOTA_RECONCILE_LUA = `#!lua
+${PREAMBLE}
+local removed = redis.call('ZREMRANGEBYSCORE', zkey, '-inf', '(' .. now)
+for i = 2, #KEYS do
+  local k = KEYS[i]
+  if #k > plen and string.sub(k, 1, plen) == string.sub(zkey, 1, plen) and redis.call('EXISTS', k) == 0 then
+    removed = removed + redis.call('ZREM', zkey, string.sub(k, plen + 1))
+  end
+end
+return removed
+`;
+
+interface Script {
+  name: string;
+  lua: string;
+  sha: string;
+}
+
+function script(name: string, lua: string): Script {
+  return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+export const QUOTA_SCRIPTS = {
+  set: script('quota-set', QUOTA_SET_LUA),
+  del: script('quota-del', QUOTA_DEL_LUA),
+  count: script('quota-count', QUOTA_COUNT_LUA),
+  reconcile: script('quota-reconcile', QUOTA_RECONCILE_LUA),
+} as const;
+
+function isCluster(client: QuotaClient): client is Cluster {
+  return 'isCluster' in client && client.isCluster === true;
+}
+
+/**
+ * SCRIPT LOAD every quota script (admin, once at start and after a node restarts). The script cache is per
+ * node, not replicated and not persisted, and a replica promoted by a failover must already hold the
+ * scripts a tenant calls by sha: so load them on EVERY node, replicas included. Pass the admin
+ * connections of every node (e.g. provision's `AdminSession.nodes`); given a Cluster client, only the
+ * nodes it knows are loaded, and Redis 7.0's CLUSTER SLOTS leaves out replicas whose replication offset
+ * is still 0 (a fresh cluster), so a Cluster client may know the masters only.
+ * Later calls use EVALSHA; on NOSCRIPT they fall back to EVAL, which works for clients allowed to EVAL
+ * (admin) and caches the script there; a tenant (no +eval) gets PermissionDenied naming the fix instead.
+ */
+export async function loadQuotaScripts(target: QuotaClient | readonly Redis[]): Promise<{ nodes: number; shas: string[] }> {
+  const nodes: readonly Redis[] = Array.isArray(target) ? target : isCluster(target as QuotaClient) ? (target as Cluster).nodes('all') : [target as Redis];
+  const scripts = Object.values(QUOTA_SCRIPTS);
+  for (const node of nodes) {
+    for (const s of scripts) {
+      const sha = String(await node.call('SCRIPT', 'LOAD', s.lua));
+      if (sha !== s.sha) throw new Error(`${s.name}: SCRIPT LOAD returned ${sha}, expected ${s.sha}`);
+    }
+  }
+  return { nodes: nodes.length, shas: scripts.map((s) => s.sha) };
+}
+
+/** EVALSHA, falling back to EVAL on NOSCRIPT. Reply errors are mapped to tenancy errors. */
+async function run(client: QuotaClient, s: Script, keys: readonly string[], args: ReadonlyArray<string | Buffer | number>): Promise<unknown> {
+  try {
+    try {
+      return await client.call('EVALSHA', s.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      try {
+        return await client.call('EVAL', s.lua, keys.length, ...keys, ...args);
+      } catch (evalErr) {
+        if (evalErr instanceof Error && /NOPERM[^\n]*'eval'/.test(evalErr.message)) {
+          throw new PermissionDenied(`${s.name} is not loaded on the node serving ${keys[0] ?? ''} (restarted, or promoted by a failover) and this user may not EVAL: an admin must run loadQuotaScripts`, 'quota-script-not-loaded');
+        }
+        throw evalErr;
+      }
+    }
+  } catch (err) {
+    throw mapQuotaError(err, keys[0] ?? '');
+  }
+}
+
+/** A reply error of the quota scripts as a tenancy error; anything else unchanged. */
+export function mapQuotaError(err: unknown, quotaKey: string): unknown {
+  if (!(err instanceof Error) || err instanceof TenancyError) return err;
+  const msg = err.message;
+  const q = /^QUOTA (\d+)\/(\d+)/.exec(msg);
+  if (q) {
+    const prefix = quotaKey.slice(0, -QUOTA_KEY_SUFFIX.length);
+    return new QuotaExceeded(`quota exceeded: ${q[1]} of ${q[2]} keys in use for ${prefix}*; the new key was not written`, 'max-keys');
+  }
+  if (msg.startsWith('BADKEY ') || msg.startsWith('BADARG ')) return new InvalidKey(msg.slice(7), 'quota-script');
+  if (/^NOPERM|can't run this command|no permissions/.test(msg)) return new PermissionDenied(msg, 'acl');
+  return err;
+}
+
+function checkTtl(ttlSeconds: number): void {
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) throw new InvalidKey(`ttl ${ttlSeconds} must be a positive integer of seconds (every data key has a TTL)`, 'ttl');
+}
+
+/**
+ * Write `value` at `keys.dataKey` with a TTL, unless it is a NEW key and the tenant-module already holds
+ * `maxKeys` live keys: then QuotaExceeded is thrown and nothing is written. Overwrites are always allowed.
+ */
+export async function quotaSet(client: QuotaClient, keys: QuotaKeys, value: string | Buffer, ttlSeconds: number, maxKeys: number): Promise<QuotaSetResult> {
+  checkTtl(ttlSeconds);
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 0) throw new InvalidKey(`maxKeys ${maxKeys} must be an integer >= 0`, 'max-keys');
+  const reply = await run(client, QUOTA_SCRIPTS.set, [keys.quotaKey, keys.dataKey], [value, ttlSeconds, maxKeys]);
+  if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`quota-set: unexpected reply ${JSON.stringify(reply)}`);
+  return { created: Number(reply[0]) === 1, count: Number(reply[1]) };
+}
+
+/** Delete a data key and its quota member; true when the key existed. */
+export async function quotaDel(client: QuotaClient, keys: QuotaKeys): Promise<boolean> {
+  return (await quotaDelMany(client, keys.quotaKey, [keys.dataKey])) === 1;
+}
+
+/** Delete data keys of ONE tenant-module (one slot) and their quota members in one script; returns how many existed. */
+export async function quotaDelMany(client: QuotaClient, quotaKey: string, dataKeys: readonly string[]): Promise<number> {
+  if (dataKeys.length === 0) return 0;
+  return Number(await run(client, QUOTA_SCRIPTS.del, [quotaKey, ...dataKeys], []));
+}
+
+/** Live keys the quota counts for a tenant-module (expired members excluded; writes nothing). */
+export async function quotaCount(client: QuotaClient, quotaKey: string): Promise<number> {
+  return Number(await run(client, QUOTA_SCRIPTS.count, [quotaKey], []));
+}
+
+/**
+ * Drop members whose data key no longer exists (deleted without the script, or evicted), walking the zset
+ * with ZSCAN in batches. Bounded by `maxBatches`. Needs ZSCAN + EXISTS + ZREM: an admin operation.
+ */
+export async function quotaReconcile(client: QuotaClient, quotaKey: string, opts: { batch?: number; maxBatches?: number } = {}): Promise<{ checked: number; removed: number }> {
+  const batch = opts.batch ?? 500;
+  const maxBatches = opts.maxBatches ?? 10_000;
+  const prefix = quotaKey.slice(0, -QUOTA_KEY_SUFFIX.length);
+  let cursor = '0';
+  let checked = 0;
+  let removed = 0;
+  for (let i = 0; i < maxBatches; i++) {
+    const reply = await client.call('ZSCAN', quotaKey, cursor, 'COUNT', batch);
+    if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw new Error(`ZSCAN: unexpected reply ${JSON.stringify(reply)}`);
+    cursor = String(reply[0]);
+    const flat = reply[1] as unknown[];
+    const dataKeys: string[] = [];
+    for (let j = 0; j < flat.length; j += 2) dataKeys.push(`${prefix}${String(flat[j])}`);
+    checked += dataKeys.length;
+    removed += Number(await run(client, QUOTA_SCRIPTS.reconcile, [quotaKey, ...dataKeys], []));
+    if (cursor === '0') return { checked, removed };
+  }
+  throw new Error(`quotaReconcile(${quotaKey}): stopped after ${maxBatches} batches without finishing`);
+}

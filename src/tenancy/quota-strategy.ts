@@ -1,0 +1,19 @@
+import { quotaDelMany, quotaKeyOf, quotaKeysFor, quotaSet } from './quota-script.js';
+import type { WriteStrategy } from './write-path.js';
+
+/**
+ * TenantCache's write path with the plan's maxKeys enforced (DESIGN decision 7): set() runs the quota
+ * script (QuotaExceeded beyond maxKeys, nothing written), del() removes keys and their quota members in
+ * one script per slot, so the count stays exact. `new TenantCache({ ..., writer: quotaWriteStrategy })`.
+ * The tenant's ACL user needs QUOTA_ACL_GRANTS, and an admin must have run `loadQuotaScripts` on the
+ * cluster (tenants are not granted EVAL).
+ */
+export const quotaWriteStrategy: WriteStrategy = {
+  name: 'quota-evalsha',
+  async write(redis, scope, w) {
+    await quotaSet(redis, quotaKeysFor(scope.tenant, scope.module, scope.placement, w.key), w.payload, w.ttlSeconds, scope.maxKeys);
+  },
+  async del(redis, scope, keys) {
+    return quotaDelMany(redis, quotaKeyOf(scope.tenant, scope.module, scope.placement), keys);
+  },
+};

@@ -1,0 +1,267 @@
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeNode, connectNode } from '../../src/cluster/index.js';
+import { buildDataKey, InvalidKey, parseDataType, parseModule, parseTenantId, PermissionDenied, placeTenantModule, QuotaExceeded, slotOf, TenantCache } from '../../src/tenancy/index.js';
+import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
+import { loadQuotaScripts, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS, quotaCount, quotaDel, quotaKeyOf, quotaKeysFor, quotaReconcile, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
+import { quotaWriteStrategy } from '../../src/tenancy/quota-strategy.js';
+import { buildTenantMeta, parsePlan } from '../../src/provision/index.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+
+const MAX = 50;
+let c: TestCluster;
+let admin: Cluster;
+let nodes: Redis[] = [];
+
+beforeAll(async () => {
+  c = await startTestCluster(0);
+  admin = await openQuotaCluster({ seeds: c.target.seeds, password: c.run.password });
+  nodes = await Promise.all(c.run.state.nodes.map((n) => connectNode({ host: '127.0.0.1', port: n.port }, { password: c.run.password })));
+});
+afterAll(async () => {
+  if (admin) await closeQuotaCluster(admin);
+  await Promise.all(nodes.map((n) => closeNode(n)));
+  await c?.stop();
+});
+
+/** A fresh tenant-module (own tenant id per test) and a key factory for it. */
+function tenantModule(tenantRaw: string, moduleRaw = 'crm', dataTypeRaw = 'users') {
+  const tenant = parseTenantId(tenantRaw);
+  const module = parseModule(c.spec, moduleRaw);
+  const placement = placeTenantModule(c.spec, tenant, module);
+  const dataType = parseDataType(c.spec, module, dataTypeRaw);
+  const keys = (i: number | string): QuotaKeys => quotaKeysFor(tenant, module, placement, buildDataKey(tenant, module, placement, dataType, `k${i}`));
+  return { tenant, module, placement, keys, quotaKey: keys(0).quotaKey };
+}
+
+async function fill(keys: (i: number) => QuotaKeys, from: number, to: number, ttl: number): Promise<void> {
+  for (let i = from; i < to; i++) await quotaSet(admin, keys(i), `v${i}`, ttl, MAX);
+}
+
+async function expectQuotaExceeded(p: Promise<unknown>): Promise<void> {
+  await expect(p).rejects.toBeInstanceOf(QuotaExceeded);
+}
+
+/** Poll (bounded) until `pred` holds. */
+async function until(what: string, pred: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('quota script on a real cluster', () => {
+  it('SCRIPT LOAD on every node (replicas too) returns the shas the client computes', async () => {
+    const loaded = await loadQuotaScripts(nodes);
+    expect(loaded.nodes).toBe(6);
+    for (const n of nodes) {
+      const exists = (await n.call('SCRIPT', 'EXISTS', ...loaded.shas)) as number[];
+      expect(exists).toEqual(loaded.shas.map(() => 1));
+    }
+  });
+
+  it('the bookkeeping zset shares the data keys\' slot, lies under cliente:<tenant>:, and its score is the key\'s expiry', async () => {
+    const tm = tenantModule('slotcheck');
+    const k = tm.keys(1);
+    expect(slotOf(k.quotaKey)).toBe(slotOf(k.dataKey));
+    expect(slotOf(k.quotaKey)).toBe(tm.placement.slot);
+    expect(k.quotaKey.startsWith('cliente:slotcheck:')).toBe(true);
+    const r = await quotaSet(admin, k, 'v', 600, MAX);
+    expect(r).toEqual({ created: true, count: 1 });
+    const expiry = Number(await admin.call('PEXPIRETIME', k.dataKey));
+    expect(Number(await admin.zscore(k.quotaKey, 'users:k1'))).toBe(expiry);
+  });
+
+  it('TIME before writes is allowed (effects replication): the replica holds the same member and score', async () => {
+    const tm = tenantModule('replcheck');
+    const k = tm.keys(1);
+    await quotaSet(admin, k, 'v', 600, MAX);
+    const masterScore = await admin.zscore(k.quotaKey, 'users:k1');
+    const master = c.run.state.nodes.find((n) => n.role === 'master' && c.spec.topology.masters.find((m) => m.name === n.name)?.slots.some(([a, b]) => (tm.placement.slot ?? -1) >= a && (tm.placement.slot ?? -1) <= b));
+    const replica = c.run.state.nodes.find((n) => n.replicaOf === master?.name);
+    expect(replica).toBeDefined();
+    const rc = nodes[c.run.state.nodes.indexOf(replica as (typeof c.run.state.nodes)[number])];
+    if (!rc) throw new Error('no replica connection');
+    await rc.call('READONLY');
+    await until('replica to apply the write', async () => (await rc.zscore(k.quotaKey, 'users:k1')) !== null, 5000);
+    expect(await rc.zscore(k.quotaKey, 'users:k1')).toBe(masterScore);
+    expect(await rc.get(k.dataKey)).toBe('v');
+  });
+
+  it(`fills to maxKeys (${MAX}); the next NEW key is QuotaExceeded and not written; an overwrite still works`, async () => {
+    const tm = tenantModule('fill');
+    await fill(tm.keys, 0, MAX, 600);
+    expect(await quotaCount(admin, tm.quotaKey)).toBe(MAX);
+    await expectQuotaExceeded(quotaSet(admin, tm.keys(MAX), 'over', 600, MAX));
+    expect(await admin.exists(tm.keys(MAX).dataKey)).toBe(0);
+    expect(await admin.zcard(tm.quotaKey)).toBe(MAX);
+    const ow = await quotaSet(admin, tm.keys(7), 'overwritten', 900, MAX);
+    expect(ow).toEqual({ created: false, count: MAX });
+    expect(await admin.get(tm.keys(7).dataKey)).toBe('overwritten');
+    expect(await admin.ttl(tm.keys(7).dataKey)).toBeGreaterThan(600);
+  });
+
+  it('after keys expire (TTL 1 s) new writes are accepted again, exactly as many as expired', async () => {
+    const tm = tenantModule('expiry');
+    await fill(tm.keys, 0, 30, 1); // expire in 1 s
+    await fill(tm.keys, 30, MAX, 600); // stay
+    await expectQuotaExceeded(quotaSet(admin, tm.keys(1000), 'x', 600, MAX));
+    await until('30 keys to expire', async () => (await quotaCount(admin, tm.quotaKey)) === 20, 4000);
+    for (let i = 0; i < 30; i++) expect((await quotaSet(admin, tm.keys(100 + i), 'new', 600, MAX)).created).toBe(true);
+    await expectQuotaExceeded(quotaSet(admin, tm.keys(1000), 'x', 600, MAX));
+    expect(await admin.exists(tm.keys(1000).dataKey)).toBe(0);
+    expect(await admin.zcard(tm.quotaKey)).toBe(MAX);
+  });
+
+  it('a quota delete frees exactly one place; deleting a missing key frees none', async () => {
+    const tm = tenantModule('deletes');
+    await fill(tm.keys, 0, MAX, 600);
+    expect(await quotaDel(admin, tm.keys(3))).toBe(true);
+    expect(await quotaDel(admin, tm.keys(3))).toBe(false);
+    expect(await admin.exists(tm.keys(3).dataKey)).toBe(0);
+    expect((await quotaSet(admin, tm.keys(500), 'v', 600, MAX)).count).toBe(MAX);
+    await expectQuotaExceeded(quotaSet(admin, tm.keys(501), 'v', 600, MAX));
+  });
+
+  it('concurrent writers cannot overshoot: 200 parallel new keys into an empty tenant-module, exactly 50 land', async () => {
+    const tm = tenantModule('race');
+    const auto = await openQuotaCluster({ seeds: c.target.seeds, password: c.run.password, autoPipelining: true });
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => quotaSet(auto, tm.keys(i), 'v', 600, MAX)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(MAX);
+      expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof QuotaExceeded)).toHaveLength(200 - MAX);
+    } finally {
+      await closeQuotaCluster(auto);
+    }
+    let existing = 0;
+    for (let i = 0; i < 200; i++) existing += await admin.exists(tm.keys(i).dataKey);
+    expect(existing).toBe(MAX);
+  });
+
+  it('NOSCRIPT fallback: after SCRIPT FLUSH on every master, writes still work and re-cache the script', async () => {
+    const tm = tenantModule('noscript');
+    for (const n of nodes.slice(0, 3)) await n.call('SCRIPT', 'FLUSH');
+    expect((await quotaSet(admin, tm.keys(1), 'v', 60, MAX)).created).toBe(true);
+    const owner = nodes.slice(0, 3);
+    const cached = await Promise.all(owner.map(async (n) => ((await n.call('SCRIPT', 'EXISTS', QUOTA_SCRIPTS.set.sha)) as number[])[0]));
+    expect(cached.filter((x) => x === 1)).toHaveLength(1); // only the slot's master ran it
+  });
+
+  it('rejects a data key of another tenant-module (nothing written) and a zero TTL', async () => {
+    const a = tenantModule('tenanta');
+    const b = tenantModule('tenantb');
+    const forged: QuotaKeys = { quotaKey: a.quotaKey, dataKey: b.keys(1).dataKey };
+    await expect(quotaSet(admin, forged, 'v', 60, MAX)).rejects.toBeInstanceOf(Error); // CROSSSLOT or BADKEY
+    expect(await admin.exists(b.keys(1).dataKey)).toBe(0);
+    await expect(quotaSet(admin, a.keys(1), 'v', 0, MAX)).rejects.toBeInstanceOf(InvalidKey);
+    expect(() => quotaKeysFor(a.tenant, a.module, a.placement, b.keys(1).dataKey)).toThrow(InvalidKey);
+  });
+
+  it('quotaReconcile drops members whose key was deleted behind the script\'s back', async () => {
+    const tm = tenantModule('reconcile');
+    await fill(tm.keys, 0, 20, 600);
+    for (let i = 0; i < 5; i++) await admin.del(tm.keys(i).dataKey); // plain DEL: the zset still counts them
+    expect(await quotaCount(admin, tm.quotaKey)).toBe(20);
+    expect(await quotaReconcile(admin, tm.quotaKey, { batch: 7 })).toEqual({ checked: 20, removed: 5 });
+    expect(await quotaCount(admin, tm.quotaKey)).toBe(15);
+  });
+
+  it('a tenant ACL user with QUOTA_ACL_GRANTS (no EVAL) writes through the scripts; without +zadd: PermissionDenied, nothing written', async () => {
+    const tm = tenantModule('acltenant');
+    const other = tenantModule('aclother');
+    await setTenantUser('acltenant', 'acl-pass-1');
+    const tenant = await openQuotaCluster({ seeds: c.target.seeds, username: 'tenant-acltenant', password: 'acl-pass-1' });
+    try {
+      await expect(tenant.call('EVAL', 'return 1', 0)).rejects.toThrow(/NOPERM/);
+      expect((await quotaSet(tenant, tm.keys(1), 'v', 60, MAX)).created).toBe(true);
+      expect(await tenant.get(tm.keys(1).dataKey)).toBe('v');
+      await expect(quotaSet(tenant, other.keys(1), 'v', 60, MAX)).rejects.toBeInstanceOf(PermissionDenied);
+      for (const n of nodes) await n.call('ACL', 'SETUSER', 'tenant-acltenant', '-zadd');
+      const err = await quotaSet(tenant, tm.keys(2), 'v', 60, MAX).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PermissionDenied);
+      expect(await admin.exists(tm.keys(2).dataKey)).toBe(0);
+      expect(await admin.zcard(tm.quotaKey)).toBe(1);
+    } finally {
+      await closeQuotaCluster(tenant);
+      for (const n of nodes) await n.call('ACL', 'DELUSER', 'tenant-acltenant');
+    }
+  });
+
+  it('a tenant cannot EVAL: after SCRIPT FLUSH it gets PermissionDenied naming the fix; loadQuotaScripts (admin) restores it', async () => {
+    const tm = tenantModule('flushtenant');
+    await setTenantUser('flushtenant', 'flush-pass-1');
+    const tenant = await openQuotaCluster({ seeds: c.target.seeds, username: 'tenant-flushtenant', password: 'flush-pass-1' });
+    try {
+      for (const n of nodes) await n.call('SCRIPT', 'FLUSH');
+      const err = await quotaSet(tenant, tm.keys(1), 'v', 60, MAX).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PermissionDenied);
+      expect((err as PermissionDenied).rule).toBe('quota-script-not-loaded');
+      expect(await admin.exists(tm.keys(1).dataKey)).toBe(0);
+      await loadQuotaScripts(nodes);
+      expect((await quotaSet(tenant, tm.keys(1), 'v', 60, MAX)).created).toBe(true);
+    } finally {
+      await closeQuotaCluster(tenant);
+      for (const n of nodes) await n.call('ACL', 'DELUSER', 'tenant-flushtenant');
+    }
+  });
+
+  it('TenantCache with quotaWriteStrategy: set() refuses beyond maxKeys, del() frees places exactly', async () => {
+    const tenant = parseTenantId('cachetenant');
+    const meta = { ...buildTenantMeta(c.spec, tenant, parsePlan(c.spec, 'basic'), 'mobile', new Date()), maxKeys: 20 };
+    await setTenantUser('cachetenant', 'cache-pass-1', ['+get', '+mget', '+pttl', '+exists']);
+    const cache = await TenantCache.open({ spec: c.spec, seeds: c.target.seeds, tenant: 'cachetenant', module: 'crm', channel: 'mobile', aclUser: 'tenant-cachetenant', password: 'cache-pass-1', meta, writer: quotaWriteStrategy });
+    try {
+      for (let i = 0; i < 20; i++) await cache.set('users', `u${i}`, { i });
+      await expect(cache.set('users', 'u20', { i: 20 })).rejects.toBeInstanceOf(QuotaExceeded);
+      expect(await cache.get('users', 'u20')).toBeUndefined();
+      await cache.set('users', 'u3', { i: 'overwritten' });
+      expect(await cache.get('users', 'u3')).toEqual({ i: 'overwritten' });
+      expect(await cache.del('users', ['u1', 'u2', 'missing'])).toBe(2);
+      await cache.set('users', 'n1', 1);
+      await cache.set('users', 'n2', 2);
+      await expect(cache.set('users', 'n3', 3)).rejects.toBeInstanceOf(QuotaExceeded);
+      const quotaKey = quotaKeyOf(tenant, parseModule(c.spec, 'crm'), cache.scope.placement);
+      expect(await quotaCount(admin, quotaKey)).toBe(20);
+    } finally {
+      await cache.close();
+      for (const n of nodes) await n.call('ACL', 'DELUSER', 'tenant-cachetenant');
+    }
+  });
+
+  it('after a failover the promoted replica already holds the scripts: a tenant (no EVAL) keeps writing by sha', async () => {
+    const tm = tenantModule('failover');
+    await loadQuotaScripts(nodes);
+    await setTenantUser('failover', 'fo-pass-1');
+    const slot = tm.placement.slot ?? -1;
+    const masterName = c.spec.topology.masters.find((m) => m.slots.some(([a, b]) => slot >= a && slot <= b))?.name;
+    const replicaIdx = c.run.state.nodes.findIndex((n) => n.replicaOf === masterName);
+    const replica = nodes[replicaIdx];
+    if (!replica) throw new Error('no replica');
+    await replica.call('CLUSTER', 'FAILOVER');
+    await until('the replica to become master', async () => /role:master/.test(await replica.info('replication')), 15_000);
+    const tenant = await openQuotaCluster({ seeds: c.target.seeds, username: 'tenant-failover', password: 'fo-pass-1' });
+    try {
+      await until('the tenant client to write on the new master', async () => {
+        try {
+          await quotaSet(tenant, tm.keys(1), 'v', 60, MAX);
+          return true;
+        } catch (err) {
+          if (err instanceof PermissionDenied) throw err; // NOSCRIPT would surface here
+          return false;
+        }
+      }, 15_000);
+      expect(await replica.zcard(tm.quotaKey)).toBe(1);
+    } finally {
+      await closeQuotaCluster(tenant);
+      for (const n of nodes) await n.call('ACL', 'DELUSER', 'tenant-failover');
+    }
+  });
+});
+
+/** The tenant's ACL user on every node: cluster basics + the quota grants (+ extra). */
+async function setTenantUser(id: string, password: string, extra: string[] = []): Promise<void> {
+  const rule = ['reset', 'on', `>${password}`, `~cliente:${id}:*`, 'resetchannels', '-@all', '+cluster|slots', '+cluster|info', '+info', '+readonly', '+ping', '+get', ...QUOTA_ACL_GRANTS, ...extra];
+  for (const n of nodes) await n.call('ACL', 'SETUSER', `tenant-${id}`, ...rule);
+}
