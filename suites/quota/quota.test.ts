@@ -13,6 +13,9 @@ import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
 import { freePort, startPrometheus, type PrometheusServer } from './prometheus.js';
 
+/** HTTP ports (exporter, Prometheus) come from a configurable base too, checked free before use. */
+const HTTP_BASE = Number(process.env.CACHE_HARNESS_HTTP_PORT_BASE ?? 9190);
+
 // One tenant per plan fills its crm module to 95% of the plan's maxKeys through the quota script, as
 // the tenant's own ACL user; a quiet basic tenant reads its keys meanwhile. A real Prometheus scrapes
 // our exporter and evaluates both rule files (ours and the seed's as written).
@@ -109,10 +112,10 @@ beforeAll(async () => {
   admin = await openAdmin(ctx.target);
   // Admin loads the scripts on every node (replicas too: a promoted replica must have them; tenants may not EVAL).
   await loadQuotaScripts(admin.nodes.map((n) => n.client));
-  const exporterPort = await freePort(9220, 9259);
+  const exporterPort = await freePort(HTTP_BASE + 30, HTTP_BASE + 69);
   exporter = await startExporter({ port: exporterPort, metrics, target: ctx.target, intervalSeconds: 2 });
   prom = await startPrometheus({
-    port: await freePort(9260, 9299),
+    port: await freePort(HTTP_BASE + 70, HTTP_BASE + 109),
     scrapeTarget: `127.0.0.1:${exporterPort}`,
     ruleFiles: [join(PROJECT_ROOT, SEED_ALERT_RULES_PATH), join(PROJECT_ROOT, ALERT_RULES_PATH)],
   });

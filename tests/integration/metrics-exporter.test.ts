@@ -15,7 +15,9 @@ import { startTestCluster, type TestCluster } from '../support/cluster.js';
 let c: TestCluster;
 let exporter: Exporter | undefined;
 
-/** A free HTTP port in this file's share of 9190-9299. */
+const HTTP_BASE = Number(process.env.CACHE_HARNESS_HTTP_PORT_BASE ?? 9190);
+
+/** A free HTTP port in this file's share (base..base+29) of the HTTP range. */
 async function freeHttpPort(from: number, to: number): Promise<number> {
   for (let p = from; p <= to; p++) if (await isPortFree(p)) return p;
   throw new Error(`no free port in ${from}-${to}`);
@@ -68,7 +70,7 @@ afterAll(async () => {
 
 describe('exporter', () => {
   it('`exporter --port-base B` serves the usage of the local cluster on /metrics', async () => {
-    const port = await freeHttpPort(9190, 9219);
+    const port = await freeHttpPort(HTTP_BASE, HTTP_BASE + 29);
     exporter = await startExporterFromOptions({ port, portBase: c.portBase, interval: 60 }, () => undefined);
     expect(exporter.url).toBe(`http://127.0.0.1:${port}/metrics`);
     const snap = await exporter.refresh();
@@ -113,7 +115,7 @@ describe('exporter', () => {
   it('a port in use is a HarnessError; a failing accounting sets cache_harness_accounting_up 0 and keeps serving', async () => {
     if (!exporter) throw new Error('no exporter');
     await expect(startExporter({ port: exporter.port, metrics: new TenantMetrics() })).rejects.toBeInstanceOf(HarnessError);
-    const port = await freeHttpPort(exporter.port + 1, 9219);
+    const port = await freeHttpPort(exporter.port + 1, HTTP_BASE + 29);
     const m = new TenantMetrics();
     const broken = await startExporter({ port, metrics: m, target: { ...c.target, password: 'wrong-password' }, intervalSeconds: 60 });
     try {

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
+import { testPortBase } from '../support/ports.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeNode, connectNode, findFreePortBase, requireBinary, stopProcesses, waitUntil } from '../../src/cluster/index.js';
+import { closeNode, connectNode, requireBinary, stopProcesses, waitUntil } from '../../src/cluster/index.js';
 import { HarnessError } from '../../src/errors.js';
 import {
   connectAsTenant, countKeys, createTenant, getUser, InvalidTenantInput, listTenants, loadPopulation, openAdmin, persistAcl, provisionMany,
@@ -217,7 +218,7 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
 
 describe('ACL persistence without an aclfile', () => {
   it('falls back to CONFIG REWRITE and reports it; the user line lands in redis.conf', async () => {
-    const port = await findFreePortBase(7790, 1, '127.0.0.1', 1);
+    const port = await testPortBase(9, 1);
     const dir = mkdtempSync(join(tmpdir(), 'noaclfile-'));
     const conf = join(dir, 'redis.conf');
     writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsave ""\nappendonly no\nrequirepass pw\n`);
