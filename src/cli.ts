@@ -10,6 +10,7 @@ import { composeCommand } from './commands/compose.js';
 import { renderConfCommand } from './commands/render-conf.js';
 import { registerTenantCommands } from './commands/tenant.js';
 import { registerExporterCommand } from './commands/exporter.js';
+import { registerBenchCommand } from './commands/bench.js';
 
 const DEFAULT_PORT_BASE = 7001;
 
@@ -81,6 +82,7 @@ program.command('compose')
 
 registerTenantCommands(program, { specOption, baseOption });
 registerExporterCommand(program);
+registerBenchCommand(program, { spec: specOption, portBase: baseOption });
 
 try {
   await program.parseAsync(process.argv);

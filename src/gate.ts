@@ -6,7 +6,7 @@ import { resolvePassword } from './cluster/password.js';
 import { describeError, HarnessError } from './errors.js';
 import { harnessVersion, PROJECT_ROOT } from './paths.js';
 import { loadPopulation, provisionMany, removeTenant, withAdmin, writeCredentialsFile } from './provision/index.js';
-import { RESULT_SCHEMA_VERSION, verdictOf, writeReports, type ReportPaths, type ResultDocument, type SuiteResult } from './report/index.js';
+import { benchResultSchema, RESULT_SCHEMA_VERSION, verdictOf, writeReports, type BenchResult, type ReportPaths, type ResultDocument, type SuiteResult } from './report/index.js';
 import { runSuitesIsolated, stopSuites } from './runner/run-suites-isolated.js';
 import { loadSpec, type Spec } from './spec/index.js';
 
@@ -19,6 +19,8 @@ export const GATE_SUITES: ReadonlyArray<{ name: string; destructive: boolean }> 
   { name: 'ttl', destructive: false },
   // quota creates ACL users, loads scripts and writes ~150k keys (removed again): owned clusters only
   { name: 'quota', destructive: true },
+  // last: its load must not disturb the other suites; writes and removes cliente:bench-* keys only
+  { name: 'perf', destructive: false },
 ];
 
 /** The gate's tenant population: provisioned before the suites, so they see real tenants. */
@@ -52,6 +54,7 @@ interface RunRecord {
   redisVersion?: string;
   nodes: ResultDocument['target']['nodes'];
   target?: Target;
+  benches?: BenchResult[];
 }
 
 /** up → provision → suites → result document → HTML/JSON/JUnit → down. Teardown runs on success, failure and signals. */
@@ -98,6 +101,7 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
         log: opts.log,
       });
       rec.timings.suites = Date.now() - ts;
+      rec.benches = liftBenches(rec.suites);
     } catch (err) {
       if (!(err instanceof HarnessError)) opts.log(describeError(err));
       rec.errors.push(describeError(err));
@@ -151,6 +155,27 @@ async function provisionGateTenants(spec: Spec, target: Target, opts: GateOption
   return file;
 }
 
+/**
+ * The perf suite hands each bench result over as a finding `{ data: { bench } }` (all a vitest worker can
+ * send); move them into the document's `benches`, leaving a one-line finding behind.
+ */
+function liftBenches(suites: SuiteResult[]): BenchResult[] {
+  const out: BenchResult[] = [];
+  for (const s of suites) {
+    for (const c of s.checks) {
+      c.findings = c.findings.map((f) => {
+        const raw = (f.data as { bench?: unknown } | undefined)?.bench;
+        const parsed = raw === undefined ? undefined : benchResultSchema.safeParse(raw);
+        if (!parsed?.success) return f;
+        out.push(parsed.data);
+        const { data: _moved, ...rest } = f;
+        return { ...rest, detail: 'histograms, series and charts: see the benchmarks section' };
+      });
+    }
+  }
+  return out;
+}
+
 function resultDocument(rec: RunRecord, opts: GateOptions, t0: number): ResultDocument {
   const finishedAt = Date.now();
   return {
@@ -166,6 +191,7 @@ function resultDocument(rec: RunRecord, opts: GateOptions, t0: number): ResultDo
     target: { backend: rec.target?.backend ?? 'local', ...(rec.redisVersion ? { redis_version: rec.redisVersion } : {}), nodes: rec.nodes },
     timings_ms: rec.timings,
     suites: rec.suites,
+    ...(rec.benches?.length ? { benches: rec.benches } : {}),
     errors: rec.errors,
   };
 }

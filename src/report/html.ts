@@ -1,4 +1,5 @@
 import { escapeXml as esc } from './escape.js';
+import { PERF_CSS, renderBenchSection } from './perf-html.js';
 import type { CheckResult, Finding, ResultDocument } from './result.js';
 
 /** One self-contained HTML file (inline CSS, no external assets), rendered from the result document alone. */
@@ -6,15 +7,16 @@ export function renderHtml(doc: ResultDocument): string {
   const title = `cache-harness ${doc.verdict.toUpperCase()} — ${doc.spec.name} — ${doc.run_id}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>${CSS}</style></head>
+<style>${CSS}${PERF_CSS}</style></head>
 <body>
-<header class="${doc.verdict}"><h1>${esc(doc.verdict.toUpperCase())}</h1>
+<header class="v-${doc.verdict}"><h1>${esc(doc.verdict.toUpperCase())}</h1>
 <p>spec <b>${esc(doc.spec.name)}</b> (${esc(doc.spec.path)}) · target <b>${esc(doc.target.backend)}</b>${doc.target.redis_version ? ` · Redis ${esc(doc.target.redis_version)}` : ''} · run ${esc(doc.run_id)} · exit code ${doc.exit_code}</p>
 <p>${esc(doc.started_at)} → ${esc(doc.finished_at)} (${(doc.duration_ms / 1000).toFixed(1)} s) · ${Object.entries(doc.timings_ms).map(([k, v]) => `${esc(k)} ${(v / 1000).toFixed(1)} s`).join(' · ')}</p>
 </header>
 ${doc.errors.length ? `<section><h2>Harness errors</h2>${doc.errors.map((e) => `<pre class="err">${esc(e)}</pre>`).join('')}</section>` : ''}
 <section><h2>Summary</h2>${summaryTable(doc)}</section>
-<section><h2>Target nodes</h2>${table(doc.target.nodes.map((n) => ({ name: n.name ?? '', address: n.address, role: n.role })))}</section>
+<section><h2>Target nodes</h2>${table([...doc.target.nodes].sort((a, b) => a.address.localeCompare(b.address)).map((n) => ({ name: n.name ?? '', address: n.address, role: n.role })))}</section>
+${doc.benches?.length ? renderBenchSection(doc.benches) : ''}
 ${doc.suites.map(suiteSection).join('\n')}
 <footer>cache-harness ${esc(doc.harness_version)} · result schema v${doc.schema_version}</footer>
 </body></html>
@@ -63,7 +65,7 @@ function table(rows: Array<Record<string, unknown>>): string {
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}
-header{padding:16px 24px;color:#fff}header.pass{background:#1f7a3a}header.fail{background:#b3261e}header.error{background:#7a4b00}
+header{padding:16px 24px;color:#fff}header.v-pass{background:#1f7a3a}header.v-fail{background:#b3261e}header.v-error{background:#7a4b00}
 header h1{margin:0 0 4px}header p{margin:2px 0}
 section{padding:8px 24px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:12px 0 4px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccd;padding:3px 8px;text-align:left;font-size:13px}th{background:#eef}

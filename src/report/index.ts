@@ -2,3 +2,6 @@ export { resultSchema, findingSchema, suiteResultSchema, verdictOf, RESULT_SCHEM
 export { renderHtml } from './html.js';
 export { renderJUnit } from './junit.js';
 export { writeReports, type ReportPaths } from './write.js';
+export * from './perf-schema.js';
+export { renderBenchSection, PERF_CSS } from './perf-html.js';
+export { percentileChartPng, perSecondChartPng, renderChartPng } from './charts.js';

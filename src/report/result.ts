@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { benchResultSchema } from './perf-schema.js';
 
 /** Bump on any breaking change to the document's keys; readers check it. */
 export const RESULT_SCHEMA_VERSION = 1;
@@ -50,6 +51,8 @@ export const resultSchema = z.object({
   }),
   timings_ms: z.record(z.string(), z.number()),
   suites: z.array(suiteResultSchema),
+  /** Benchmark runs (the perf suite), first-class so reports and compares read histograms, not findings. */
+  benches: z.array(benchResultSchema).optional(),
   errors: z.array(z.string()),
 });
 export type ResultDocument = z.infer<typeof resultSchema>;

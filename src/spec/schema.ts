@@ -47,6 +47,12 @@ export const specSchema = z.strictObject({
   plans: z.record(name, plan),
   placement: z.strictObject({ strategy: z.enum(['module-shard', 'tenant-slot', 'none']) }).default({ strategy: 'module-shard' }),
   slo: z.strictObject({ mobile: channelSlo, web: channelSlo }),
+  /** The gate's perf suite: an open-loop run per channel at this rate. */
+  perf: z.strictObject({
+    rate: z.number().positive(),
+    durationSeconds: z.number().positive(),
+    warmupSeconds: z.number().nonnegative(),
+  }).optional(),
   alerts: z.strictObject({
     quotaRatio: z.number().gt(0).lte(1),
     memoryRatio: z.number().gt(0).lte(1),

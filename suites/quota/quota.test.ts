@@ -13,7 +13,7 @@ import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
 import { freePort, startPrometheus, type PrometheusServer } from './prometheus.js';
 
-/** HTTP ports (exporter, Prometheus) come from a configurable base too, checked free before use. */
+/** HTTP ports (exporter, Prometheus: base+30..base+109) come from a configurable base too, checked free before use. */
 const HTTP_BASE = Number(process.env.CACHE_HARNESS_HTTP_PORT_BASE ?? 9190);
 
 // One tenant per plan fills its crm module to 95% of the plan's maxKeys through the quota script, as

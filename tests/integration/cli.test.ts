@@ -30,6 +30,14 @@ function dockerEngineAnswers(): boolean {
   }
 }
 
+/** The default spec with some top-level sections replaced, written to a temp file. */
+function specWith(overrides: Record<string, unknown>): string {
+  const doc = { ...(parse(readFileSync(DEFAULT_SPEC_PATH, 'utf8')) as Record<string, unknown>), ...overrides };
+  const path = join(tmp(), 'spec.yaml');
+  writeFileSync(path, stringify(doc));
+  return path;
+}
+
 const tmp = () => mkdtempSync(join(tmpdir(), 'cache-harness-cli-'));
 
 describe('cache-harness CLI', () => {
@@ -55,15 +63,40 @@ describe('cache-harness CLI', () => {
   it('gate on a local cluster passes and writes JSON, HTML and JUnit', async () => {
     const base = await testPortBase(2);
     const reports = tmp();
-    const g = await runCli(['gate', '--port-base', String(base), '--reports', reports]);
+    // The gate's mechanics, not this machine's speed: SLOs relaxed, a short perf run (tests run in parallel here).
+    const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--spec', specWith({ slo: { mobile: { p99Ms: 2000, p999Ms: 5000 }, web: { p99Ms: 2000, p999Ms: 5000 } }, perf: { rate: 500, durationSeconds: 2, warmupSeconds: 0.5 } })], { timeoutMs: 240_000 });
     expect(g.code, g.stderr + g.stdout).toBe(0);
     const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    const doc = JSON.parse(readFileSync(json, 'utf8')) as { verdict: string; schema_version: number; suites: Array<{ name: string; checks: unknown[] }> };
+    const doc = JSON.parse(readFileSync(json, 'utf8')) as { verdict: string; schema_version: number; suites: Array<{ name: string; status: string; checks: Array<{ status: string }> }>; benches?: Array<{ name: string }> };
     expect(doc.verdict).toBe('pass');
     expect(doc.schema_version).toBe(1);
-    expect(doc.suites.find((s) => s.name === 'config')?.checks.length).toBeGreaterThan(0);
+    expect(doc.suites.map((s) => s.name)).toEqual(['config', 'isolation', 'sharding', 'ttl', 'quota', 'perf']);
+    for (const s of doc.suites) {
+      expect(s.status, s.name).toBe('passed');
+      expect(s.checks.filter((c) => c.status === 'skipped'), `${s.name}: no skipped check on an owned cluster`).toEqual([]);
+    }
+    expect(doc.benches?.map((b) => b.name)).toEqual(expect.arrayContaining(['mobile open loop', 'web open loop']));
     expect(readFileSync(json.replace('result.json', 'junit.xml'), 'utf8')).toContain('<testsuite name="config"');
+    expect(readFileSync(json.replace('result.json', 'report.html'), 'utf8')).toContain('data:image/png;base64,');
     expect(redisOnPorts(base)).toEqual([]);
+  });
+
+  it('gate exits 1 and names the failed check when an SLO fails (external target: quota skipped)', async () => {
+    const base = await testPortBase(7);
+    const up = await runCli(['up', '--port-base', String(base)]);
+    expect(up.code, up.stderr).toBe(0);
+    try {
+      const runDir = /run dir: (\S+)/.exec(up.stdout)?.[1] ?? '';
+      const password = readFileSync(join(runDir, 'password'), 'utf8');
+      const impossible = specWith({ slo: { mobile: { p99Ms: 0.001, p999Ms: 0.001 }, web: { p99Ms: 0.001, p999Ms: 0.001 } }, perf: { rate: 500, durationSeconds: 1, warmupSeconds: 0.2 } });
+      const g = await runCli(['gate', '--target', `redis://:${encodeURIComponent(password)}@127.0.0.1:${base}`, '--reports', tmp(), '--spec', impossible], { timeoutMs: 180_000 });
+      expect(g.code, g.stderr).toBe(1);
+      expect(g.stdout).toContain('verdict: FAIL');
+      expect(g.stderr).toMatch(/✘ perf ›/);
+      expect(g.stderr).toContain('suite quota skipped');
+    } finally {
+      await runCli(['down', '--port-base', String(base)]);
+    }
   });
 
   it('Ctrl-C during gate leaves no redis-server behind', async () => {

@@ -1,0 +1,174 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  compareWithRedisBenchmark, DRIVERS, formatBench, formatMicro, isProfileName, loadWorkload, meanValueBytes, parseDuration, perfSettings,
+  readTopology, runBench, runHttpEdge, runMicroBenchmarks, type DriverName, type MicroRow,
+} from '../bench/index.js';
+import { liveNodes, openLocalRun, parseTargetUrl, targetFromLocal, type Target } from '../cluster/index.js';
+import { HarnessError } from '../errors.js';
+import type { BenchResult } from '../report/index.js';
+import { loadSpec } from '../spec/index.js';
+import { parseChannel } from '../tenancy/index.js';
+import { progress } from './progress.js';
+
+export interface BenchCliOptions {
+  spec: string;
+  portBase: number;
+  target?: string;
+  allowDestructive?: boolean;
+  profile: string;
+  workload?: string;
+  mode: string;
+  rate?: number;
+  inflight: number;
+  connections: number;
+  workers: number;
+  driver: string;
+  duration?: string;
+  warmup?: string;
+  maxOps?: number;
+  json?: string;
+  compareRedisBenchmark?: boolean;
+  compareRequests: number;
+  compareKeyspace: number;
+  compareValueBytes?: number;
+  compareRounds: number;
+  http?: boolean;
+  channel: string;
+  httpPort: number;
+  micro?: boolean;
+  spinMs?: number;
+  napUs?: number;
+}
+
+/** What `--json` writes. */
+export interface BenchFile {
+  schema: 'cache-harness.bench';
+  schema_version: 1;
+  benches: BenchResult[];
+  micro?: MicroRow[];
+}
+
+/** The target: an external URL, or the local cluster `up` started at the port base (which must be running). */
+export function resolveBenchTarget(o: Pick<BenchCliOptions, 'target' | 'portBase' | 'allowDestructive'>): Target {
+  if (o.target) return parseTargetUrl(o.target, o.allowDestructive ?? false);
+  const run = openLocalRun(o.portBase);
+  if (liveNodes(run.state).length === 0) {
+    throw new HarnessError(`the local cluster on port base ${o.portBase} is not running (run dir ${run.runDir})`, `start it with \`cache-harness up --port-base ${o.portBase}\``);
+  }
+  return targetFromLocal(run);
+}
+
+const positiveInt = (what: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a number > 0');
+  return n;
+};
+const nonNegative = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0)) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+};
+
+/** `cache-harness bench`: one run (open or closed loop, or the HTTP edge), printed and optionally written as JSON. Exit 1 when an open-loop SLO fails. */
+export async function benchCommand(o: BenchCliOptions): Promise<void> {
+  const spec = loadSpec(o.spec);
+  const out: BenchFile = { schema: 'cache-harness.bench', schema_version: 1, benches: [] };
+  if (o.micro) {
+    progress('micro-benchmarks (tinybench)');
+    out.micro = await runMicroBenchmarks(spec);
+    process.stdout.write(`${formatMicro(out.micro)}\n`);
+    if (o.json) writeFileSync(resolve(o.json), `${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
+  if (!isProfileName(o.profile)) throw new HarnessError(`--profile ${o.profile} is not a profile`, 'use --profile mobile or --profile web (and --workload FILE to override parts)');
+  if (o.mode !== 'open' && o.mode !== 'closed') throw new HarnessError(`--mode ${o.mode} must be open or closed`);
+  if (!(DRIVERS as readonly string[]).includes(o.driver)) throw new HarnessError(`--driver ${o.driver} is not one of ${DRIVERS.join(', ')}`);
+  const driver = o.driver as DriverName;
+  const workload = loadWorkload(spec, o.profile, o.workload ? resolve(o.workload) : undefined);
+  const settings = perfSettings(spec);
+  const durationMs = o.duration ? parseDurationOption('--duration', o.duration) : settings.durationSeconds * 1000;
+  const warmupMs = o.warmup ? parseDurationOption('--warmup', o.warmup) : settings.warmupSeconds * 1000;
+  const rate = o.rate ?? settings.rate;
+  const target = resolveBenchTarget(o);
+  if (o.target && o.compareRedisBenchmark && !target.destructive) {
+    throw new HarnessError('--compare-redis-benchmark writes redis-benchmark\'s keys (key:{...}:<12 digits>) to the target', 'add --allow-destructive if that is acceptable on this cluster');
+  }
+  let result: BenchResult;
+  if (o.http) {
+    result = await runHttpEdge({
+      spec, target, workload, backend: driver === 'tenant-cache' ? 'tenant-cache' : 'raw', channel: parseChannel(o.channel),
+      connections: o.inflight, durationMs, warmupMs, rate: o.rate ?? 0, port: o.httpPort, log: progress,
+    });
+  } else {
+    const topology = await readTopology(target);
+    const maxOps = o.maxOps ?? (o.mode === 'open' ? Math.ceil((rate * (durationMs + warmupMs)) / 1000 * 1.05) + 10 : 50_000_000);
+    result = await runBench({
+      spec, target, topology, workload, mode: o.mode, rate, inflight: o.inflight, connections: o.connections, workers: o.workers, driver,
+      durationMs, warmupMs, maxOps, log: progress, ...(o.spinMs !== undefined ? { spinMs: o.spinMs } : {}), ...(o.napUs !== undefined ? { napUs: o.napUs } : {}),
+    });
+    if (o.compareRedisBenchmark) {
+      progress(`comparing with redis-benchmark: ${o.inflight} in flight, ${o.compareRequests} requests per op`);
+      const { comparison } = await compareWithRedisBenchmark({
+        spec, target, topology, workload, driver, connections: o.connections, workers: o.workers, inflight: o.inflight,
+        requests: o.compareRequests, keyspace: o.compareKeyspace, valueBytes: o.compareValueBytes ?? meanValueBytes(workload), rounds: o.compareRounds, log: progress,
+      });
+      result = { ...result, comparison };
+    }
+  }
+  out.benches.push(result);
+  process.stdout.write(`${formatBench(result)}\n`);
+  if (o.json) {
+    writeFileSync(resolve(o.json), `${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(`json: ${resolve(o.json)}\n`);
+  }
+  // An open loop (or the HTTP edge, the phone's view) judges the SLO; a closed loop runs at saturation and only informs.
+  if ((result.mode === 'open' || result.kind === 'http') && result.slo.some((s) => s.status === 'fail')) process.exitCode = 1;
+}
+
+function parseDurationOption(name: string, v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new HarnessError(`${name}: ${(err as Error).message}`);
+  }
+}
+
+/** Register `bench` on the CLI; `common` are cli.ts's shared --spec and --port-base options. */
+export function registerBenchCommand(program: Command, common: { spec: () => Option; portBase: () => Option }): Command {
+  return program.command('bench')
+    .description('load the cluster: open loop at a constant rate (latency from intended start, SLO per channel) or closed loop for saturation; HDR histograms; JSON')
+    .addOption(common.spec()).addOption(common.portBase())
+    .option('--target <url>', 'an external cluster, redis://[user:pass@]host:port, instead of the local one at --port-base')
+    .option('--allow-destructive', 'with --target: allow redis-benchmark\'s keys and removing stale bench-* tenants')
+    .addOption(new Option('--profile <name>', 'workload profile').choices(['mobile', 'web']).default('mobile'))
+    .option('--workload <file>', 'YAML overriding parts of the profile (channels, tenants, keys, channel traits, modules)')
+    .addOption(new Option('--mode <mode>', 'open: constant arrival rate; closed: N in flight as fast as possible').choices(['open', 'closed']).default('open'))
+    .addOption(new Option('--rate <ops>', 'open loop: total ops/s (default: spec perf.rate, else 2000); --http: autocannon overallRate').argParser(positiveNumber))
+    .addOption(new Option('--inflight <n>', 'closed loop: total ops in flight (also redis-benchmark -c); --http: autocannon connections').argParser(positiveInt('--inflight')).default(50))
+    .addOption(new Option('--connections <n>', 'connections per master per worker').argParser(positiveInt('--connections')).default(1))
+    .addOption(new Option('--workers <n>', 'worker threads (each takes its share of rate, in-flight and max ops)').argParser(positiveInt('--workers')).default(1))
+    .addOption(new Option('--driver <name>', 'resp: lean pipelined client; ioredis: ioredis auto-pipelined; tenant-cache: TenantCache as each tenant\'s ACL user').choices([...DRIVERS]).default('resp'))
+    .option('--duration <time>', 'measured time, e.g. 30s (default: spec perf.durationSeconds, else 5s)')
+    .option('--warmup <time>', 'warm-up, not measured, e.g. 2s (default: spec perf.warmupSeconds, else 1s)')
+    .addOption(new Option('--max-ops <n>', 'bound on ops, warm-up included (default: open rate × time + 5%; closed 50M)').argParser(positiveInt('--max-ops')))
+    .addOption(new Option('--spin-ms <ms>', 'open loop: poll (setImmediate) when the next op is due within this, for sub-ms sends; 0 = timers only (1 ms granularity)').argParser(nonNegative))
+    .addOption(new Option('--nap-us <us>', 'open loop: while nothing is in flight, sleep up to this long between polls instead of busy polling: less CPU, less precise tails (default 0 = busy poll)').argParser(nonNegative))
+    .option('--json <file>', 'write the result document section (benches[]) as JSON')
+    .option('--compare-redis-benchmark', 'also run closed-loop SET/GET of ours and redis-benchmark --cluster with the same in-flight, value size, requests and keys; print the ratio')
+    .addOption(new Option('--compare-requests <n>', 'requests per op for the comparison (-n)').argParser(positiveInt('--compare-requests')).default(200_000))
+    .addOption(new Option('--compare-keyspace <n>', 'keys for the comparison (-r)').argParser(positiveInt('--compare-keyspace')).default(100_000))
+    .addOption(new Option('--compare-value-bytes <n>', 'value size for the comparison (-d; default: the profile\'s mean)').argParser(positiveInt('--compare-value-bytes')))
+    .addOption(new Option('--compare-rounds <n>', 'alternate ours / redis-benchmark this many times, report medians').argParser(positiveInt('--compare-rounds')).default(1))
+    .option('--http', 'HTTP edge: the reference API on 127.0.0.1 driven by autocannon (--driver tenant-cache for TenantCache, else raw ioredis)')
+    .addOption(new Option('--channel <channel>', '--http: the channel of the requests (its SLO judges the run)').choices(['mobile', 'web']).default('mobile'))
+    .addOption(new Option('--http-port <port>', '--http: port of the API on 127.0.0.1 (0: any free port)').argParser(nonNegative).default(0))
+    .option('--micro', 'tinybench micro-benchmarks of the key builder, placement, codec and RESP scanner (no cluster needed)')
+    .action(async (o: BenchCliOptions) => benchCommand(o));
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWorkload, fmtUs, perfSettings, readTopology, runBench, runHttpEdge, type BenchTopology, type ProfileName } from '../../src/bench/index.js';
+import type { BenchResult } from '../../src/report/index.js';
+import { recordFinding } from '../support/findings.js';
+import { expectNone } from '../support/expect-none.js';
+import { openSuiteContext, type SuiteContext } from '../support/context.js';
+
+let ctx: SuiteContext;
+let topology: BenchTopology;
+beforeAll(async () => {
+  ctx = await openSuiteContext();
+  topology = await readTopology(ctx.target);
+});
+afterAll(async () => {
+  await ctx?.close();
+});
+
+type Task = Parameters<typeof recordFinding>[0];
+
+/** Findings of one run: a table per channel (SLO verdict), then the whole result (encoded histograms, per-second series) for the report. */
+function recordBench(task: Task, r: BenchResult): void {
+  const failed = r.slo.filter((s) => s.status === 'fail');
+  recordFinding(task, {
+    severity: failed.length ? 'error' : r.warnings.some((w) => !w.startsWith('closed loop')) ? 'warning' : 'info',
+    title: `${r.name}: ${failed.length ? `SLO failed on ${failed.map((s) => s.channel).join(', ')}` : 'SLO met'} — ${r.totals.completed} ops at ${r.totals.completed_rate} ops/s, p99.9 ${fmtUs(r.overall.p99_9_us)}`,
+    ...(r.warnings.length ? { detail: r.warnings.join('\n') } : {}),
+    data: r.channels.map((c) => {
+      const s = r.slo.find((x) => x.channel === c.channel);
+      return { channel: c.channel, ops: c.count, p50: fmtUs(c.p50_us), p90: fmtUs(c.p90_us), p99: fmtUs(c.p99_us), 'p99.9': fmtUs(c.p99_9_us), max: fmtUs(c.max_us), slo: s ? `${s.status} (${s.detail})` : '' };
+    }),
+  });
+  // The gate lifts `data.bench` into the result document's `benches` section (see src/report/perf-schema.ts).
+  recordFinding(task, { severity: 'info', title: `bench result: ${r.name}`, data: { bench: r } });
+}
+
+function sloProblems(r: BenchResult): string[] {
+  return r.slo.filter((s) => s.status === 'fail').map((s) => `${s.channel}: ${s.detail} (limits from spec slo.${s.channel})`);
+}
+
+describe('perf: open-loop SLOs per channel', () => {
+  for (const profile of ['mobile', 'web'] as const satisfies readonly ProfileName[]) {
+    it(`${profile} profile, open loop at the spec's perf rate: p99 and p99.9 within slo.mobile / slo.web`, async ({ task }) => {
+      const p = perfSettings(ctx.spec);
+      const durationMs = p.durationSeconds * 1000;
+      const warmupMs = p.warmupSeconds * 1000;
+      const r = await runBench({
+        spec: ctx.spec, target: ctx.target, topology, workload: buildWorkload(ctx.spec, profile), name: `${profile} open loop`,
+        mode: 'open', rate: p.rate, inflight: 1, connections: 1, workers: 1, driver: 'resp',
+        durationMs, warmupMs, maxOps: Math.ceil((p.rate * (durationMs + warmupMs)) / 1000) + 10, drainTimeoutMs: 5000,
+      });
+      recordBench(task, r);
+      expect(r.totals.completed, 'ops answered').toBeGreaterThan(0);
+      expect(r.totals.errors, `errors: ${JSON.stringify(r.errors_by_message)}`).toBe(0);
+      expectNone(sloProblems(r), 'SLO violation(s)', (x) => x);
+    });
+  }
+});
+
+describe('perf: HTTP edge (the phone\'s view)', () => {
+  it('mobile requests through the reference API, driven by autocannon: no failed request; SLO recorded', async ({ task }) => {
+    const p = perfSettings(ctx.spec);
+    const r = await runHttpEdge({
+      spec: ctx.spec, target: ctx.target, workload: buildWorkload(ctx.spec, 'mobile'), backend: 'raw', channel: 'mobile',
+      connections: 10, durationMs: Math.min(p.durationSeconds, 5) * 1000, warmupMs: 0, rate: p.rate, port: 0,
+    });
+    const a = r.http?.autocannon;
+    const slo = r.slo.find((s) => s.channel === 'mobile');
+    recordFinding(task, {
+      // autocannon is a closed loop with whole-ms latencies: its SLO verdict informs; the open-loop checks above gate.
+      severity: r.totals.errors > 0 ? 'error' : slo?.status === 'fail' ? 'warning' : 'info',
+      title: `HTTP edge: ${Math.round(a?.requests_per_s ?? 0)} req/s; autocannon p99 ${a?.latency_ms.p99} ms, p99.9 ${a?.latency_ms.p99_9} ms (mobile SLO ${slo?.status ?? '?'}); server p99 ${fmtUs(r.overall.p99_us)}`,
+      detail: r.warnings.join('\n'),
+      data: r.http?.server.map(({ hist, ...s }) => ({ route: s.route, channel: s.channel, ops: s.count, p50: fmtUs(s.p50_us), p99: fmtUs(s.p99_us), 'p99.9': fmtUs(s.p99_9_us), max: fmtUs(s.max_us) })) ?? [],
+    });
+    recordFinding(task, { severity: 'info', title: `bench result: ${r.name}`, data: { bench: r } });
+    expect(a?.requests_total ?? 0, 'requests answered').toBeGreaterThan(0);
+    expect(r.totals.errors, `failed requests: ${JSON.stringify(r.errors_by_message)}`).toBe(0);
+  });
+});

@@ -1,0 +1,214 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildWorkload, compareWithRedisBenchmark, readTopology, REDIS_BENCHMARK_KEY_PATTERN, runBench, runHttpEdge, type BenchTopology,
+} from '../../src/bench/index.js';
+import { closeNode, connectNode, findFreePortBase, targetCredentials } from '../../src/cluster/index.js';
+import { benchCommand, resolveBenchTarget } from '../../src/commands/bench.js';
+import { HarnessError } from '../../src/errors.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { benchResultSchema, type BenchResult } from '../../src/report/index.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+
+let tc: TestCluster;
+let topology: BenchTopology;
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+/** Keys on all masters (the bench cleans up after itself: back to what was there). */
+async function dbsize(): Promise<number> {
+  let n = 0;
+  for (const m of topology.masters) {
+    const c = await connectNode(m, targetCredentials(tc.target));
+    n += await c.dbsize();
+    await closeNode(c);
+  }
+  return n;
+}
+
+function brief(r: BenchResult): string {
+  return `${r.name}: ${r.totals.completed} ops, ${r.totals.completed_rate} ops/s, p50 ${r.overall.p50_us} µs, p99 ${r.overall.p99_us} µs, p99.9 ${r.overall.p99_9_us} µs, max ${r.overall.max_us} µs, CPU ${r.generator.cpu_percent}% (${r.generator.cpu_us_per_op} µs/op)`;
+}
+
+beforeAll(async () => {
+  tc = await startTestCluster(1);
+  topology = await readTopology(tc.target);
+});
+afterAll(async () => {
+  await tc?.stop();
+});
+
+describe('bench against a live 6-node cluster', () => {
+  it('open loop (lean RESP driver): every intended op is sent and answered, per channel and per second, keys cleaned up', async () => {
+    const before = await dbsize();
+    const w = buildWorkload(tc.spec, 'mobile');
+    const r = await runBench({
+      spec: tc.spec, target: tc.target, topology, workload: w, mode: 'open', rate: 1000, inflight: 1, connections: 1, workers: 1,
+      driver: 'resp', durationMs: 1500, warmupMs: 300, maxOps: 10_000, log,
+    });
+    log(brief(r));
+    expect(() => benchResultSchema.parse(r)).not.toThrow();
+    expect(r.totals.issued).toBe(1500);
+    expect(r.totals.completed).toBe(1500);
+    expect(r.totals).toMatchObject({ errors: 0, timeouts: 0, misses: 0 });
+    expect(r.overall.count).toBe(1500);
+    expect(r.channels.find((c) => c.channel === 'mobile')?.count).toBeGreaterThan(r.channels.find((c) => c.channel === 'web')?.count ?? 0);
+    expect(r.groups.length).toBeGreaterThan(10);
+    expect(new Set(r.groups.map((g) => g.plan))).toEqual(new Set(['basic', 'pro', 'enterprise']));
+    expect(r.per_second.filter((p) => p.channel === 'all').map((p) => p.second)).toEqual([0, 1]);
+    expect(r.slo.map((s) => s.channel)).toEqual(['mobile', 'web']);
+    expect(r.schedule?.expected_gap_us).toBe(1000);
+    // Every measured send has a predecessor (the last warm-up send precedes the first measured one).
+    expect(r.schedule?.send_gap.count).toBe(1500);
+    expect(await dbsize()).toBe(before);
+  });
+
+  it('closed loop (ioredis driver): N in flight as fast as possible, bounded by max ops', async () => {
+    const r = await runBench({
+      spec: tc.spec, target: tc.target, topology, workload: buildWorkload(tc.spec, 'web'), mode: 'closed', rate: 0, inflight: 16, connections: 1,
+      workers: 1, driver: 'ioredis', durationMs: 5000, warmupMs: 200, maxOps: 20_000, log,
+    });
+    log(brief(r));
+    expect(r.mode).toBe('closed');
+    expect(r.totals.errors).toBe(0);
+    expect(r.totals.completed).toBeGreaterThan(1000);
+    expect(r.totals.completed).toBeLessThanOrEqual(20_000);
+    expect(r.warnings.join('\n')).toMatch(/coordinated omission/);
+    expect(r.channels.find((c) => c.channel === 'web')?.count).toBeGreaterThan(r.channels.find((c) => c.channel === 'mobile')?.count ?? 0);
+  });
+
+  it('tenant-cache driver: provisions bench tenants with ACL users, runs through TenantCache, removes them', async () => {
+    const before = await dbsize();
+    const w = buildWorkload(tc.spec, 'mobile', { tenants: { count: 4, plans: { basic: 1, pro: 1, enterprise: 2 } }, keys: { perTenantModule: 50 } });
+    const r = await runBench({
+      spec: tc.spec, target: tc.target, topology, workload: w, mode: 'open', rate: 300, inflight: 1, connections: 1, workers: 1,
+      driver: 'tenant-cache', durationMs: 1000, warmupMs: 300, maxOps: 5000, log,
+    });
+    log(brief(r));
+    expect(r.driver).toBe('tenant-cache');
+    expect(r.totals.issued).toBe(300);
+    expect(r.totals).toMatchObject({ completed: 300, errors: 0, timeouts: 0, misses: 0 });
+    expect(await dbsize()).toBe(before);
+    const c = await connectNode(topology.masters[0] ?? { host: '127.0.0.1', port: 0 }, targetCredentials(tc.target));
+    const users = (await c.call('ACL', 'USERS')) as string[];
+    await closeNode(c);
+    expect(users.filter((u) => u.startsWith('tenant-bench-'))).toEqual([]);
+  });
+
+  it('--workers 2 (compiled worker threads): both workers\' histograms merge into one result', async () => {
+    const dir = join(PROJECT_ROOT, '.cache-harness', `bench-build-${process.pid}`);
+    const cfg = join(dir, 'tsconfig.json');
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(cfg, JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { rootDir: '../../src', outDir: '.', noEmit: false, sourceMap: false }, include: ['../../src'] }));
+      spawnSync(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsc'), ['-p', cfg], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+      expect(existsSync(join(dir, 'bench', 'worker.js')), 'compiled worker').toBe(true);
+      const script = `
+        const { runBench, buildWorkload } = await import(${JSON.stringify(join(dir, 'bench', 'index.js'))});
+        const { loadSpec } = await import(${JSON.stringify(join(dir, 'spec', 'index.js'))});
+        const spec = loadSpec(${JSON.stringify(join(PROJECT_ROOT, 'fixtures', 'kryonix.spec.yaml'))});
+        const r = await runBench({ spec, target: JSON.parse(process.env.BENCH_TARGET), workload: buildWorkload(spec, 'mobile'), mode: 'closed', rate: 0,
+          inflight: 20, connections: 1, workers: 2, driver: 'resp', durationMs: 1000, warmupMs: 200, maxOps: 200000 });
+        process.stdout.write(JSON.stringify(r));`;
+      writeFileSync(join(dir, 'run-workers.mjs'), script);
+      const out = execFileSync(process.execPath, [join(dir, 'run-workers.mjs')], { env: { ...process.env, BENCH_TARGET: JSON.stringify(tc.target) }, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+      const r = benchResultSchema.parse(JSON.parse(out));
+      log(brief(r));
+      expect(r.config.workers).toBe(2);
+      expect(r.totals.errors).toBe(0);
+      expect(r.totals.completed).toBeGreaterThan(1000);
+      expect(r.overall.count).toBe(r.groups.reduce((n, g) => n + g.count, 0));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('HTTP edge: the reference API driven by autocannon, with our server-side µs histogram', async () => {
+    // this file's share of the HTTP range: base+110..base+139 (metrics and quota use base..base+109)
+    const httpBase = Number(process.env.CACHE_HARNESS_HTTP_PORT_BASE ?? 9190) + 110;
+    const port = await findFreePortBase(httpBase, 1, '127.0.0.1', 1);
+    expect(port).toBeLessThan(httpBase + 30);
+    const before = await dbsize();
+    const r = await runHttpEdge({
+      spec: tc.spec, target: tc.target, workload: buildWorkload(tc.spec, 'mobile'), backend: 'raw', channel: 'mobile',
+      connections: 4, durationMs: 1000, warmupMs: 0, rate: 0, port, log,
+    });
+    const a = r.http?.autocannon;
+    log(`HTTP edge: ${Math.round(a?.requests_per_s ?? 0)} req/s, autocannon p50 ${a?.latency_ms.p50} ms p99 ${a?.latency_ms.p99} ms; server p50 ${r.overall.p50_us} µs p99 ${r.overall.p99_us} µs`);
+    expect(() => benchResultSchema.parse(r)).not.toThrow();
+    expect(r.kind).toBe('http');
+    expect(a?.requests_total).toBeGreaterThan(100);
+    expect(r.totals.errors).toBe(0);
+    expect(Object.keys(a?.status_codes ?? {}).sort()).toEqual(['200', '204']);
+    expect(r.http?.server.map((s) => s.route).sort()).toEqual(['GET', 'PUT']);
+    // The server saw every request autocannon completed (and perhaps a few it cut off at the end).
+    expect(r.overall.count).toBeGreaterThanOrEqual(a?.requests_total ?? 0);
+    expect(r.slo.find((s) => s.channel === 'web')?.status).toBe('no-data');
+    expect(await dbsize()).toBe(before);
+  });
+
+  it('HTTP edge over TenantCache: answers as each tenant\'s ACL user', async () => {
+    const w = buildWorkload(tc.spec, 'mobile', { tenants: { count: 3 }, keys: { perTenantModule: 20 } });
+    const r = await runHttpEdge({ spec: tc.spec, target: tc.target, workload: w, backend: 'tenant-cache', channel: 'mobile', connections: 2, durationMs: 1000, warmupMs: 0, rate: 200, port: 0, log });
+    log(`HTTP edge (tenant-cache): ${r.http?.autocannon.requests_total} requests, server p99 ${r.overall.p99_us} µs`);
+    expect(r.totals.errors).toBe(0);
+    expect(r.http?.autocannon.requests_total).toBeGreaterThan(50);
+  });
+
+  it('compares with redis-benchmark at equal in-flight and removes redis-benchmark\'s keys', async () => {
+    const before = await dbsize();
+    const { comparison } = await compareWithRedisBenchmark({
+      spec: tc.spec, target: tc.target, topology, workload: buildWorkload(tc.spec, 'mobile'), driver: 'resp', connections: 1, workers: 1,
+      inflight: 8, requests: 3000, valueBytes: 256, keyspace: 1000, log,
+    });
+    log(`comparison: ${comparison.rows.map((x) => `${x.op} ours ${x.ours_ops_per_s} vs redis-benchmark ${x.redis_benchmark_ops_per_s} = ${x.ratio}×`).join('; ')}`);
+    expect(comparison.rows.map((x) => x.op)).toEqual(['set', 'get']);
+    for (const row of comparison.rows) {
+      expect(row.ours_ops_per_s).toBeGreaterThan(0);
+      expect(row.redis_benchmark_ops_per_s).toBeGreaterThan(0);
+      expect(row.ratio).toBeGreaterThan(0);
+    }
+    expect(comparison.redis_benchmark_command).toContain('-c 8 -n 3000 -d 256 -r 1000');
+    expect(comparison.redis_benchmark_command).not.toContain(tc.run.password);
+    expect(await dbsize()).toBe(before);
+    expect(REDIS_BENCHMARK_KEY_PATTERN).toBe('key:{*}:????????????');
+  });
+
+  it('`bench` command: prints per channel, writes JSON; without a cluster it says to run `cache-harness up`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+    const json = join(dir, 'out.json');
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
+    try {
+      await benchCommand({
+        spec: join(PROJECT_ROOT, 'fixtures', 'kryonix.spec.yaml'), portBase: tc.portBase, profile: 'web', mode: 'open', rate: 500, inflight: 50, connections: 1,
+        workers: 1, driver: 'resp', duration: '1s', warmup: '200ms', json, compareRequests: 1000, compareKeyspace: 100, compareRounds: 1, channel: 'mobile', httpPort: 0,
+      });
+    } finally {
+      process.stdout.write = write;
+    }
+    const text = out.join('');
+    log(`\n${text}`);
+    expect(text).toMatch(/^mobile\s+\d+\s/m);
+    expect(text).toMatch(/^web\s+\d+\s/m);
+    expect(text).toMatch(/p50\s+p90\s+p99\s+p99\.9\s+max/);
+    const doc = JSON.parse(readFileSync(json, 'utf8')) as { schema: string; benches: unknown[] };
+    expect(doc.schema).toBe('cache-harness.bench');
+    expect(() => benchResultSchema.parse(doc.benches[0])).not.toThrow();
+    rmSync(dir, { recursive: true, force: true });
+
+    const err = (() => {
+      try {
+        resolveBenchTarget({ portBase: 55_001 });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as HarnessError).hint).toMatch(/cache-harness up --port-base 55001/);
+  });
+});
