@@ -91,7 +91,7 @@ describe('renderHtml', () => {
   });
 
   it('shows the verdict and the suite counts', () => {
-    expect(html).toContain('<header class="fail"><h1>FAIL</h1>');
+    expect(html).toContain('<header class="v-fail"><h1>FAIL</h1>');
     expect(html).toContain('<td class="failed">failed</td><td>1</td><td>1</td><td>1</td><td>1</td>');
   });
 });
