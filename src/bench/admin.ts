@@ -1,44 +1,13 @@
-import { Cluster } from 'ioredis';
-import type { Target } from '../cluster/index.js';
-import { explainConnectError } from '../cluster/index.js';
+import type { Cluster } from 'ioredis';
+import { closeNode, connectClusterClient, targetCredentials, type Target } from '../cluster/index.js';
 import { memo } from './prng.js';
 
 /** The harness's admin view of the cluster (ioredis Cluster, auto-pipelined) for prefill and cleanup. */
-export async function openAdmin(target: Target): Promise<Cluster> {
-  const seed = target.seeds[0];
-  if (!seed) throw new Error('target has no seed');
-  const c = new Cluster(target.seeds.map((s) => ({ host: s.host, port: s.port })), {
-    redisOptions: {
-      ...(target.username ? { username: target.username } : {}),
-      ...(target.password ? { password: target.password } : {}),
-      connectTimeout: 3000,
-    },
-    enableAutoPipelining: true,
-    enableOfflineQueue: true,
-    clusterRetryStrategy: () => null,
-    lazyConnect: true,
-  });
-  let cause: unknown;
-  c.on('error', (e: unknown) => {
-    cause ??= e;
-  });
-  try {
-    await c.connect();
-    await c.ping();
-  } catch (err) {
-    c.disconnect();
-    throw explainConnectError(seed, cause ?? err);
-  }
-  return c;
+export function openAdmin(target: Target): Promise<Cluster> {
+  return connectClusterClient(target.seeds, targetCredentials(target));
 }
 
-export async function closeAdmin(c: Cluster): Promise<void> {
-  try {
-    await c.quit();
-  } catch {
-    c.disconnect();
-  }
-}
+export const closeAdmin = closeNode;
 
 const BATCH = 2000;
 

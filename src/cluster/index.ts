@@ -12,3 +12,4 @@ export { parseTargetUrl, targetFromLocal, targetFromEnv, targetCredentials, disc
 export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
 export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';
+export { connectClusterClient, type ClusterClientOptions } from './cluster-client.js';

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { HarnessError } from '../errors.js';
 
 export interface NodeAddress {
@@ -58,8 +58,8 @@ export function explainConnectError(addr: NodeAddress, err: unknown): HarnessErr
   return new HarnessError(`${where}: ${msg}`);
 }
 
-/** Close quietly (the node may be gone already). */
-export async function closeNode(client: Redis): Promise<void> {
+/** Close quietly (the node may be gone already). Works for a node or a Cluster client. */
+export async function closeNode(client: Redis | Cluster): Promise<void> {
   try {
     await client.quit();
   } catch {

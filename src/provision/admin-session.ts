@@ -1,5 +1,5 @@
-import { Cluster, type Redis } from 'ioredis';
-import { addressOf, closeNode, connectNode, discoverNodes, targetCredentials, type ClusterNodeInfo, type Target } from '../cluster/index.js';
+import type { Cluster, Redis } from 'ioredis';
+import { addressOf, closeNode, connectClusterClient, connectNode, discoverNodes, targetCredentials, type ClusterNodeInfo, type Target } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 
 /** One live node with an admin connection of its own. */
@@ -66,36 +66,9 @@ export async function withAdmin<T>(target: Target, fn: (s: AdminSession) => Prom
   }
 }
 
-/**
- * A Cluster client that fails instead of retrying forever; auto-pipelining batches concurrent
- * commands per node (what bulk meta writes rely on).
- */
-export async function connectCluster(seeds: Array<{ host: string; port: number }>, creds: { username?: string; password?: string }, connectTimeoutMs = 3000): Promise<Cluster> {
-  const cluster = new Cluster(seeds, {
-    redisOptions: { ...creds, connectTimeout: connectTimeoutMs, maxRetriesPerRequest: 1 },
-    lazyConnect: true,
-    enableAutoPipelining: true,
-    slotsRefreshTimeout: connectTimeoutMs,
-    clusterRetryStrategy: () => null,
-  });
-  let cause: unknown;
-  cluster.on('error', (err: unknown) => {
-    cause ??= err;
-  });
-  try {
-    await cluster.connect();
-  } catch (err) {
-    cluster.disconnect();
-    const msg = (cause ?? err) instanceof Error ? ((cause ?? err) as Error).message : String(cause ?? err);
-    throw new HarnessError(`cluster client could not connect to ${seeds.map((s) => `${s.host}:${s.port}`).join(', ')}: ${msg}`, 'is the cluster up and the password right? `cache-harness status`');
-  }
-  return cluster;
+/** An auto-pipelined Cluster client (bulk meta writes rely on it) that fails at once; see src/cluster. */
+export function connectCluster(seeds: Array<{ host: string; port: number }>, creds: { username?: string; password?: string }, connectTimeoutMs = 3000): Promise<Cluster> {
+  return connectClusterClient(seeds, creds, { connectTimeoutMs });
 }
 
-export async function quitCluster(cluster: Cluster): Promise<void> {
-  try {
-    await cluster.quit();
-  } catch {
-    cluster.disconnect();
-  }
-}
+export const quitCluster = closeNode;
