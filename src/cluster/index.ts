@@ -13,3 +13,4 @@ export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
 export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';
 export { connectClusterClient, type ClusterClientOptions } from './cluster-client.js';
+export { redisServersUnder, stopRedisServersUnder } from './orphans.js';

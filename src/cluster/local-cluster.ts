@@ -9,6 +9,7 @@ import { closeNode, connectNode } from './node-client.js';
 import { resolvePassword, savePassword, readPassword } from './password.js';
 import { assertPortsFree } from './ports.js';
 import { isAlive, isOurRedis, spawnRedisServer, stopProcesses, tailLog } from './processes.js';
+import { stopRedisServersUnder } from './orphans.js';
 import { renderRedisConf } from './render-conf.js';
 import { runDirFor } from './run-dir.js';
 import { waitUntil } from './wait.js';
@@ -117,8 +118,10 @@ export async function stopLocalCluster(runDir: string, opts: { keepRunDir?: bool
   if (!existsSync(join(runDir, STATE_FILE))) return 0;
   const alive = liveNodes(readState(runDir));
   await stopProcesses(alive.map((n) => n.pid));
+  // Also any node of this run dir the state file no longer names (a restart helper, a lost write).
+  const stray = await stopRedisServersUnder(runDir);
   if (!opts.keepRunDir) rmSync(runDir, { recursive: true, force: true });
-  return alive.length;
+  return alive.length + stray;
 }
 
 /** Synchronous SIGKILL of the run's live nodes: for process 'exit' handlers, where nothing async runs. */
