@@ -168,6 +168,14 @@ describe('cache-harness CLI', () => {
     expect(Date.now() - t0).toBeLessThan(10_000); // generous: includes node start-up on a loaded machine
   });
 
+  it('exit 2 saying what to install when redis-server is not on PATH', async () => {
+    const base = await testPortBase(8);
+    const r = await runCli(['up', '--port-base', String(base)], { env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('redis-server not found on PATH');
+    expect(r.stderr).toContain('apt-get install -y redis-server');
+  });
+
   it('exit 2 naming the field for an invalid spec', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 's.yaml'), 'version: 1\nname: x\n');
