@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { HarnessError } from '../errors.js';
+import { readYamlFile } from '../read-yaml.js';
 import type { Spec } from '../spec/index.js';
 import { TENANT_ID_RULE } from '../tenancy/index.js';
 import { validateTenantInputs, type TenantInput } from './input.js';
@@ -48,17 +47,5 @@ export function parsePopulation(doc: unknown, spec: Spec, source = 'population')
 }
 
 export function loadPopulation(path: string, spec: Spec): TenantInput[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new HarnessError(`cannot read population file ${path}: ${(err as Error).message}`, 'pass an existing file with --from');
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new HarnessError(`${path}: not valid YAML: ${err instanceof YAMLParseError ? err.message : String(err)}`, 'fix the YAML syntax');
-  }
-  return parsePopulation(doc, spec, path);
+  return parsePopulation(readYamlFile(path, 'population file', 'pass an existing file with --from'), spec, path);
 }
