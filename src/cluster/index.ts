@@ -8,7 +8,7 @@ export { runDirFor, harnessHome } from './run-dir.js';
 export { requireBinary, redisServerVersion } from './binaries.js';
 export { stopProcesses, isAlive, isOurRedis } from './processes.js';
 export { waitUntil } from './wait.js';
-export { parseTargetUrl, targetFromLocal, targetFromEnv, targetCredentials, discoverNodes, addressOf, targetSchema, TARGET_ENV, type Target } from './target.js';
+export { parseTargetUrl, targetFromLocal, targetFromEnv, assertLoadAllowed, isLoopbackHost, ALLOW_REMOTE_LOAD_ENV, targetCredentials, discoverNodes, addressOf, targetSchema, TARGET_ENV, type Target } from './target.js';
 export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
 export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';

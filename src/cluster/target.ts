@@ -85,3 +85,20 @@ export async function discoverNodes(t: Target): Promise<ClusterNodeInfo[]> {
 export function addressOf(n: ClusterNodeInfo): NodeAddress {
   return { host: n.host, port: n.port };
 }
+
+/** 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+export const ALLOW_REMOTE_LOAD_ENV = 'CACHE_HARNESS_ALLOW_REMOTE_LOAD';
+
+/**
+ * Load (benchmarks, the perf suite) goes to loopback clusters only, unless the operator opts in with
+ * CACHE_HARNESS_ALLOW_REMOTE_LOAD=1: an open-loop run against someone's production cluster by mistake does harm.
+ */
+export function assertLoadAllowed(t: Target, env: NodeJS.ProcessEnv = process.env): void {
+  const remote = t.seeds.filter((s) => !isLoopbackHost(s.host));
+  if (remote.length === 0 || env[ALLOW_REMOTE_LOAD_ENV] === '1') return;
+  throw new HarnessError(`refusing to send benchmark load to ${remote.map((s) => `${s.host}:${s.port}`).join(', ')}: not a loopback address`, `set ${ALLOW_REMOTE_LOAD_ENV}=1 if you mean to load that cluster`);
+}

@@ -5,7 +5,7 @@ import {
   compareWithRedisBenchmark, DRIVERS, formatBench, formatMicro, isProfileName, loadWorkload, meanValueBytes, parseDuration, perfSettings,
   readTopology, runBench, runHttpEdge, runMicroBenchmarks, type DriverName, type MicroRow,
 } from '../bench/index.js';
-import { liveNodes, openLocalRun, parseTargetUrl, targetFromLocal, type Target } from '../cluster/index.js';
+import { assertLoadAllowed, liveNodes, openLocalRun, parseTargetUrl, targetFromLocal, type Target } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 import type { BenchResult } from '../report/index.js';
 import { loadSpec } from '../spec/index.js';
@@ -52,7 +52,11 @@ export interface BenchFile {
 
 /** The target: an external URL, or the local cluster `up` started at the port base (which must be running). */
 export function resolveBenchTarget(o: Pick<BenchCliOptions, 'target' | 'portBase' | 'allowDestructive'>): Target {
-  if (o.target) return parseTargetUrl(o.target, o.allowDestructive ?? false);
+  if (o.target) {
+    const t = parseTargetUrl(o.target, o.allowDestructive ?? false);
+    assertLoadAllowed(t);
+    return t;
+  }
   const run = openLocalRun(o.portBase);
   if (liveNodes(run.state).length === 0) {
     throw new HarnessError(`the local cluster on port base ${o.portBase} is not running (run dir ${run.runDir})`, `start it with \`cache-harness up --port-base ${o.portBase}\``);

@@ -4,11 +4,13 @@ import type { BenchResult } from '../../src/report/index.js';
 import { recordFinding } from '../support/findings.js';
 import { expectNone } from '../support/expect-none.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
+import { assertLoadAllowed } from '../../src/cluster/index.js';
 
 let ctx: SuiteContext;
 let topology: BenchTopology;
 beforeAll(async () => {
   ctx = await openSuiteContext();
+  assertLoadAllowed(ctx.target); // load goes to loopback clusters only, unless the operator opts in
   topology = await readTopology(ctx.target);
 });
 afterAll(async () => {
