@@ -4,7 +4,7 @@ import { describeError, EXIT } from './errors.js';
 import { DEFAULT_SPEC_PATH } from './spec/index.js';
 import { harnessVersion } from './paths.js';
 import { upCommand, statusCommand, downCommand } from './commands/cluster.js';
-import { gateCommand } from './commands/gate.js';
+import { gateCommand, type GateCommandOptions } from './commands/gate.js';
 import { lintCommand } from './commands/lint.js';
 import { composeCommand } from './commands/compose.js';
 import { renderConfCommand } from './commands/render-conf.js';
@@ -25,7 +25,7 @@ const baseOption = () => new Option('--port-base <port>', 'first node port; node
 
 const program = new Command()
   .name('cache-harness')
-  .description('Benchmark and conformance harness for a multi-tenant Redis Cluster.\nExit codes: 0 all passed, 1 a check failed, 2 the harness could not run.')
+  .description('Benchmark and conformance harness for a multi-tenant Redis Cluster.\nExit codes: 0 all passed, 1 a check failed, 2 the harness could not run, 3 inconclusive (a measurement could not be judged).')
   .version(harnessVersion())
   .showHelpAfterError('(run with --help for usage)');
 
@@ -47,14 +47,16 @@ program.command('down')
   .action(async (o: { portBase: number; keepRunDir?: boolean }) => downCommand(o));
 
 program.command('gate')
-  .description('the CI gate: up -> conformance suites -> report (HTML, JSON, JUnit) -> down; exit 0/1/2')
+  .summary('the CI gate: up -> conformance suites -> report (HTML, JSON, JUnit) -> down; exit 0/1/2/3')
+  .description('the CI gate: up -> conformance suites -> report (HTML, JSON, JUnit) -> down.\nExit codes: 0 every check passed, 1 a check or suite failed (a check that did not run fails), 2 the harness could not run (or a suite errored), 3 inconclusive: nothing failed but a measurement could not be judged.')
   .addOption(specOption()).addOption(baseOption())
   .option('--target <url>', 'run against an external cluster, redis://[user:pass@]host:port (non-destructive suites only)')
   .option('--allow-destructive', 'with --target: also run suites that change the cluster')
   .addOption(new Option('--backend <kind>', 'how to start the cluster when no --target: local processes, or docker-compose.cluster.yml (needs a Docker engine; ports 7001-7006)').choices(['local', 'compose']).default('local'))
   .option('--reports <dir>', 'where reports/<run-id>/ goes (default: ./reports in the project)')
   .option('--keep-run-dir', 'keep the local cluster\'s data dirs and logs after the run')
-  .action(async (o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean; backend: 'local' | 'compose' }) => gateCommand(o));
+  .option('--suites <names>', 'run only these suites, comma-separated (config,isolation,sharding,ttl,quota,perf); the others are reported as skipped')
+  .action(async (o: GateCommandOptions) => gateCommand(o));
 
 program.command('lint-config')
   .description('lint redis.conf files: what the real redis-server rejects, plus checks Redis does not make')

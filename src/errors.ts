@@ -1,5 +1,6 @@
 /** Exit codes a CI job gates on. */
-export const EXIT = { pass: 0, fail: 1, harness: 2 } as const;
+/** Exit codes: 3 = inconclusive (nothing failed, but a measurement could not be judged: see the result document). */
+export const EXIT = { pass: 0, fail: 1, harness: 2, inconclusive: 3 } as const;
 
 /**
  * The harness could not do its job (bad input, missing binary, port in use...).

@@ -7,6 +7,7 @@ import { describeError, HarnessError } from './errors.js';
 import { harnessVersion, PROJECT_ROOT } from './paths.js';
 import { loadPopulation, provisionMany, removeTenant, withAdmin, writeCredentialsFile } from './provision/index.js';
 import { benchResultSchema, RESULT_SCHEMA_VERSION, verdictOf, writeReports, type BenchResult, type ReportPaths, type ResultDocument, type SuiteResult } from './report/index.js';
+import { skippedSuite } from './report/result.js';
 import { runSuitesIsolated, stopSuites } from './runner/run-suites-isolated.js';
 import { loadSpec, type Spec } from './spec/index.js';
 
@@ -37,6 +38,8 @@ export interface GateOptions {
   backend?: 'local' | 'compose';
   reportsDir?: string;
   keepRunDir?: boolean;
+  /** Run only these GATE_SUITES (the others are reported as skipped); default: all. */
+  suites?: readonly string[];
   log: (line: string) => void;
 }
 
@@ -90,15 +93,23 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
       rec.target = target;
       const live = await discoverNodes(target);
       rec.nodes = live.map((n) => ({ ...(target.nodeNames?.[String(n.port)] ? { name: target.nodeNames[String(n.port)] } : {}), address: `${n.host}:${n.port}`, role: n.role }));
+      // Planned before provisioning: nothing is written to a target no suite will check.
+      const plan = planSuites(target.destructive, opts.suites);
+      for (const [name, reason] of plan.skipped) opts.log(`suite ${name} skipped: ${reason}`);
+      if (plan.run.length === 0) throw new HarnessError('no suite to run: every selected suite is skipped', 'select a suite that can run on this target (see --suites, --allow-destructive)');
       const tenantsFile = await provisionGateTenants(spec, target, opts, rec, cleanups);
-      const chosen = GATE_SUITES.filter((s) => !s.destructive || target.destructive);
-      for (const s of GATE_SUITES.filter((x) => !chosen.includes(x))) opts.log(`suite ${s.name} skipped: it changes the cluster; pass --allow-destructive to run it on an external target`);
-      opts.log(`running suites: ${chosen.map((s) => s.name).join(', ')}`);
+      opts.log(`running suites: ${plan.run.join(', ')}`);
       const ts = Date.now();
-      rec.suites = await runSuitesIsolated({
-        suites: chosen.map((s) => s.name),
+      const ran = await runSuitesIsolated({
+        suites: plan.run,
         env: { [TARGET_ENV]: JSON.stringify(target), CACHE_HARNESS_SPEC: opts.specPath, [TENANTS_ENV]: tenantsFile },
         log: opts.log,
+      });
+      // Every gate suite appears in the report, in gate order: a suite not run shows as skipped with its reason.
+      rec.suites = GATE_SUITES.flatMap(({ name }) => {
+        const reason = plan.skipped.get(name);
+        if (reason !== undefined) return [skippedSuite(name, reason)];
+        return [ran.find((r) => r.name === name) ?? { name, status: 'failed', duration_ms: 0, checks: [], errors: ['the suite runner returned no result for this suite'] }];
       });
       rec.timings.suites = Date.now() - ts;
       rec.benches = liftBenches(rec.suites);
@@ -112,6 +123,24 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
 
   const doc = resultDocument(rec, opts, t0);
   return { doc, paths: writeReports(doc, opts.reportsDir ?? join(PROJECT_ROOT, 'reports')) };
+}
+
+/** `--suites` names only gate suites (checked before anything starts: a typo must not silently run less). */
+export function assertGateSuites(names: readonly string[]): void {
+  const unknown = names.filter((n) => !GATE_SUITES.some((s) => s.name === n));
+  if (unknown.length > 0) throw new HarnessError(`unknown suite(s): ${unknown.join(', ')}`, `choose from ${GATE_SUITES.map((s) => s.name).join(', ')}`);
+  if (names.length === 0) throw new HarnessError('--suites names no suite', `choose from ${GATE_SUITES.map((s) => s.name).join(', ')}`);
+}
+
+/** Which gate suites run, and why each other one does not (the reason goes into the report). */
+export function planSuites(destructiveTarget: boolean, selected?: readonly string[]): { run: string[]; skipped: Map<string, string> } {
+  if (selected) assertGateSuites(selected);
+  const skipped = new Map<string, string>();
+  for (const s of GATE_SUITES) {
+    if (selected && !selected.includes(s.name)) skipped.set(s.name, `not selected (--suites ${selected.join(',')})`);
+    else if (s.destructive && !destructiveTarget) skipped.set(s.name, 'it changes the cluster; pass --allow-destructive to run it on an external target');
+  }
+  return { run: GATE_SUITES.map((s) => s.name).filter((n) => !skipped.has(n)), skipped };
 }
 
 async function startLocal(spec: Spec, opts: GateOptions, rec: RunRecord, onSpawning: (dir: string) => void): Promise<Target> {

@@ -1,9 +1,24 @@
 import { resolve } from 'node:path';
 import { parseTargetUrl } from '../cluster/index.js';
-import { runGate } from '../gate.js';
+import { assertGateSuites, runGate } from '../gate.js';
+import type { ResultDocument } from '../report/index.js';
 import { progress } from './progress.js';
 
-export async function gateCommand(o: { spec: string; portBase: number; target?: string; allowDestructive?: boolean; reports?: string; keepRunDir?: boolean; backend: 'local' | 'compose' }): Promise<void> {
+export interface GateCommandOptions {
+  spec: string;
+  portBase: number;
+  target?: string;
+  allowDestructive?: boolean;
+  reports?: string;
+  keepRunDir?: boolean;
+  backend: 'local' | 'compose';
+  /** Comma-separated gate suites to run (the others are reported as skipped). */
+  suites?: string;
+}
+
+export async function gateCommand(o: GateCommandOptions): Promise<void> {
+  const suites = o.suites?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (suites) assertGateSuites(suites); // before anything starts: exit 2 on a typo
   const target = o.target ? parseTargetUrl(o.target, o.allowDestructive ?? false) : undefined;
   progress(target ? `gate against external cluster ${target.seeds[0]?.host}:${target.seeds[0]?.port}`
     : o.backend === 'compose' ? 'gate on docker-compose.cluster.yml' : `gate on the embedded local cluster, port base ${o.portBase}`);
@@ -11,15 +26,20 @@ export async function gateCommand(o: { spec: string; portBase: number; target?: 
     specPath: resolve(o.spec), portBase: o.portBase, backend: o.backend,
     ...(target ? { target } : {}),
     ...(o.reports ? { reportsDir: resolve(o.reports) } : {}),
+    ...(suites ? { suites } : {}),
     keepRunDir: o.keepRunDir ?? false,
     log: progress,
   });
   for (const e of doc.errors) process.stderr.write(`cache-harness: ${e}\n`);
-  const checks = doc.suites.flatMap((s) => s.checks);
-  const failed = checks.filter((c) => c.status === 'failed').length;
-  const passed = checks.filter((c) => c.status === 'passed').length;
-  const skipped = checks.filter((c) => c.status === 'skipped').length;
-  process.stdout.write(`verdict: ${doc.verdict.toUpperCase()} (exit ${doc.exit_code}) · ${passed} passed, ${failed} failed, ${skipped} skipped\n`
-    + `report: ${paths.html}\njson:   ${paths.json}\njunit:  ${paths.junit}\n`);
+  process.stdout.write(`${summaryLine(doc)}\nreport: ${paths.html}\njson:   ${paths.json}\njunit:  ${paths.junit}\n`);
   process.exitCode = doc.exit_code;
+}
+
+/** `verdict: FAIL (exit 1) · 20 passed, 1 failed, 1 skipped, 0 inconclusive · suites not run: quota` */
+function summaryLine(doc: ResultDocument): string {
+  const checks = doc.suites.flatMap((s) => s.checks);
+  const count = (st: string) => checks.filter((c) => c.status === st).length;
+  const notRun = doc.suites.filter((s) => s.status === 'skipped').map((s) => s.name);
+  return `verdict: ${doc.verdict.toUpperCase()} (exit ${doc.exit_code}) · ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('inconclusive')} inconclusive`
+    + (notRun.length ? ` · suites skipped: ${notRun.join(', ')}` : '');
 }

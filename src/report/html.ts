@@ -26,18 +26,30 @@ ${doc.suites.map(suiteSection).join('\n')}
 function summaryTable(doc: ResultDocument): string {
   const rows = doc.suites.map((s) => {
     const count = (st: CheckResult['status']) => s.checks.filter((c) => c.status === st).length;
-    return `<tr><td><a href="#suite-${esc(s.name)}">${esc(s.name)}</a></td><td class="${s.status}">${s.status}</td><td>${count('passed')}</td><td>${count('failed')}</td><td>${count('skipped')}</td><td>${s.checks.reduce((n, c) => n + c.findings.length, 0)}</td><td>${(s.duration_ms / 1000).toFixed(2)} s</td></tr>`;
+    const note = s.skip_reason ?? (s.errors.length ? `${s.errors.length} suite error(s)` : '');
+    return `<tr><td><a href="#suite-${esc(s.name)}">${esc(s.name)}</a></td><td class="${s.status}">${s.status}</td><td>${count('passed')}</td><td>${count('failed')}</td><td>${count('skipped')}</td><td>${count('inconclusive')}</td><td>${s.checks.reduce((n, c) => n + c.findings.length, 0)}</td><td>${(s.duration_ms / 1000).toFixed(2)} s</td><td>${esc(note)}</td></tr>`;
   });
-  return `<table><tr><th>suite</th><th>status</th><th>passed</th><th>failed</th><th>skipped</th><th>findings</th><th>time</th></tr>${rows.join('')}</table>`;
+  return `<table><tr><th>suite</th><th>status</th><th>passed</th><th>failed</th><th>skipped</th><th>inconclusive</th><th>findings</th><th>time</th><th>note</th></tr>${rows.join('')}</table>`;
+}
+
+const MARK: Record<CheckResult['status'], string> = { passed: '✔', failed: '✘', skipped: '–', inconclusive: '?' };
+
+/** Why a check or suite was not judged: shown next to it, so a skip or an inconclusive result never reads as a pass. */
+function reasonLine(status: string, reason: string | undefined): string {
+  if (!reason) return '';
+  const label = status === 'inconclusive' ? 'inconclusive' : 'skipped by policy';
+  return `<p class="reason ${esc(status)}"><b>${label}:</b> ${esc(reason)}</p>`;
 }
 
 function suiteSection(s: ResultDocument['suites'][number]): string {
   const checks = s.checks.map((c) => `<div class="check">
-<h3><span class="${c.status}">${c.status === 'passed' ? '✔' : c.status === 'failed' ? '✘' : '–'}</span> ${esc(c.name)} <small>${c.duration_ms.toFixed(0)} ms</small></h3>
+<h3><span class="${c.status}">${MARK[c.status]}</span> ${esc(c.name)} <span class="badge ${c.status}">${c.status}</span> <small>${c.duration_ms.toFixed(0)} ms</small></h3>
+${reasonLine(c.status, c.reason)}
 ${c.failure ? `<pre class="err">${esc(c.failure)}</pre>` : ''}
 ${c.findings.map(findingBlock).join('')}
 </div>`);
-  return `<section id="suite-${esc(s.name)}"><h2>Suite: ${esc(s.name)} <span class="${s.status}">${s.status}</span></h2>
+  return `<section id="suite-${esc(s.name)}"><h2>Suite: ${esc(s.name)} <span class="badge ${s.status}">${s.status}</span></h2>
+${s.skip_reason ? `<p class="reason skipped"><b>suite skipped:</b> ${esc(s.skip_reason)}</p>` : ''}
 ${s.errors.map((e) => `<pre class="err">${esc(e)}</pre>`).join('')}
 ${checks.join('\n')}</section>`;
 }
@@ -65,11 +77,14 @@ function table(rows: Array<Record<string, unknown>>): string {
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}
-header{padding:16px 24px;color:#fff}header.v-pass{background:#1f7a3a}header.v-fail{background:#b3261e}header.v-error{background:#7a4b00}
+header{padding:16px 24px;color:#fff}header.v-pass{background:#1f7a3a}header.v-fail{background:#b3261e}header.v-error{background:#7a4b00}header.v-inconclusive{background:#5b3f9a}
 header h1{margin:0 0 4px}header p{margin:2px 0}
 section{padding:8px 24px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:12px 0 4px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccd;padding:3px 8px;text-align:left;font-size:13px}th{background:#eef}
-.passed,.pass{color:#1f7a3a}.failed,.fail{color:#b3261e}.skipped{color:#777}
+.passed,.pass{color:#1f7a3a}.failed,.fail{color:#b3261e}.skipped{color:#777}.inconclusive{color:#5b3f9a}
+.badge{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;font-weight:bold;color:#fff;vertical-align:middle}
+.badge.passed{background:#1f7a3a;color:#fff}.badge.failed{background:#b3261e;color:#fff}.badge.skipped{background:#777;color:#fff}.badge.inconclusive{background:#5b3f9a;color:#fff}
+p.reason{margin:2px 0 6px;padding:4px 10px;border-left:4px solid #777;background:#f4f4f4}p.reason.inconclusive{border-color:#5b3f9a;background:#f3effa}
 pre{background:#f5f5f8;padding:8px;overflow:auto;font-size:12px}pre.err{background:#fdecea;color:#7a1010}
 .finding{border-left:4px solid #88a;padding:4px 10px;margin:6px 0;background:#fafaff}.finding.warning{border-color:#d08b00}.finding.error{border-color:#b3261e}
 footer{padding:16px 24px;color:#777;font-size:12px}small{color:#777;font-weight:normal}`;

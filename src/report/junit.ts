@@ -1,34 +1,48 @@
 import { escapeXml } from './escape.js';
-import type { ResultDocument } from './result.js';
+import type { CheckResult, ResultDocument, SuiteResult } from './result.js';
 
-/** JUnit XML for CI systems, from the result document alone. */
+/**
+ * JUnit XML for CI systems, from the result document alone. JUnit knows no "inconclusive" or "policy skip":
+ * both become `<skipped message="inconclusive: …"/>` / `<skipped message="skipped by policy: …"/>`, and each
+ * suite carries its own status as a property, so neither reads as a pass.
+ */
 export function renderJUnit(doc: ResultDocument): string {
-  const sec = (ms: number) => (ms / 1000).toFixed(3);
-  const suites = doc.suites.map((s) => {
-    const failures = s.checks.filter((c) => c.status === 'failed').length;
-    const skipped = s.checks.filter((c) => c.status === 'skipped').length;
-    const cases = s.checks.map((c) => {
-      const findings = c.findings.map((f) => `[${f.severity}] ${f.title}${f.detail ? `: ${f.detail}` : ''}`).join('\n');
-      const body = [
-        c.status === 'failed' ? `<failure message="${escapeXml(firstLine(c.failure ?? 'failed'))}">${escapeXml(c.failure ?? '')}</failure>` : '',
-        c.status === 'skipped' ? '<skipped/>' : '',
-        findings ? `<system-out>${escapeXml(findings)}</system-out>` : '',
-      ].join('');
-      return `    <testcase classname="${escapeXml(s.name)}" name="${escapeXml(c.name)}" time="${sec(c.duration_ms)}">${body}</testcase>`;
-    });
-    const errors = s.errors.map((e) => `    <testcase classname="${escapeXml(s.name)}" name="(suite error)" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`);
-    return [
-      `  <testsuite name="${escapeXml(s.name)}" tests="${s.checks.length + s.errors.length}" failures="${failures}" errors="${s.errors.length}" skipped="${skipped}" time="${sec(s.duration_ms)}">`,
-      ...cases, ...errors, '  </testsuite>',
-    ].join('\n');
-  });
   const harnessErrors = doc.errors.length
     ? [`  <testsuite name="harness" tests="${doc.errors.length}" failures="0" errors="${doc.errors.length}" skipped="0" time="0">`,
       ...doc.errors.map((e) => `    <testcase classname="harness" name="harness error" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`),
       '  </testsuite>']
     : [];
-  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="cache-harness ${escapeXml(doc.run_id)}" time="${sec(doc.duration_ms)}">`, ...suites, ...harnessErrors, '</testsuites>', ''].join('\n');
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="cache-harness ${escapeXml(doc.run_id)}" time="${sec(doc.duration_ms)}">`, ...doc.suites.map(suiteXml), ...harnessErrors, '</testsuites>', ''].join('\n');
 }
+
+function suiteXml(s: SuiteResult): string {
+  const failures = s.checks.filter((c) => c.status === 'failed').length;
+  const cases = s.checks.map((c) => caseXml(s.name, c));
+  // A suite the gate did not run still shows up, as one skipped case with the reason.
+  if (s.checks.length === 0 && s.status === 'skipped') cases.push(`    <testcase classname="${escapeXml(s.name)}" name="(suite skipped)" time="0"><skipped message="${escapeXml(`suite skipped: ${s.skip_reason ?? 'no reason given'}`)}"/></testcase>`);
+  const skipped = s.checks.filter((c) => c.status === 'skipped' || c.status === 'inconclusive').length + (s.checks.length === 0 && s.status === 'skipped' ? 1 : 0);
+  const errors = s.errors.map((e) => `    <testcase classname="${escapeXml(s.name)}" name="(suite error)" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`);
+  const props = [`      <property name="status" value="${s.status}"/>`, ...(s.skip_reason ? [`      <property name="skip_reason" value="${escapeXml(s.skip_reason)}"/>`] : [])];
+  return [
+    `  <testsuite name="${escapeXml(s.name)}" tests="${cases.length + errors.length}" failures="${failures}" errors="${s.errors.length}" skipped="${skipped}" time="${sec(s.duration_ms)}">`,
+    '    <properties>', ...props, '    </properties>',
+    ...cases, ...errors, '  </testsuite>',
+  ].join('\n');
+}
+
+function caseXml(suite: string, c: CheckResult): string {
+  const findings = c.findings.map((f) => `[${f.severity}] ${f.title}${f.detail ? `: ${f.detail}` : ''}`);
+  const out = c.status === 'inconclusive' ? [`INCONCLUSIVE (not a pass): ${c.reason ?? ''}`, ...findings] : findings;
+  const body = [
+    c.status === 'failed' ? `<failure message="${escapeXml(firstLine(c.failure ?? 'failed'))}">${escapeXml(c.failure ?? '')}</failure>` : '',
+    c.status === 'skipped' ? `<skipped message="${escapeXml(`skipped by policy: ${c.reason ?? 'no reason given'}`)}"/>` : '',
+    c.status === 'inconclusive' ? `<skipped message="${escapeXml(`inconclusive: ${c.reason ?? 'no reason given'}`)}"/>` : '',
+    out.length ? `<system-out>${escapeXml(out.join('\n'))}</system-out>` : '',
+  ].join('');
+  return `    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${sec(c.duration_ms)}">${body}</testcase>`;
+}
+
+const sec = (ms: number) => (ms / 1000).toFixed(3);
 
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { benchResultSchema } from './perf-schema.js';
 
 /** Bump on any breaking change to the document's keys; readers check it. */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2; // 2: `inconclusive` statuses/verdict, exit code 3, `reason`, `skip_reason`
 
 export const findingSchema = z.object({
   severity: z.enum(['info', 'warning', 'error']),
@@ -16,20 +16,26 @@ export type Finding = z.infer<typeof findingSchema>;
 export const checkResultSchema = z.object({
   id: z.string(),
   name: z.string(),
-  status: z.enum(['passed', 'failed', 'skipped']),
+  /** `skipped` only for a skip the harness's policy made (skipByPolicy); any other check that did not pass is `failed`. */
+  status: z.enum(['passed', 'failed', 'skipped', 'inconclusive']),
   duration_ms: z.number(),
   failure: z.string().optional(),
+  /** Why the check was skipped by policy, or why its measurement is inconclusive. */
+  reason: z.string().optional(),
   findings: z.array(findingSchema),
 });
 export type CheckResult = z.infer<typeof checkResultSchema>;
 
 export const suiteResultSchema = z.object({
   name: z.string(),
-  status: z.enum(['passed', 'failed', 'skipped']),
+  /** `skipped`: not run by policy, or every check skipped by policy — never counted as passed. */
+  status: z.enum(['passed', 'failed', 'skipped', 'inconclusive']),
   duration_ms: z.number(),
   checks: z.array(checkResultSchema),
-  /** Errors outside any check (a suite file that failed to load...). */
+  /** Errors outside any check: a suite file that failed to load, a describe-level hook, no checks at all... */
   errors: z.array(z.string()),
+  /** Why the suite was skipped (set with status `skipped`). */
+  skip_reason: z.string().optional(),
 });
 export type SuiteResult = z.infer<typeof suiteResultSchema>;
 
@@ -41,8 +47,8 @@ export const resultSchema = z.object({
   started_at: z.string(),
   finished_at: z.string(),
   duration_ms: z.number(),
-  verdict: z.enum(['pass', 'fail', 'error']),
-  exit_code: z.union([z.literal(0), z.literal(1), z.literal(2)]),
+  verdict: z.enum(['pass', 'fail', 'error', 'inconclusive']),
+  exit_code: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
   spec: z.object({ name: z.string(), path: z.string() }),
   target: z.object({
     backend: z.string(),
@@ -57,9 +63,19 @@ export const resultSchema = z.object({
 });
 export type ResultDocument = z.infer<typeof resultSchema>;
 
-/** Verdict and exit code from the suites and harness errors: 2 if the harness failed, 1 if a check failed. */
+/**
+ * Verdict and exit code, failing closed: 2 on a harness or suite-level error; 1 on any failed check or
+ * suite, or when nothing was checked at all (every suite skipped); 3 when something could not be judged; else 0.
+ */
 export function verdictOf(suites: SuiteResult[], errors: string[]): Pick<ResultDocument, 'verdict' | 'exit_code'> {
   if (errors.length > 0 || suites.some((s) => s.errors.length > 0)) return { verdict: 'error', exit_code: 2 };
-  if (suites.some((s) => s.status === 'failed')) return { verdict: 'fail', exit_code: 1 };
+  if (suites.some((s) => s.status === 'failed' || s.checks.some((c) => c.status === 'failed'))) return { verdict: 'fail', exit_code: 1 };
+  if (suites.every((s) => s.status === 'skipped')) return { verdict: 'fail', exit_code: 1 };
+  if (suites.some((s) => s.status === 'inconclusive' || s.checks.some((c) => c.status === 'inconclusive'))) return { verdict: 'inconclusive', exit_code: 3 };
   return { verdict: 'pass', exit_code: 0 };
+}
+
+/** A suite the gate did not run, with the reason it logs. */
+export function skippedSuite(name: string, reason: string): SuiteResult {
+  return { name, status: 'skipped', duration_ms: 0, checks: [], errors: [], skip_reason: reason };
 }

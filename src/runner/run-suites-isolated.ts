@@ -19,7 +19,8 @@ export async function runSuitesIsolated(opts: RunSuitesOptions): Promise<SuiteRe
   const optionsFile = join(dir, 'options.json');
   const resultFile = join(dir, 'result.json');
   try {
-    writeFileSync(optionsFile, JSON.stringify({ suites: opts.suites, env: opts.env }), { mode: 0o600 }); // holds the target's password
+    const { log: _log, ...childOpts } = opts;
+    writeFileSync(optionsFile, JSON.stringify(childOpts), { mode: 0o600 }); // holds the target's password
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(process.execPath, [CHILD, optionsFile, resultFile], { stdio: ['ignore', 'inherit', 'pipe'] });
       current = child;

@@ -18,6 +18,7 @@ export function checkSpecRules(spec: ParsedSpec): RuleViolation[] {
     ...checkModules(spec),
     ...checkPlans(spec),
     ...checkTtl(spec),
+    ...checkSlo(spec),
   ];
 }
 
@@ -102,6 +103,30 @@ function checkTtl(spec: ParsedSpec): RuleViolation[] {
   for (const [dt, cls] of Object.entries(spec.commonDataTypes)) classRef(`commonDataTypes.${dt}`, cls);
   for (const [cls, t] of Object.entries(spec.ttlClasses)) {
     if (t.mobile > t.web) out.push({ path: `ttlClasses.${cls}`, message: `mobile TTL (${t.mobile}s) must be <= web TTL (${t.web}s): mobile data is kept fresher` });
+  }
+  return out;
+}
+
+/**
+ * The platform brief's only performance figure ("Performance < 200 ms for mobile operations"). Our choice,
+ * not a Redis limit: no SLO limit of either channel may be looser than it, so a passing gate always
+ * certifies the brief's figure (docs/design-notes.md, "SLO").
+ */
+export const BRIEF_LATENCY_CEILING_MS = 200;
+
+function checkSlo(spec: ParsedSpec): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  for (const channel of ['mobile', 'web'] as const) {
+    const { p99Ms, p999Ms } = spec.slo[channel];
+    // p99 <= p99.9 for every sample: a p99.9 limit below the p99 limit makes the p99 limit unreachable as a check.
+    if (p999Ms < p99Ms) {
+      out.push({ path: `slo.${channel}.p999Ms`, message: `p99.9 limit (${p999Ms} ms) must be >= the p99 limit (${p99Ms} ms): p99 <= p99.9 always, so a lower p99.9 limit leaves the p99 limit meaningless` });
+    }
+    for (const [field, v] of [['p99Ms', p99Ms], ['p999Ms', p999Ms]] as const) {
+      if (v > BRIEF_LATENCY_CEILING_MS) {
+        out.push({ path: `slo.${channel}.${field}`, message: `${v} ms is above the platform brief's ${BRIEF_LATENCY_CEILING_MS} ms ("Performance < 200 ms for mobile operations"); every SLO limit must be <= ${BRIEF_LATENCY_CEILING_MS} ms` });
+      }
+    }
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { buildKey, dataTypesOf, escapeGlob, metaKey, parseModule, parseTenantId,
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
+import { skipByPolicy } from '../support/outcome.js';
 import { keylessProbes, REFUSED, replyOf } from './probes.js';
 
 interface Tenant {
@@ -232,14 +233,15 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     expect(out.numRuns).toBeGreaterThan(0);
   });
 
-  it('ACL users survive a node restart (destructive)', async ({ task, skip }) => {
+  it('ACL users survive a node restart (destructive)', async (tctx) => {
+    const { task } = tctx;
     if (!ctx.target.destructive) {
       recordFinding(task, { severity: 'warning', title: 'skipped: restarting a node changes the cluster; run with --allow-destructive' });
-      skip('restarts a node: needs a destructive target (--allow-destructive)');
+      skipByPolicy(tctx, 'restarts a node: needs a destructive target (--allow-destructive)');
     }
     if (ctx.target.backend !== 'local' || !ctx.target.runDir || !ctx.target.password) {
       recordFinding(task, { severity: 'warning', title: `skipped: the harness can restart nodes only on the local backend (this is ${ctx.target.backend})` });
-      skip('restarting a node needs process control: local backend only');
+      skipByPolicy(tctx, 'restarting a node needs process control: local backend only');
     }
     const runDir = ctx.target.runDir ?? '';
     // The replica of the master that owns A's first key: after the restart A must authenticate there and read it (READONLY).

@@ -5,7 +5,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountUsage, ALERT_RULES_PATH, alertExpressions, SEED_ALERT_RULES_PATH, startExporter, TenantMetrics, type Exporter } from '../../src/metrics/index.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { connectAsTenant, createTenant, openAdmin, persistAcl, quitCluster, removeTenant, TENANT_COMMANDS, type AdminSession } from '../../src/provision/index.js';
+import { connectAsTenant, createTenant, getUser, openAdmin, quitCluster, removeTenant, TENANT_COMMANDS, type AdminSession } from '../../src/provision/index.js';
 import { buildDataKey, parseDataType, parseModule, parseTenantId, QuotaExceeded, type TenantMeta } from '../../src/tenancy/index.js';
 import { loadQuotaScripts, QUOTA_ACL_GRANTS, quotaCount, quotaKeysFor, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
@@ -105,6 +105,15 @@ async function until<T>(what: string, probe: () => Promise<T>, pred: (v: T) => b
   return last;
 }
 
+/** Per node and user, the QUOTA_ACL_GRANTS the live user lacks, read back with ACL GETUSER (what provisioning really wrote). */
+async function missingLiveGrants(users: readonly string[]): Promise<Array<{ node: string; user: string; commands: string[] }>> {
+  const rows = await Promise.all(admin.nodes.flatMap((n) => users.map(async (user) => {
+    const rules = String((await getUser(n, user))?.commands ?? '').split(' ');
+    return { node: n.address, user, commands: QUOTA_ACL_GRANTS.filter((g) => !rules.includes(g)).map((g) => g.slice(1)) };
+  })));
+  return rows.filter((r) => r.commands.length > 0);
+}
+
 const ours = (s: ReadonlyArray<{ metric: Record<string, string> }>) => s.filter((x) => Object.values(ids).includes(x.metric.client_id ?? '')).map((x) => x.metric.client_id).sort();
 
 beforeAll(async () => {
@@ -155,17 +164,14 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
         keys: (i) => quotaKeysFor(id, crm, placement, buildDataKey(id, crm, placement, dt, `k${i}`)),
       });
     }
-    // The scripts call ZADD, TIME, ... with the CALLER's ACL: the tenant's user needs them.
-    const missing = QUOTA_ACL_GRANTS.filter((g) => !(TENANT_COMMANDS as readonly string[]).includes(g.slice(1)));
-    if (missing.length) {
-      for (const t of tenants.values()) for (const n of admin.nodes) await n.client.call('ACL', 'SETUSER', t.meta.aclUser, ...missing);
-      await persistAcl(admin.nodes);
-      recordFinding(task, {
-        severity: 'warning',
-        title: `provision's tenant ACL rule lacks ${missing.length} command(s) the quota scripts call; the suite added them to its tenants`,
-        data: { missing, tenantCommands: [...TENANT_COMMANDS] },
-      });
-    }
+    // The scripts call ZADD, TIME, ... with the CALLER's ACL. A grant provisioning lacks is a provisioning
+    // regression: fail naming it, never patch the users (that would turn the regression into a pass).
+    const granted = new Set<string>(TENANT_COMMANDS);
+    const missing = QUOTA_ACL_GRANTS.map((g) => g.slice(1)).filter((c) => !granted.has(c));
+    const live = await missingLiveGrants([...tenants.values()].map((t) => t.meta.aclUser));
+    if (missing.length || live.length) recordFinding(task, { severity: 'error', title: 'tenant ACL users lack command(s) the quota scripts call', data: { missing, live, tenantCommands: [...TENANT_COMMANDS] } });
+    expectNone(missing, 'command(s) in QUOTA_ACL_GRANTS that provision\'s tenant ACL rule (TENANT_COMMANDS) does not grant', (c) => c);
+    expectNone(live, 'provisioned ACL user(s) lacking a quota grant on a node (ACL GETUSER)', (x) => `${x.node} ${x.user}: ${x.commands.join(', ')}`);
     expect(tenants.size).toBe(4);
   });
 

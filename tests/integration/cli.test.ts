@@ -63,13 +63,14 @@ describe('cache-harness CLI', () => {
   it('gate on a local cluster passes and writes JSON, HTML and JUnit', async () => {
     const base = await testPortBase(2);
     const reports = tmp();
-    // The gate's mechanics, not this machine's speed: SLOs relaxed, a short perf run (tests run in parallel here).
-    const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--spec', specWith({ slo: { mobile: { p99Ms: 2000, p999Ms: 5000 }, web: { p99Ms: 2000, p999Ms: 5000 } }, perf: { rate: 500, durationSeconds: 2, warmupSeconds: 0.5 } })], { timeoutMs: 240_000 });
+    // The gate's mechanics, not this machine's speed: SLOs as loose as the spec rules allow (the brief's 200 ms), a short perf run (tests run in parallel here).
+    const loose = { p99Ms: 200, p999Ms: 200 };
+    const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--spec', specWith({ slo: { mobile: loose, web: loose }, perf: { rate: 500, durationSeconds: 2, warmupSeconds: 0.5 } })], { timeoutMs: 240_000 });
     expect(g.code, g.stderr + g.stdout).toBe(0);
     const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
     const doc = JSON.parse(readFileSync(json, 'utf8')) as { verdict: string; schema_version: number; suites: Array<{ name: string; status: string; checks: Array<{ status: string }> }>; benches?: Array<{ name: string }> };
     expect(doc.verdict).toBe('pass');
-    expect(doc.schema_version).toBe(1);
+    expect(doc.schema_version).toBe(2);
     expect(doc.suites.map((s) => s.name)).toEqual(['config', 'isolation', 'sharding', 'ttl', 'quota', 'perf']);
     for (const s of doc.suites) {
       expect(s.status, s.name).toBe('passed');

@@ -3,9 +3,9 @@ import { aggregate, encodeHistogram, latencyHistogram, type EncodedRun } from '.
 import { percentileChartPng, percentileX, perSecondChartPng } from '../../src/report/charts.js';
 import { PERF_CSS, renderBenchSection } from '../../src/report/perf-html.js';
 import { benchResultSchema, type BenchResult } from '../../src/report/index.js';
-import { loadSpec } from '../../src/spec/index.js';
 
-const spec = loadSpec();
+/** Limits of our own, not the shipped ones: this histogram's p99.9 (~25 ms) breaks mobile's 10 ms, so the section shows a fail. */
+const SLO = { mobile: { p99Ms: 5, p999Ms: 10 }, web: { p99Ms: 20, p999Ms: 100 } };
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 function result(name = 'mobile <open>-loop'): BenchResult {
@@ -21,7 +21,7 @@ function result(name = 'mobile <open>-loop'): BenchResult {
     name, profile: 'mobile', mode: 'open', driver: 'resp', startedAt: '2026-01-01T00:00:00.000Z', warmupMs: 1000, durationMs: 3000,
     config: { target_rate: 2000, connections_per_node: 1, workers: 1, max_ops: 10_000, op_table_size: 1024, seed: 1, masters: 3 },
     generator: { cpu_user_ms: 10, cpu_system_ms: 5, cpu_percent: 50, cpu_us_per_op: 3, wall_ms: 4000 },
-    slo: spec.slo,
+    slo: SLO,
   });
 }
 

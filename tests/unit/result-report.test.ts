@@ -1,12 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { renderHtml, renderJUnit, resultSchema, verdictOf, type ResultDocument, type SuiteResult } from '../../src/report/index.js';
+import { renderHtml, renderJUnit, RESULT_SCHEMA_VERSION, resultSchema, verdictOf, type CheckResult, type ResultDocument, type SuiteResult } from '../../src/report/index.js';
+import { skippedSuite } from '../../src/report/result.js';
 
 const suite = (over: Partial<SuiteResult> = {}): SuiteResult => ({ name: 'config', status: 'passed', duration_ms: 1200, checks: [], errors: [], ...over });
 
 function doc(): ResultDocument {
   return {
     schema: 'cache-harness.result',
-    schema_version: 1,
+    schema_version: 2,
     run_id: '20250101T000000Z-abc',
     harness_version: '0.1.0',
     started_at: '2025-01-01T00:00:00.000Z',
@@ -25,21 +26,37 @@ function doc(): ResultDocument {
           { severity: 'error', title: 'drift <maxmemory>', detail: 'a & b', data: [{ node: 'redis-1', key: 'maxmemory', actual: '<5gb>' }] },
         ] },
         { id: 'c2', name: 'save rules', status: 'passed', duration_ms: 3, findings: [] },
-        { id: 'c3', name: 'listpack', status: 'skipped', duration_ms: 0, findings: [] },
+        { id: 'c3', name: 'listpack', status: 'skipped', duration_ms: 0, reason: 'needs --allow-destructive', findings: [] },
       ],
     })],
     errors: [],
   };
 }
 
+const check = (status: CheckResult['status'], over: Partial<CheckResult> = {}): CheckResult => ({ id: status, name: status, status, duration_ms: 1, findings: [], ...over });
+
 describe('verdictOf', () => {
-  it('passes when every suite passed or was skipped', () => {
+  it('passes when every suite passed or was skipped, and at least one ran', () => {
     expect(verdictOf([suite(), suite({ status: 'skipped' })], [])).toEqual({ verdict: 'pass', exit_code: 0 });
-    expect(verdictOf([], [])).toEqual({ verdict: 'pass', exit_code: 0 });
   });
 
-  it('fails (1) when a suite failed', () => {
+  it('fails (1) when nothing was checked: no suite, or every suite skipped', () => {
+    expect(verdictOf([], [])).toEqual({ verdict: 'fail', exit_code: 1 });
+    expect(verdictOf([skippedSuite('quota', 'changes the cluster')], [])).toEqual({ verdict: 'fail', exit_code: 1 });
+  });
+
+  it('fails (1) when a suite failed, or a check failed whatever its suite says', () => {
     expect(verdictOf([suite(), suite({ status: 'failed' })], [])).toEqual({ verdict: 'fail', exit_code: 1 });
+    expect(verdictOf([suite({ checks: [check('passed'), check('failed')] })], [])).toEqual({ verdict: 'fail', exit_code: 1 });
+  });
+
+  it('is inconclusive (3) when nothing failed but a suite or check is inconclusive', () => {
+    expect(verdictOf([suite(), suite({ status: 'inconclusive' })], [])).toEqual({ verdict: 'inconclusive', exit_code: 3 });
+    expect(verdictOf([suite({ checks: [check('inconclusive', { reason: 'noisy' })] })], [])).toEqual({ verdict: 'inconclusive', exit_code: 3 });
+  });
+
+  it('a failure outranks inconclusive', () => {
+    expect(verdictOf([suite({ status: 'inconclusive' }), suite({ status: 'failed' })], [])).toEqual({ verdict: 'fail', exit_code: 1 });
   });
 
   it('is an error (2) on a harness or suite error, even with failures', () => {
@@ -51,11 +68,33 @@ describe('verdictOf', () => {
 describe('renderJUnit', () => {
   const xml = renderJUnit(doc());
 
-  it('counts tests, failures and skips per suite', () => {
+  it('counts tests, failures and skips per suite, with the suite status as a property', () => {
     expect(xml).toContain('<testsuite name="config" tests="3" failures="1" errors="0" skipped="1" time="1.200">');
+    expect(xml).toContain('<property name="status" value="failed"/>');
     expect(xml.match(/<testcase /g)).toHaveLength(3);
     expect(xml.match(/<failure /g)).toHaveLength(1);
-    expect(xml).toContain('<skipped/>');
+    expect(xml).toContain('<skipped message="skipped by policy: needs --allow-destructive"/>');
+  });
+
+  it('shows an inconclusive check as skipped with its reason and a note, not as a pass', () => {
+    const d = { ...doc(), suites: [suite({ name: 'perf', status: 'inconclusive', checks: [check('passed'), check('inconclusive', { name: 'p99', reason: 'machine too busy' })] })] };
+    const out = renderJUnit(d);
+    expect(out).toContain('<testsuite name="perf" tests="2" failures="0" errors="0" skipped="1"');
+    expect(out).toContain('<property name="status" value="inconclusive"/>');
+    expect(out).toMatch(/<testcase classname="perf" name="p99" [^>]*><skipped message="inconclusive: machine too busy"\/><system-out>INCONCLUSIVE \(not a pass\): machine too busy<\/system-out><\/testcase>/);
+  });
+
+  it('lists a suite the gate did not run as one skipped case with the reason', () => {
+    const out = renderJUnit({ ...doc(), suites: [skippedSuite('quota', 'it changes the cluster; pass --allow-destructive')] });
+    expect(out).toContain('<testsuite name="quota" tests="1" failures="0" errors="0" skipped="1" time="0.000">');
+    expect(out).toContain('<property name="skip_reason" value="it changes the cluster; pass --allow-destructive"/>');
+    expect(out).toContain('<testcase classname="quota" name="(suite skipped)" time="0"><skipped message="suite skipped: it changes the cluster; pass --allow-destructive"/></testcase>');
+  });
+
+  it('adds one error case per suite-level error (a describe-level hook, an import error)', () => {
+    const out = renderJUnit({ ...doc(), suites: [suite({ name: 'broken', status: 'failed', errors: ["describe 'x' (a.test.ts): Error: boom\n    at a.test.ts:3"] })] });
+    expect(out).toContain('<testsuite name="broken" tests="1" failures="0" errors="1" skipped="0"');
+    expect(out).toContain('<error message="describe &#39;x&#39; (a.test.ts): Error: boom">');
   });
 
   it('escapes < & " in names, messages and bodies', () => {
@@ -92,7 +131,28 @@ describe('renderHtml', () => {
 
   it('shows the verdict and the suite counts', () => {
     expect(html).toContain('<header class="v-fail"><h1>FAIL</h1>');
-    expect(html).toContain('<td class="failed">failed</td><td>1</td><td>1</td><td>1</td><td>1</td>');
+    expect(html).toContain('<td class="failed">failed</td><td>1</td><td>1</td><td>1</td><td>0</td><td>1</td>');
+  });
+
+  it('shows a policy skip with its reason', () => {
+    expect(html).toContain('<span class="badge skipped">skipped</span>');
+    expect(html).toContain('<p class="reason skipped"><b>skipped by policy:</b> needs --allow-destructive</p>');
+  });
+
+  it('gives inconclusive its own verdict color, badge and reason', () => {
+    const d: ResultDocument = { ...doc(), verdict: 'inconclusive', exit_code: 3, suites: [suite({ name: 'perf', status: 'inconclusive', checks: [check('inconclusive', { name: 'p99', reason: 'machine <too> busy' })] })] };
+    const out = renderHtml(d);
+    expect(out).toContain('<header class="v-inconclusive"><h1>INCONCLUSIVE</h1>');
+    expect(out).toMatch(/header\.v-inconclusive\{background:#[0-9a-f]{6}\}/);
+    expect(out).toContain('<td class="inconclusive">inconclusive</td><td>0</td><td>0</td><td>0</td><td>1</td>');
+    expect(out).toContain('<h2>Suite: perf <span class="badge inconclusive">inconclusive</span></h2>');
+    expect(out).toContain('<p class="reason inconclusive"><b>inconclusive:</b> machine &lt;too&gt; busy</p>');
+  });
+
+  it('shows a suite the gate did not run as skipped, with the reason', () => {
+    const out = renderHtml({ ...doc(), suites: [suite(), skippedSuite('quota', 'it changes the cluster')] });
+    expect(out).toContain('<td class="skipped">skipped</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0.00 s</td><td>it changes the cluster</td>');
+    expect(out).toContain('<p class="reason skipped"><b>suite skipped:</b> it changes the cluster</p>');
   });
 });
 
@@ -108,7 +168,13 @@ describe('resultSchema', () => {
     expect(res.error?.issues.map((i) => i.path.join('.'))).toEqual(['schema_version']);
   });
 
-  it('rejects another schema version', () => {
-    expect(resultSchema.safeParse({ ...doc(), schema_version: 2 }).success).toBe(false);
+  it('is at version 2 and rejects another schema version', () => {
+    expect(RESULT_SCHEMA_VERSION).toBe(2);
+    expect(resultSchema.safeParse({ ...doc(), schema_version: 1 }).success).toBe(false);
+  });
+
+  it('accepts the inconclusive verdict with exit code 3, and skip reasons', () => {
+    const d = { ...doc(), verdict: 'inconclusive', exit_code: 3, suites: [skippedSuite('quota', 'r'), suite({ status: 'inconclusive', checks: [check('inconclusive', { reason: 'noisy' })] })] };
+    expect(resultSchema.safeParse(d).success).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { HarnessError } from '../../src/errors.js';
 import { clusterLayout, DEFAULT_SPEC_PATH, loadSpec, parseSpec } from '../../src/spec/index.js';
+import { BRIEF_LATENCY_CEILING_MS } from '../../src/spec/rules.js';
 
 // The fixture as a plain object; each test mutates its own deep copy.
 type Doc = Record<string, any>;
@@ -40,6 +41,21 @@ describe('loadSpec', () => {
 
   it('accepts the unmodified parsed fixture', () => {
     expect(parseSpec(structuredClone(fixture)).plans.enterprise?.modules).toHaveLength(8);
+  });
+
+  it('accepts equal p99 and p99.9 limits at the 200 ms ceiling (the loosest valid SLO)', () => {
+    const at = { p99Ms: BRIEF_LATENCY_CEILING_MS, p999Ms: BRIEF_LATENCY_CEILING_MS };
+    expect(parseSpec(mutated((d) => { d.slo = { mobile: at, web: at }; })).slo.web).toEqual(at);
+  });
+
+  it('ships a coherent SLO: p99 <= p99.9 per channel, mobile stricter than web, all under the brief\'s 200 ms', () => {
+    const { mobile, web } = loadSpec().slo;
+    for (const s of [mobile, web]) {
+      expect(s.p99Ms).toBeLessThanOrEqual(s.p999Ms);
+      expect(s.p999Ms).toBeLessThanOrEqual(BRIEF_LATENCY_CEILING_MS);
+    }
+    expect(mobile.p99Ms).toBeLessThan(web.p99Ms);
+    expect(mobile.p999Ms).toBeLessThan(web.p999Ms);
   });
 });
 
@@ -98,6 +114,20 @@ describe('parseSpec rejects', () => {
   it('a TTL class whose mobile TTL exceeds the web TTL', () => {
     const msg = specError(mutated((d) => { d.ttlClasses.syncData = { mobile: 2000, web: 1800 }; }));
     expect(msg).toContain('ttlClasses.syncData: mobile TTL (2000s) must be <= web TTL (1800s)');
+  });
+
+  it('a channel SLO whose p99.9 limit is below its p99 limit (the old shipped slo: p99 200 ms, p99.9 10 ms)', () => {
+    const msg = specError(mutated((d) => { d.slo.web = { p99Ms: 200, p999Ms: 10 }; }));
+    expect(msg).toContain('slo.web.p999Ms: p99.9 limit (10 ms) must be >= the p99 limit (200 ms)');
+    expect(msg).not.toContain('slo.mobile');
+  });
+
+  it('an SLO limit above the brief\'s 200 ms, on either channel and percentile', () => {
+    const msg = specError(mutated((d) => { d.slo.mobile.p999Ms = 250; d.slo.web = { p99Ms: 201, p999Ms: 300 }; }));
+    expect(msg).toContain('slo.mobile.p999Ms: 250 ms is above the platform brief\'s 200 ms');
+    expect(msg).toContain('slo.web.p99Ms: 201 ms is above');
+    expect(msg).toContain('slo.web.p999Ms: 300 ms is above');
+    expect(msg).not.toContain('slo.mobile.p99Ms');
   });
 
   it('an unknown TTL class', () => {
