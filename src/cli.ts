@@ -3,14 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { describeError, EXIT } from './errors.js';
 import { DEFAULT_SPEC_PATH } from './spec/index.js';
 import { harnessVersion } from './paths.js';
-import { upCommand, statusCommand, downCommand } from './commands/cluster.js';
-import { gateCommand, type GateCommandOptions } from './commands/gate.js';
-import { lintCommand } from './commands/lint.js';
-import { composeCommand } from './commands/compose.js';
-import { renderConfCommand } from './commands/render-conf.js';
-import { registerTenantCommands } from './commands/tenant.js';
-import { registerExporterCommand } from './commands/exporter.js';
-import { registerBenchCommand } from './commands/bench.js';
+import type { GateCommandOptions } from './commands/gate.js';
+
+// Each verb loads its implementation when it runs: a `bench` process then holds the load generator's
+// modules only, not vitest, the chart renderer or the exporter (a resident-memory budget, measured).
 
 const DEFAULT_PORT_BASE = 7001;
 
@@ -32,19 +28,19 @@ const program = new Command()
 program.command('up')
   .description('start the spec\'s cluster as local redis-server processes on 127.0.0.1 and wait until it is ready')
   .addOption(specOption()).addOption(baseOption())
-  .action(async (o: { spec: string; portBase: number }) => upCommand(o));
+  .action(async (o: { spec: string; portBase: number }) => (await import('./commands/cluster.js')).upCommand(o));
 
 program.command('status')
   .description('show the nodes of a local cluster started by `up` (role, pid, state, slots)')
   .addOption(baseOption())
   .option('--json', 'print JSON')
-  .action(async (o: { portBase: number; json?: boolean }) => statusCommand(o));
+  .action(async (o: { portBase: number; json?: boolean }) => (await import('./commands/cluster.js')).statusCommand(o));
 
 program.command('down')
   .description('stop the processes a local `up` started (only those) and remove its run dir')
   .addOption(baseOption())
   .option('--keep-run-dir', 'keep data dirs and logs')
-  .action(async (o: { portBase: number; keepRunDir?: boolean }) => downCommand(o));
+  .action(async (o: { portBase: number; keepRunDir?: boolean }) => (await import('./commands/cluster.js')).downCommand(o));
 
 program.command('gate')
   .summary('the CI gate: up -> conformance suites -> report (HTML, JSON, JUnit) -> down; exit 0/1/2/3')
@@ -56,35 +52,42 @@ program.command('gate')
   .option('--reports <dir>', 'where reports/<run-id>/ goes (default: ./reports in the project)')
   .option('--keep-run-dir', 'keep the local cluster\'s data dirs and logs after the run')
   .option('--suites <names>', 'run only these suites, comma-separated (config,isolation,sharding,ttl,quota,perf); the others are reported as skipped')
-  .action(async (o: GateCommandOptions) => gateCommand(o));
+  .action(async (o: GateCommandOptions) => (await import('./commands/gate.js')).gateCommand(o));
 
 program.command('lint-config')
   .description('lint redis.conf files: what the real redis-server rejects, plus checks Redis does not make')
   .argument('<files...>', 'redis.conf files')
   .option('--json', 'print JSON')
   .option('--no-container', 'do not require logfile/dir paths to exist inside the cluster\'s containers')
-  .action(async (files: string[], o: { json?: boolean; container: boolean }) => lintCommand(files, o));
+  .action(async (files: string[], o: { json?: boolean; container: boolean }) => (await import('./commands/lint.js')).lintCommand(files, o));
 
 program.command('render-conf')
   .description('render the redis.conf of spec nodes: container flavor to stdout, or runnable local files with --out-dir')
   .addOption(specOption()).addOption(baseOption())
   .option('--node <name>', 'only this node (default: all)')
   .option('--out-dir <dir>', 'write <dir>/<node>/redis.conf (+ users.acl), local flavor, and print the paths')
-  .action((o: { spec: string; portBase: number; node?: string; outDir?: string }) => { renderConfCommand(o); });
+  .action(async (o: { spec: string; portBase: number; node?: string; outDir?: string }) => { (await import('./commands/render-conf.js')).renderConfCommand(o); });
 
 program.command('compose')
   .description('print docker-compose.cluster.yml rendered from the spec (the committed file must equal it)')
   .addOption(specOption()).addOption(baseOption())
   .option('-o, --out <file>', 'write to a file instead of stdout')
-  .action((o: { spec: string; portBase: number; out?: string }) => {
-    const text = composeCommand(o);
+  .action(async (o: { spec: string; portBase: number; out?: string }) => {
+    const text = (await import('./commands/compose.js')).composeCommand(o);
     if (o.out) writeFileSync(o.out, text);
     else process.stdout.write(text);
   });
 
-registerTenantCommands(program, { specOption, baseOption });
-registerExporterCommand(program);
-registerBenchCommand(program, { spec: specOption, portBase: baseOption });
+// These verbs define their options in their own modules: load only the one being run (all of them for --help).
+const lazyVerbs: Array<{ names: readonly string[]; register: () => Promise<void> }> = [
+  { names: ['tenant', 'provision'], register: async () => (await import('./commands/tenant.js')).registerTenantCommands(program, { specOption, baseOption }) },
+  { names: ['exporter'], register: async () => (await import('./commands/exporter.js')).registerExporterCommand(program) },
+  { names: ['bench'], register: async () => { (await import('./commands/bench.js')).registerBenchCommand(program, { spec: specOption, portBase: baseOption }); } },
+];
+const verb = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const wanted = lazyVerbs.find((v) => verb !== undefined && v.names.includes(verb));
+const inline = program.commands.some((c) => c.name() === verb);
+for (const v of wanted ? [wanted] : inline ? [] : lazyVerbs) await v.register();
 
 try {
   await program.parseAsync(process.argv);

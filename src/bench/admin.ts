@@ -9,14 +9,16 @@ export function openAdmin(target: Target): Promise<Cluster> {
 
 export const closeAdmin = closeNode;
 
-const BATCH = 2000;
+const BATCH = 256;
 
 /** SET each key with a value of its size and its TTL, a batch of promises at a time (auto-pipelined per node). */
 export async function prefillKeys(c: Cluster, keys: ReadonlyArray<{ key: string; bytes: number; ttl: number }>, valueOf: (bytes: number) => Buffer): Promise<void> {
   const values = new Map<number, Buffer>();
   for (let i = 0; i < keys.length; i += BATCH) {
     await Promise.all(keys.slice(i, i + BATCH).map((k) => {
-      return c.set(k.key, memo(values, k.bytes, () => valueOf(k.bytes)), 'EX', k.ttl);
+      const v = memo(values, k.bytes, () => valueOf(k.bytes));
+      // TTL 0: the comparisons' reference keys, removed after the run.
+      return k.ttl > 0 ? c.set(k.key, v, 'EX', k.ttl) : c.set(k.key, v);
     }));
   }
 }

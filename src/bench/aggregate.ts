@@ -2,8 +2,9 @@ import type { BenchGroup, BenchResult, PerSecondPoint } from '../report/index.js
 import type { Spec } from '../spec/index.js';
 import type { Channel } from '../tenancy/index.js';
 import { decodeHistogram, encodeHistogram, latencyHistogram, mergeEncoded, percentileCurve, seriesHistogram, summarize, type Histogram } from './histograms.js';
-import { dimKey, type Dim } from './op-table.js';
+import { CHANNELS, dimKey, type Dim } from './op-table.js';
 import type { EncodedRun } from './recorder.js';
+import { detectSaturation } from './saturation.js';
 import { evaluateSlo } from './slo.js';
 
 /** What the runner knows about a run besides the workers' results. */
@@ -18,6 +19,8 @@ export interface RunMeta {
   config: BenchResult['config'];
   generator: BenchResult['generator'];
   slo: Spec['slo'];
+  /** Open loop: the in-flight bound per connection. */
+  maxInFlightPerConn: number;
 }
 
 /**
@@ -48,7 +51,11 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
   const totals = runs.reduce((t, r) => ({
     issued: t.issued + r.issued, measured: t.measured + r.measuredIssued, completed: t.completed + r.completed,
     errors: t.errors + r.errors, timeouts: t.timeouts + r.timeouts, misses: t.misses + r.misses,
-  }), { issued: 0, measured: 0, completed: 0, errors: 0, timeouts: 0, misses: 0 });
+    unsent: t.unsent + r.unsent, deferred: t.deferred + r.deferred,
+  }), { issued: 0, measured: 0, completed: 0, errors: 0, timeouts: 0, misses: 0, unsent: 0, deferred: 0 });
+  // A closed loop sends each op when it is due: its latency is the service time (the recorder keeps one).
+  const service = CHANNELS.map((channel, ch) => ({ channel, ...summarize(meta.mode === 'closed' ? byChannel[channel] : mergeEncoded(runs.map((r) => r.serviceHists[ch] ?? ''))) }));
+  const outstanding = sumBySecond(runs.map((r) => r.outstandingPerSecond));
   const windowStart = Math.min(...runs.map((r) => r.measureStartEpochMs));
   const lastCompletion = Math.max(...runs.map((r) => r.lastCompletionEpochMs));
   // A run bounded by max ops ends before its duration: rates are over the time it really took.
@@ -70,6 +77,8 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
     generator: meta.generator,
     overall: summarize(overall),
     channels,
+    service_time: service,
+    saturation: { saturated: false, reasons: [], outstanding_per_second: [] },
     groups: groupRows,
     per_second: perSecond(runs),
     curves: [percentileCurve('all', overall), percentileCurve('mobile', byChannel.mobile), percentileCurve('web', byChannel.web)].filter((c) => c.points.length > 0),
@@ -83,12 +92,21 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
     result.schedule = {
       expected_gap_us: perWorkerRate > 0 ? round(1e6 / perWorkerRate) : 0,
       send_lag: summarize(mergeEncoded(runs.map((r) => r.sendLag))),
-      send_gap: summarize(mergeEncoded(runs.map((r) => r.sendGap))),
-      max_burst: Math.max(0, ...runs.map((r) => r.maxBurst)),
+      deferred: totals.deferred,
+      unsent: totals.unsent,
+      max_inflight_per_conn: meta.maxInFlightPerConn,
     };
   }
+  result.saturation = detectSaturation(result, outstanding);
   result.warnings = warningsOf(result);
   return result;
+}
+
+/** Workers' per-second maxima added up (a bound on the run's outstanding ops each second). */
+function sumBySecond(series: ReadonlyArray<readonly number[]>): number[] {
+  const out: number[] = [];
+  for (const xs of series) xs.forEach((x, i) => { out[i] = (out[i] ?? 0) + x; });
+  return Array.from(out, (x) => x ?? 0);
 }
 
 function perSecond(runs: readonly EncodedRun[]): PerSecondPoint[] {
@@ -119,11 +137,9 @@ export function warningsOf(r: BenchResult): string[] {
   if (r.mode === 'open' && target && r.totals.issued_rate < target * 0.95) {
     w.push(`issued ${r.totals.issued_rate} ops/s, below 95% of the target ${target} ops/s (max-ops bound reached, or the generator could not keep up)`);
   }
-  if (r.mode === 'open' && target && r.totals.completed_rate < target * 0.9 && r.totals.issued_rate >= target * 0.95) {
-    w.push(`completed ${r.totals.completed_rate} ops/s against ${target} ops/s offered: the target is saturated at this rate`);
-  }
+  if (r.mode === 'open' && r.saturation.saturated) w.push(`saturated: ${r.saturation.reasons.join('; ')}`);
   if (r.schedule && r.schedule.send_lag.p99_us > 1000) {
-    w.push(`the scheduler sent 1% of ops more than ${(r.schedule.send_lag.p99_us / 1000).toFixed(1)} ms late (busy event loop or CPU contention); this lateness is included in the latencies`);
+    w.push(`the generator sent 1% of ops more than ${(r.schedule.send_lag.p99_us / 1000).toFixed(1)} ms late (CPU contention, or ops waiting for room); this lateness is included in the latencies — see the service time for the target's share`);
   }
   if (r.totals.errors > 0) w.push(`${r.totals.errors} op(s) failed: ${Object.entries(r.errors_by_message).slice(0, 3).map(([m, n]) => `${n}× ${m}`).join('; ')}`);
   if (r.totals.timeouts > 0) w.push(`${r.totals.timeouts} op(s) unanswered at the drain deadline (recorded with the time they had waited)`);

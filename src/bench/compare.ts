@@ -1,144 +1,149 @@
 import type { Target } from '../cluster/index.js';
-import type { BenchResult, Comparison, ComparisonRow } from '../report/index.js';
+import { HarnessError } from '../errors.js';
+import type { Comparison, ComparisonRow, PeerRunResult } from '../report/index.js';
 import type { Spec } from '../spec/index.js';
-import { dataTypesOf } from '../tenancy/index.js';
 import type { DriverName } from './drivers/index.js';
-import { buildPopulation, tenantModules } from './population.js';
-import { redactedCommand, redisBenchmarkArgs, removeRedisBenchmarkKeys, runRedisBenchmark, type RedisBenchmarkOptions, type RedisBenchmarkRow } from './redis-benchmark.js';
+import { findMemtier, runMemtier } from './peers/memtier.js';
+import { removePeerKeys } from './peers/peer-keys.js';
+import { withPeerUser, type PeerCredentials } from './peers/peer-user.js';
+import type { PeerRun, PeerStructure } from './peers/peer.js';
+import { runRedisBenchmark } from './redis-benchmark.js';
+import { referenceOpTable } from './reference-table.js';
 import { runBench } from './runner.js';
+import { openTargetNodes } from './target-activity.js';
 import type { BenchTopology } from './topology.js';
 import type { Workload } from './workload.js';
+
+export type PeerTool = 'redis-benchmark' | 'memtier';
 
 export interface CompareOptions {
   spec: Spec;
   target: Target;
   topology: BenchTopology;
+  /** Only for the bench's bookkeeping (name, seed); the comparison's ops come from a reference table. */
   workload: Workload;
   driver: DriverName;
-  connections: number;
-  workers: number;
-  /** Requests in flight, ours and redis-benchmark's (-c). */
-  inflight: number;
-  /** Requests per op (-n), and our max ops per op. */
-  requests: number;
+  tools: readonly PeerTool[];
+  /** memtier_benchmark's path (default: on PATH). */
+  memtierBin?: string;
+  connectionsPerMaster: number;
+  /** Requests in flight per connection, on both sides. */
+  pipeline: number;
   valueBytes: number;
-  /** Distinct keys (-r). */
   keyspace: number;
-  /** Alternate ours / theirs this many times; the median of each is reported. */
-  rounds?: number;
+  durationMs: number;
+  rounds: number;
   log?: (line: string) => void;
 }
 
-/** The profile's mean value size, weighted by channel mix and size weights. */
-export function meanValueBytes(w: Workload): number {
-  let sum = 0;
-  let weight = 0;
-  for (const ch of ['mobile', 'web'] as const) {
-    const sizes = w.channel[ch].valueSizes;
-    const total = sizes.reduce((a, v) => a + v.weight, 0);
-    for (const v of sizes) {
-      const share = (w.channels[ch] * v.weight) / total;
-      sum += share * v.bytes;
-      weight += share;
-    }
-  }
-  return Math.max(1, Math.round(sum / weight));
-}
-
-/** Same tenants, modules and channels as the workload, but one op, one value size, uniform keys over ≈ `keyspace` keys. */
-export function referenceWorkload(spec: Spec, w: Workload, op: 'set' | 'get', valueBytes: number, keyspace: number): Workload {
-  const combos = tenantModules(spec, buildPopulation(spec, w)).reduce((n, tm) => n + dataTypesOf(spec, tm.module).length, 0);
-  const traits = { readRatio: op === 'get' ? 1 : 0, valueSizes: [{ bytes: valueBytes, weight: 1 }] };
-  return {
-    ...w,
-    name: `${w.name}-reference-${op}`,
-    channel: { mobile: traits, web: traits },
-    modules: Object.fromEntries(Object.entries(w.modules).map(([m, t]) => [m, { ...(t.weight !== undefined ? { weight: t.weight } : {}), ...(t.dataTypes ? { dataTypes: t.dataTypes } : {}) }])),
-    keys: { perTenantModule: Math.max(1, Math.ceil(keyspace / combos)), popularity: 'uniform', zipfExponent: 0 },
-    prefill: op === 'get',
-    cleanup: true,
-  };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
+const OPS = ['set', 'get'] as const;
 
 /**
- * Closed-loop SET-only and GET-only runs of ours, and `redis-benchmark --cluster -t set,get` with the same
- * requests in flight, value size, request count and key count, against the same cluster, one after the other.
+ * Ours against redis-benchmark and/or memtier, like for like: the same connections per master and
+ * pipeline depth (so the same requests in flight), the same value size, the same number of distinct
+ * uniform keys, the same duration (redis-benchmark, which counts requests, gets as many as ours
+ * completed), one op at a time. Each pair runs back to back and each side's CPU is read from the kernel
+ * for that very run; rounds alternate who goes first, and the reported round is the median one.
  */
-export async function compareWithRedisBenchmark(o: CompareOptions): Promise<{ comparison: Comparison; runs: BenchResult[] }> {
+export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   const log = o.log ?? (() => undefined);
+  if (o.driver === 'tenant-cache') throw new HarnessError('--compare-* runs plain SET/GET: use --driver resp or ioredis', 'the tenant-cache driver writes through the tenancy layout, which the peer tools do not have');
   const seed = o.topology.masters[0];
-  if (!seed) throw new Error('no master');
-  const rbOpts: RedisBenchmarkOptions = {
-    host: seed.host, port: seed.port,
-    ...(o.target.username ? { username: o.target.username } : {}),
-    ...(o.target.password ? { password: o.target.password } : {}),
-    tests: ['set', 'get'], clients: o.inflight, requests: o.requests, valueBytes: o.valueBytes, keyspace: o.keyspace,
+  if (!seed) throw new HarnessError('no master to point the peer tools at');
+  const memtier = o.tools.includes('memtier') ? findMemtier(o.memtierBin) : undefined;
+  const s: PeerStructure = {
+    masters: o.topology.masters.length, connectionsPerMaster: o.connectionsPerMaster, pipeline: o.pipeline,
+    valueBytes: o.valueBytes, keyspace: o.keyspace, durationS: Math.max(1, Math.round(o.durationMs / 1000)),
   };
-  const rounds = Math.max(1, o.rounds ?? 1);
-  const ours: Record<'set' | 'get', BenchResult[]> = { set: [], get: [] };
-  const theirs: RedisBenchmarkRow[][] = [];
-  const runOurs = async () => {
-    for (const op of ['set', 'get'] as const) {
-      const r = await runBench({
-        spec: o.spec, target: o.target, topology: o.topology, workload: referenceWorkload(o.spec, o.workload, op, o.valueBytes, o.keyspace),
-        name: `reference ${op} (closed loop, ${o.inflight} in flight)`, mode: 'closed', rate: 0, inflight: o.inflight,
-        connections: o.connections, workers: o.workers, driver: o.driver, durationMs: 60_000, warmupMs: 0, maxOps: o.requests,
-        tableSize: 16384, log,
-      });
-      ours[op].push(r);
-      log(`ours ${op}: ${Math.round(r.totals.completed_rate)} ops/s, generator CPU ${r.generator.cpu_percent}%`);
-    }
-  };
-  const runTheirs = async () => {
-    try {
-      const rows = await runRedisBenchmark(rbOpts, 180_000);
-      theirs.push(rows);
-      log(`redis-benchmark: ${rows.map((r) => `${r.test} ${Math.round(r.rps)} ops/s`).join(', ')}`);
-    } finally {
-      const n = await removeRedisBenchmarkKeys(o.target, o.topology).catch(() => -1);
-      if (n < 0) log('could not remove redis-benchmark\'s keys (key:{...}:<12 digits>)');
-    }
-  };
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      await runOurs();
-      await runTheirs();
-    } else {
-      await runTheirs();
-      await runOurs();
-    }
+  const inflight = s.masters * s.connectionsPerMaster * s.pipeline;
+  const pairs: Array<{ round: number; tool: PeerTool; op: 'set' | 'get'; ours: PeerRun; theirs: PeerRun }> = [];
+  const nodes = await openTargetNodes(o.target);
+  try {
+    await withPeerUser(nodes, async (creds) => {
+      const lastCount = new Map<string, number>();
+      for (let round = 0; round < o.rounds; round++) {
+        for (const op of OPS) {
+          // Alternate who goes first; redis-benchmark needs a request count, taken from our run (or our last one).
+          const oursFirst = round % 2 === 0;
+          let ours: PeerRun | undefined;
+          const theirs: Array<[PeerTool, PeerRun]> = [];
+          if (oursFirst) ours = await runOurs(o, s, inflight, op, round, log);
+          for (const tool of o.tools) {
+            const count = ours?.count ?? lastCount.get(op) ?? Math.round(100_000 * s.durationS);
+            theirs.push([tool, await runPeer(tool, seed, creds, s, op, count, memtier, log)]);
+          }
+          if (!ours) ours = await runOurs(o, s, inflight, op, round, log);
+          lastCount.set(op, ours.count);
+          for (const [tool, run] of theirs) pairs.push({ round, tool, op, ours, theirs: run });
+        }
+      }
+    });
+  } finally {
+    const n = await removePeerKeys(o.target, o.topology).catch(() => -1);
+    log(n >= 0 ? `removed ${n} key(s) the peer tools wrote` : 'could not remove the peer tools\' keys (key:{...}:<12 digits>, cache-harness-memtier:*)');
+    await nodes.close();
   }
-  const rows: ComparisonRow[] = (['set', 'get'] as const).map((op) => {
-    const mine = ours[op];
-    const rb = theirs.map((rs) => rs.find((x) => x.test === op)).filter((x): x is RedisBenchmarkRow => x !== undefined);
-    const oursRate = median(mine.map((m) => m.totals.completed_rate));
-    const rbRate = median(rb.map((x) => x.rps));
-    return {
-      op,
-      ours_ops_per_s: Math.round(oursRate),
-      ours_p50_us: median(mine.map((m) => m.overall.p50_us)),
-      ours_p99_us: median(mine.map((m) => m.overall.p99_us)),
-      ours_cpu_percent: median(mine.map((m) => m.generator.cpu_percent)),
-      redis_benchmark_ops_per_s: Math.round(rbRate),
-      redis_benchmark_p50_ms: median(rb.map((x) => x.p50_ms)),
-      redis_benchmark_p99_ms: median(rb.map((x) => x.p99_ms)),
-      ratio: rbRate > 0 ? Math.round((oursRate / rbRate) * 100) / 100 : 0,
-    };
-  });
   return {
-    comparison: {
-      inflight: o.inflight, value_bytes: o.valueBytes, requests: o.requests, keyspace: o.keyspace,
-      ours: { driver: o.driver, connections_per_node: o.connections, masters: o.topology.masters.length, workers: o.workers },
-      redis_benchmark_command: redactedCommand(redisBenchmarkArgs(rbOpts)),
-      rows,
-      note: `same cluster, one after the other${rounds > 1 ? ` (${rounds} alternating rounds, medians)` : ''}; both keep ${o.inflight} requests in flight: redis-benchmark over ${o.inflight} connections with one request each, ours over ${o.connections * o.workers} connection(s) per master, pipelined. Our keys are tenancy keys over ${o.keyspace} keys (op table of 16384 entries); the machine is shared, so compare the ratio, not the absolute figures`,
+    structure: {
+      masters: s.masters, connections_per_master: s.connectionsPerMaster, pipeline: s.pipeline, inflight_total: inflight,
+      value_bytes: s.valueBytes, keyspace: s.keyspace, duration_s: s.durationS, rounds: o.rounds,
     },
-    runs: [...ours.set, ...ours.get],
+    sides: sidesInWords(o, s, inflight),
+    rows: o.tools.flatMap((tool) => OPS.map((op) => row(tool, op, pairs.filter((p) => p.tool === tool && p.op === op)))),
+    note: 'one op at a time, each pair back to back on the same cluster, CPU read from the kernel for the same run as the ops/s beside it; the machine is shared with the cluster, so compare the ratios, not the absolute figures',
   };
+}
+
+async function runOurs(o: CompareOptions, s: PeerStructure, inflight: number, op: 'set' | 'get', round: number, log: (l: string) => void): Promise<PeerRun> {
+  const table = referenceOpTable({ op, valueBytes: s.valueBytes, keyspace: s.keyspace, size: Math.min(2 ** 17, s.keyspace), seed: 101 + round });
+  const r = await runBench({
+    spec: o.spec, target: o.target, topology: o.topology, workload: o.workload, name: `reference ${op}`, mode: 'closed', rate: 0, inflight,
+    connections: s.connectionsPerMaster, workers: 1, driver: o.driver, durationMs: s.durationS * 1000, warmupMs: 0, maxOps: 1e9,
+    tables: [table], maxInFlightPerConn: inflight, prefill: op === 'get', cleanup: true, settle: true,
+  });
+  const run: PeerRun = {
+    tool: 'ours', op, opsPerSec: r.totals.completed_rate, count: r.totals.completed, p50Us: r.overall.p50_us, p99Us: r.overall.p99_us,
+    cpuMs: r.generator.cpu_user_ms + r.generator.cpu_system_ms, cpuUsPerOp: r.generator.cpu_us_per_op, wallMs: r.generator.wall_ms,
+    command: `cache-harness bench --mode closed --inflight ${inflight} --connections ${s.connectionsPerMaster} --driver ${o.driver} (reference table: ${op.toUpperCase()} ${s.valueBytes} B over ${s.keyspace} uniform keys)`,
+  };
+  log(`ours ${op}: ${Math.round(run.opsPerSec)} ops/s, ${run.cpuUsPerOp.toFixed(2)} µs CPU/op`);
+  return run;
+}
+
+async function runPeer(tool: PeerTool, seed: { host: string; port: number }, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', count: number, memtier: string | undefined, log: (l: string) => void): Promise<PeerRun> {
+  const run = tool === 'memtier'
+    ? await runMemtier(memtier ?? 'memtier_benchmark', seed.host, seed.port, c, s, op)
+    : await runRedisBenchmark(seed.host, seed.port, c, s, op, count, (s.durationS * 10 + 60) * 1000);
+  log(`${tool} ${op}: ${Math.round(run.opsPerSec)} ops/s, ${run.cpuUsPerOp.toFixed(2)} µs CPU/op`);
+  return run;
+}
+
+function row(tool: PeerTool, op: 'set' | 'get', pairs: ReadonlyArray<{ ours: PeerRun; theirs: PeerRun }>): ComparisonRow {
+  const ratio = (p: { ours: PeerRun; theirs: PeerRun }) => (p.theirs.opsPerSec > 0 ? p.ours.opsPerSec / p.theirs.opsPerSec : 0);
+  const sorted = [...pairs].sort((a, b) => ratio(a) - ratio(b));
+  const mid = sorted[(sorted.length - 1) >> 1];
+  if (!mid) throw new Error(`no ${tool} ${op} runs`);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    tool, op,
+    round_ratios: pairs.map((p) => r2(ratio(p))),
+    throughput_ratio: r2(ratio(mid)),
+    cpu_per_op_ratio: mid.theirs.cpuUsPerOp > 0 ? r2(mid.ours.cpuUsPerOp / mid.theirs.cpuUsPerOp) : 0,
+    ours: toResult(mid.ours),
+    theirs: toResult(mid.theirs),
+  };
+}
+
+function toResult(p: PeerRun): PeerRunResult {
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  return { tool: p.tool, op: p.op, ops_per_s: Math.round(p.opsPerSec), count: p.count, p50_us: r1(p.p50Us), p99_us: r1(p.p99Us), cpu_ms: Math.round(p.cpuMs), cpu_us_per_op: Math.round(p.cpuUsPerOp * 100) / 100, wall_ms: Math.round(p.wallMs), command: p.command };
+}
+
+function sidesInWords(o: CompareOptions, s: PeerStructure, inflight: number): Record<string, string> {
+  const sides: Record<string, string> = {
+    ours: `${o.driver} driver, closed loop, ${s.connectionsPerMaster} connection(s) to each of ${s.masters} masters, ${inflight} requests in flight in all (keys are uniform, so ${s.pipeline} per connection on average), pipelined; ${s.valueBytes} B values over ${s.keyspace} keys; ${s.durationS} s per op`,
+  };
+  if (o.tools.includes('redis-benchmark')) sides['redis-benchmark'] = `--cluster -c ${s.masters * s.connectionsPerMaster} (clients spread over the masters: ${s.connectionsPerMaster} per master) -P ${s.pipeline} (${s.pipeline} in flight per connection); -d ${s.valueBytes}; -r ${Math.ceil(s.keyspace / s.masters)} per master (≈ ${s.keyspace} keys); -n = the requests ours completed in the same round (≈ ${s.durationS} s)`;
+  if (o.tools.includes('memtier')) sides.memtier = `--cluster-mode -t 1 -c ${s.connectionsPerMaster} (${s.connectionsPerMaster} connection(s) per master) --pipeline=${s.pipeline}; -d ${s.valueBytes}; keys 1..${s.keyspace} uniform (R:R); --test-time=${s.durationS}`;
+  return sides;
 }

@@ -2,8 +2,10 @@ import type { Target } from '../cluster/index.js';
 import type { Spec } from '../spec/index.js';
 import { createDriver, type Driver, type DriverName, type TenantCredentials } from './drivers/index.js';
 import { buildOpTable, type OpTable } from './op-table.js';
+import type { PacingOptions } from './pacer.js';
 import { Recorder, type EncodedRun } from './recorder.js';
-import { closedLoop, openLoop, type ClosedLoop } from './scheduler.js';
+import { closedLoop, lanesOf, openLoop, type ClosedLoop, type OpenLoop } from './scheduler.js';
+import { threadCpuMs } from './thread-cpu.js';
 import type { BenchTopology } from './topology.js';
 import type { Workload } from './workload.js';
 
@@ -16,6 +18,8 @@ export interface LoadConfig {
   driver: DriverName;
   /** Connections per master, for this worker. */
   connections: number;
+  /** Most ops in flight per connection; more wait (open loop) — the bound that keeps a saturated run honest. */
+  maxInFlightPerConn: number;
   mode: 'open' | 'closed';
   /** Open loop: this worker's arrival rate, ops/s. */
   rate: number;
@@ -32,10 +36,11 @@ export interface LoadConfig {
   seed: number;
   /** Open loop: delay of this worker's first op, so workers' arrivals interleave. */
   phaseMs: number;
-  spinMs?: number;
-  napUs?: number;
+  pacing: PacingOptions;
   /** tenant-cache driver: the provisioned tenants. */
   tenants?: TenantCredentials[];
+  /** Use this op table instead of one sampled from the workload (the like-for-like comparisons). */
+  table?: OpTable;
 }
 
 export interface PreparedLoad {
@@ -47,16 +52,18 @@ export interface PreparedLoad {
 
 /** Build the op table and connect the driver; the run starts when `run` is called. */
 export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<PreparedLoad> {
-  const table = buildOpTable(spec, cfg.workload, { size: cfg.tableSize, seed: cfg.seed });
+  const table = cfg.table ?? buildOpTable(spec, cfg.workload, { size: cfg.tableSize, seed: cfg.seed });
   let rec: Recorder | undefined;
   let closed: ClosedLoop | undefined;
+  let open: OpenLoop | undefined;
   const driver: Driver = await createDriver(cfg.driver, {
     spec, table, ...(cfg.tenants ? { tenants: cfg.tenants } : {}), target: cfg.target, topology: cfg.topology, connections: cfg.connections,
-    onComplete: (op, start, now, status, error) => {
-      rec?.complete(op, start, now, status, error);
-      closed?.next(now);
+    maxInFlightPerConn: cfg.maxInFlightPerConn,
+    onComplete: (op, intended, sentAt, now, status, error) => {
+      rec?.complete(op, intended, sentAt, now, status, error);
+      closed?.next(now, op);
+      open?.pump();
     },
-    onFailed: (start, message) => rec?.failed(start, message),
   });
   return {
     table,
@@ -64,21 +71,41 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
       const start = startEpochMs - performance.timeOrigin + cfg.phaseMs;
       const measureStart = start + cfg.warmupMs;
       const end = measureStart + cfg.durationMs;
-      const r = new Recorder(table, measureStart, end, cfg.worker);
+      const drainUntil = end + cfg.drainTimeoutMs;
+      const r = new Recorder(table, measureStart, end, cfg.worker, cfg.mode === 'open');
       rec = r;
       const bounds = { start, end, maxOps: cfg.maxOps, mask: table.size - 1 };
-      if (cfg.mode === 'open') {
-        await openLoop({ ...bounds, rate: cfg.rate, inFlight: () => driver.inFlight(), ...(cfg.spinMs !== undefined ? { spinMs: cfg.spinMs } : {}), ...(cfg.napUs !== undefined ? { napUs: cfg.napUs } : {}) }, driver, r).done;
+      const unsent: Array<[number, number]> = [];
+      const cpu0 = threadCpuMs();
+      if (cfg.mode === 'open' && driver.runOpenLoop) {
+        const s = await driver.runOpenLoop({ ...bounds, interval: 1000 / cfg.rate, measureStart, drainUntil }, cfg.pacing);
+        r.issued += s.issued;
+        r.measuredIssued += s.measuredIssued;
+        r.deferred += s.deferred;
+        r.failed(s.failed, 'not sent: the connection was gone');
+        r.outstandingPerSecond = s.outstandingPerSecond;
+        r.cpu.senderMs = s.cpuMs;
+        r.cpu.senderSpinMs = s.spinMs;
+        s.unsentOps.forEach((op, k) => unsent.push([op, s.unsentIntended[k] ?? 0]));
+      } else if (cfg.mode === 'open') {
+        const maxInFlight = cfg.maxInFlightPerConn * cfg.connections * cfg.topology.masters.length;
+        open = openLoop({ ...bounds, rate: cfg.rate, inFlight: () => driver.inFlight(), maxInFlight, drainUntil }, driver, r);
+        await open.done;
+        open.takeWaiting((op, intended) => unsent.push([op, intended]));
       } else {
-        closed = closedLoop({ ...bounds, inflight: cfg.inflight }, driver, r);
+        const owner = Uint8Array.from(table.slot, (slot) => cfg.topology.slotOwner[slot] ?? 0);
+        closed = closedLoop({ ...bounds, inflight: cfg.inflight, lanes: lanesOf(owner) }, driver, r);
         await closed.done;
       }
       await drain(driver, cfg.drainTimeoutMs);
+      r.cpu.receiverMs = threadCpuMs() - cpu0;
       const now = performance.now();
-      driver.forEachPending((op, s) => r.timeout(op, s, now));
+      driver.forEachPending((op, intended, sentAt) => r.timeout(op, intended, sentAt, now));
+      for (const [op, intended] of unsent) r.timeout(op, intended, Number.NaN, now);
       // Replies that straggle in after the deadline were already counted as timeouts.
       rec = undefined;
       closed = undefined;
+      open = undefined;
       return r.encode(performance.timeOrigin);
     },
     close: () => driver.close(),

@@ -76,6 +76,7 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
     dataType: new Array<DataType>(size), userKey: new Array<string>(size), key: new Array<string>(size), dims: [], tenantModules: tms,
   };
   const dimIndex = new Map<string, number>();
+  const keys = new KeyInterner();
   for (let i = 0; i < size; i++) {
     const ch = channelSampler.sample(rng);
     const channel = CHANNELS[ch] ?? 'mobile';
@@ -89,7 +90,7 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
     const readRatio = w.modules[tm.module]?.readRatio?.[channel] ?? w.channel[channel].readRatio;
     const kind = rng() < readRatio ? OP_GET : OP_SET;
     const userKey = `k${keySampler.sample(rng)}`;
-    const key = buildDataKey(tm.tenant, tm.module, tm.placement, dataType, userKey);
+    const key = keys.intern(buildDataKey(tm.tenant, tm.module, tm.placement, dataType, userKey));
     const dim: Dim = { op: OP_NAMES[kind] ?? 'get', module: tm.module, channel, plan: tm.plan };
     const dk = dimKey(dim);
     let di = dimIndex.get(dk);
@@ -110,6 +111,23 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
     t.key[i] = key;
   }
   return t;
+}
+
+/**
+ * One flat copy of each distinct key. A key built by concatenation is a tree of string pieces in V8
+ * (about 300 bytes for a 47-character key); a 64k-entry table of them held 20 MB, the flat copies 2.
+ */
+export class KeyInterner {
+  private readonly seen = new Map<string, string>();
+
+  intern(key: string): string {
+    let flat = this.seen.get(key);
+    if (flat === undefined) {
+      flat = Buffer.from(key, 'utf8').toString('utf8');
+      this.seen.set(flat, flat);
+    }
+    return flat;
+  }
 }
 
 /** The keys the run reads, once each, with the size and TTL to store them with (the prefill). */

@@ -1,7 +1,9 @@
-import { execFile } from 'node:child_process';
-import { requireBinary, closeNode, connectNode, targetCredentials, type Target } from '../cluster/index.js';
+import { requireBinary } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
-import type { BenchTopology } from './topology.js';
+import { redactArgs } from './peers/memtier.js';
+import type { PeerCredentials } from './peers/peer-user.js';
+import type { PeerRun, PeerStructure } from './peers/peer.js';
+import { runMeasured } from './peers/process-cpu.js';
 
 /** One line of `redis-benchmark --csv`. */
 export interface RedisBenchmarkRow {
@@ -15,33 +17,34 @@ export interface RedisBenchmarkRow {
   max_ms: number;
 }
 
-export interface RedisBenchmarkOptions {
-  host: string;
-  port: number;
-  username?: string;
-  password?: string;
-  tests: ReadonlyArray<'set' | 'get'>;
-  /** Clients (-c): each has one request in flight. */
-  clients: number;
-  requests: number;
-  valueBytes: number;
-  keyspace: number;
-}
-
-/** `redis-benchmark --cluster -t set,get -c <clients> -n <requests> -d <bytes> -r <keyspace> --csv` (+ -a / --user). */
-export function redisBenchmarkArgs(o: RedisBenchmarkOptions): string[] {
+/**
+ * `redis-benchmark --cluster -t <op> -c <masters × connections> -P <pipeline> -n <requests> -d <bytes> -r <keys per master> --csv`.
+ * In cluster mode it spreads its clients over the masters (client i → master i mod n), each writing
+ * `key:{<tag of its master>}:<12 digits>` with the random part below -r: -r is per master, so the
+ * keyspace is divided by the masters to draw from the same number of distinct keys in all.
+ */
+export function redisBenchmarkArgs(host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', requests: number): string[] {
   return [
-    '-h', o.host, '-p', String(o.port),
-    ...(o.password ? ['-a', o.password] : []),
-    ...(o.username && o.password ? ['--user', o.username] : []),
-    '--cluster', '-t', o.tests.join(','), '-c', String(o.clients), '-n', String(o.requests),
-    '-d', String(o.valueBytes), '-r', String(o.keyspace), '--csv',
+    '-h', host, '-p', String(port), '--user', c.username, '-a', c.password,
+    '--cluster', '-t', op, '-c', String(s.masters * s.connectionsPerMaster), '-P', String(s.pipeline), '-n', String(requests),
+    '-d', String(s.valueBytes), '-r', String(Math.max(1, Math.ceil(s.keyspace / s.masters))), '--csv',
   ];
 }
 
-/** The command line for a report, password hidden. */
-export function redactedCommand(args: readonly string[]): string {
-  return ['redis-benchmark', ...args.map((a, i) => (args[i - 1] === '-a' ? '***' : a))].join(' ');
+/** Run redis-benchmark for one op (bounded by `timeoutMs`) and read its CSV and its CPU. */
+export async function runRedisBenchmark(host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', requests: number, timeoutMs: number): Promise<PeerRun> {
+  const args = redisBenchmarkArgs(host, port, c, s, op, requests);
+  const p = await runMeasured(requireBinary('redis-benchmark'), args, timeoutMs);
+  const row = parseRedisBenchmarkCsv(p.stdout).find((r) => r.test === op);
+  if (!row) {
+    const why = p.stderr.split('\n').filter((l) => l && !l.startsWith('Warning: Using a password')).slice(0, 3).join(' / ');
+    throw new HarnessError(`redis-benchmark ${op} failed (exit ${p.code})${why ? `: ${why}` : ''}`);
+  }
+  return {
+    tool: 'redis-benchmark', op, opsPerSec: row.rps, count: requests, p50Us: row.p50_ms * 1000, p99Us: row.p99_ms * 1000,
+    cpuMs: p.cpuMs, wallMs: p.wallMs, cpuUsPerOp: requests > 0 ? (p.cpuMs * 1000) / requests : 0,
+    command: redactArgs('redis-benchmark', args, c),
+  };
 }
 
 /** Parse `--csv` output: a header line then one quoted line per test; other lines (cluster banner) are skipped. */
@@ -58,50 +61,6 @@ export function parseRedisBenchmarkCsv(text: string): RedisBenchmarkRow[] {
   return rows;
 }
 
-/** Run redis-benchmark (bounded by `timeoutMs`) and parse its CSV. */
-export function runRedisBenchmark(o: RedisBenchmarkOptions, timeoutMs: number): Promise<RedisBenchmarkRow[]> {
-  const bin = requireBinary('redis-benchmark');
-  const args = redisBenchmarkArgs(o);
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const rows = parseRedisBenchmarkCsv(stdout);
-      if (err && rows.length === 0) {
-        const why = String(stderr).split('\n').filter((l) => l && !l.startsWith('Warning: Using a password')).slice(0, 3).join(' / ');
-        reject(new HarnessError(`redis-benchmark failed: ${err.killed ? `killed after ${timeoutMs} ms` : err.message.split('\n')[0]}${why ? ` (${why})` : ''}`));
-        return;
-      }
-      resolve(rows);
-    });
-  });
-}
-
 /** redis-benchmark's cluster keys: `key:{<tag>}:<12 digits>`. */
 export const REDIS_BENCHMARK_KEY_PATTERN = 'key:{*}:????????????';
-
-/** Remove the keys redis-benchmark wrote (they have no TTL), SCANning every master. Returns how many. */
-export async function removeRedisBenchmarkKeys(target: Target, topology: BenchTopology): Promise<number> {
-  let removed = 0;
-  for (const m of topology.masters) {
-    const c = await connectNode(m, targetCredentials(target));
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = (await c.scan(cursor, 'MATCH', REDIS_BENCHMARK_KEY_PATTERN, 'COUNT', 1000)) as [string, string[]];
-        cursor = next;
-        const ours = keys.filter((k) => /^key:\{.*\}:\d{12}$/s.test(k));
-        if (ours.length) removed += await unlinkEach(c, ours);
-      } while (cursor !== '0');
-    } finally {
-      await closeNode(c);
-    }
-  }
-  return removed;
-}
-
-async function unlinkEach(c: Awaited<ReturnType<typeof connectNode>>, keys: string[]): Promise<number> {
-  // Keys of one node may sit in different slots: one UNLINK per key (pipelined).
-  const p = c.pipeline();
-  for (const k of keys) p.unlink(k);
-  const res = (await p.exec()) ?? [];
-  return res.reduce((a, [, n]) => a + (typeof n === 'number' ? n : 0), 0);
-}
+export const isRedisBenchmarkKey = (k: string): boolean => /^key:\{.*\}:\d{12}$/s.test(k);

@@ -47,9 +47,10 @@ export class RespScanner {
     return this.lastErr;
   }
 
-  feed(buf: Buffer): void {
-    const n = buf.length;
-    let i = 0;
+  /** Scan bytes [start, end) of `buf` (default: all of it). */
+  feed(buf: Uint8Array, start = 0, end = buf.length): void {
+    const n = end;
+    let i = start;
     while (i < n) {
       if (this.state === ST_BULK) {
         const take = n - i < this.skip ? n - i : this.skip;

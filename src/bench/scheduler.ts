@@ -1,8 +1,9 @@
+import { OpFifo } from './op-fifo.js';
 import type { Recorder } from './recorder.js';
 
-/** Where the schedulers put operations: `op` is an op-table index, `start` the op's start time (ms, performance.now()). */
+/** Where the in-thread schedulers put operations: `op` is an op-table index, `intended` its due time (ms, performance.now()). */
 export interface Sender {
-  send(op: number, start: number): void;
+  send(op: number, intended: number): void;
 }
 
 export interface LoopBounds {
@@ -19,100 +20,146 @@ export interface LoopBounds {
 export interface OpenLoopOptions extends LoopBounds {
   /** Arrival rate, ops/s. */
   rate: number;
-  /**
-   * When the next op is due within this many ms, poll with setImmediate (sub-ms precision, one busy core);
-   * otherwise sleep with setTimeout until that margin. Default 1 ms (timers have ~1 ms granularity).
-   */
-  spinMs?: number;
-  /**
-   * While polling with nothing in flight, sleep up to this many µs at a time (Atomics.wait: sub-ms, unlike
-   * timers) instead of busy polling, which frees the core for Redis. Never while a reply is awaited (its
-   * arrival time must be read at once) nor within NAP_MARGIN_US of the next send. Default 0: always busy
-   * poll. Measured here at 2000 ops/s: nap 200 µs cut the generator's CPU from ~100% to ~40% of a core, kept p50,
-   * but raised p99 from ~0.8 ms to ~3.3 ms (a sleeping thread waits for a core on a busy 2-core box).
-   */
-  napUs?: number;
-  /** Ops sent and not answered (the driver's count); naps happen only at 0. */
-  inFlight?: () => number;
+  /** Ops sent and not answered (the driver's count). */
+  inFlight: () => number;
+  /** Most ops in flight at once; due ops beyond it wait (keeping their intended time) and count as deferred. */
+  maxInFlight: number;
+  /** Once the schedule is over, keep sending waiting ops until this time at most. */
+  drainUntil: number;
 }
 
-/** A nap overshoots by ~50-80 µs (futex wake-up); stop napping this long before the next send is due. */
-const NAP_MARGIN_US = 120;
-const napCell = new Int32Array(new SharedArrayBuffer(4));
-
-/** Block this thread for about `us` microseconds (the event loop does not run meanwhile). */
-function nap(us: number): void {
-  Atomics.wait(napCell, 0, 0, us / 1000);
+export interface OpenLoop {
+  /** Resolves once nothing more will be sent. */
+  done: Promise<void>;
+  /** Send waiting ops if replies made room (call on every completion). */
+  pump(): void;
+  stop(): void;
+  /** Ops still waiting when the loop ended: never sent. */
+  takeWaiting(fn: (op: number, intended: number) => void): void;
 }
 
 /**
- * Open loop (wrk2-style): op i is due at start + i/rate, whatever happened to earlier ops. Each tick sends
- * every op whose intended time has passed, with that intended time as its start, so a stall of the
- * target or of this process shows in the latency of every op it delayed. Resolves with the count of ops
- * sent once the last op is sent (not answered).
+ * Open loop in this thread (drivers without a sender thread: ioredis, tenant-cache): op i is due at
+ * start + i/rate whatever happened to earlier ops. Timers wake it (about 1 ms granularity: a sub-ms
+ * schedule goes out in small bursts), never a busy poll; each op keeps its intended time, so lateness
+ * shows in its latency and in the send lag.
  */
-export function openLoop(o: OpenLoopOptions, sender: Sender, rec: Recorder): { done: Promise<number>; stop(): void } {
+export function openLoop(o: OpenLoopOptions, sender: Sender, rec: Recorder): OpenLoop {
   if (!(o.rate > 0)) throw new RangeError(`open loop: rate must be > 0, got ${o.rate}`);
   const interval = 1000 / o.rate;
-  const spinMs = o.spinMs ?? 1;
-  const napUs = o.napUs ?? 0;
-  const inFlight = o.inFlight ?? (() => 1);
+  const waiting = new OpFifo();
   let i = 0;
-  let prevSend = 0;
   let stopped = false;
-  let resolve: (n: number) => void = () => undefined;
-  const done = new Promise<number>((r) => {
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
+  let resolve: () => void = () => undefined;
+  const done = new Promise<void>((r) => {
     resolve = r;
   });
-  const tick = () => {
-    const now = performance.now();
-    let burst = 0;
-    while (i < o.maxOps && !stopped) {
-      const t = o.start + i * interval;
-      if (t > now || t >= o.end) break;
-      sender.send(i & o.mask, t);
-      rec.issued++;
-      if (t >= rec.measureStart) rec.measuredIssued++;
-      rec.sent(t, now, prevSend);
-      prevSend = now;
-      i++;
-      burst++;
-    }
-    if (burst > rec.maxBurst) rec.maxBurst = burst;
-    const next = o.start + i * interval;
-    if (stopped || i >= o.maxOps || next >= o.end) {
-      resolve(i);
-      return;
-    }
-    const wait = next - performance.now();
-    if (wait > spinMs) setTimeout(tick, wait - spinMs);
-    else {
-      // Sent something this tick: return at once so it is flushed; otherwise nap while nothing is awaited.
-      const room = wait * 1000 - NAP_MARGIN_US;
-      if (burst === 0 && napUs > 0 && room > 0 && inFlight() === 0) nap(Math.min(napUs, room));
-      setImmediate(tick);
+  const scheduleOver = () => stopped || i >= o.maxOps || o.start + i * interval >= o.end;
+  const pump = () => {
+    while (waiting.size > 0 && o.inFlight() < o.maxInFlight) {
+      const op = waiting.shift();
+      sender.send(op, waiting.lastIntended);
     }
   };
-  const first = o.start - performance.now();
-  if (first > spinMs) setTimeout(tick, first - spinMs);
-  else setImmediate(tick);
-  return { done, stop: () => { stopped = true; } };
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    resolve();
+  };
+  const tick = () => {
+    timer = undefined;
+    const now = performance.now();
+    pump();
+    for (; i < o.maxOps && !stopped; i++) {
+      const t = o.start + i * interval;
+      if (t > now || t >= o.end) break;
+      rec.issued++;
+      if (t >= rec.measureStart) rec.measuredIssued++;
+      if (waiting.size === 0 && o.inFlight() < o.maxInFlight) sender.send(i & o.mask, t);
+      else {
+        waiting.push(i & o.mask, t);
+        if (t >= rec.measureStart) rec.deferred++;
+      }
+    }
+    rec.outstanding(now, o.inFlight() + waiting.size);
+    if (scheduleOver() && (waiting.size === 0 || now >= o.drainUntil)) {
+      finish();
+      return;
+    }
+    const next = scheduleOver() ? now + 1 : o.start + i * interval;
+    timer = setTimeout(tick, Math.max(0, next - performance.now()));
+  };
+  timer = setTimeout(tick, Math.max(0, o.start - performance.now()));
+  return {
+    done,
+    pump: () => {
+      if (!finished) pump();
+    },
+    stop: () => {
+      stopped = true;
+    },
+    takeWaiting(fn) {
+      while (waiting.size > 0) {
+        const op = waiting.shift();
+        fn(op, waiting.lastIntended);
+      }
+    },
+  };
 }
 
 export interface ClosedLoop {
   /** Resolves with the count of ops sent, once no more will be. */
   done: Promise<number>;
-  /** Call on every completion: sends the next op (start = now) while the run lasts. */
-  next(now: number): void;
+  /** Call on every completion (with the op that completed): sends the next op (intended = now) while the run lasts. */
+  next(now: number, completed: number): void;
   stop(): void;
 }
 
 /**
- * Closed loop: `inflight` ops outstanding, each completion sends the next one at once. Latency is from the
- * actual send, so it hides stalls (coordinated omission) — use it to find saturation, not to judge tails.
+ * Ops grouped by the master they go to. A closed loop over lanes refills the lane an op completed on,
+ * so each connection keeps its own depth, like memtier's or redis-benchmark's pipelined connections
+ * (and one reply chunk leads to one write on its own socket, not one on every socket).
  */
-export function closedLoop(o: LoopBounds & { inflight: number }, sender: Sender, rec: Recorder): ClosedLoop {
+export interface Lanes {
+  /** Per op-table entry: its lane. */
+  laneOf: Uint8Array;
+  /** Per lane: the op-table entries of that lane, in table order. */
+  ops: Int32Array[];
+}
+
+/** Lanes from each op-table entry's owner (master index). */
+export function lanesOf(owner: Uint8Array): Lanes {
+  const counts: number[] = [];
+  for (const o of owner) counts[o] = (counts[o] ?? 0) + 1;
+  const ops = Array.from(counts, (n) => new Int32Array(n ?? 0));
+  const filled = new Uint32Array(ops.length);
+  owner.forEach((o, i) => {
+    const list = ops[o];
+    const at = filled[o] ?? 0;
+    if (list) list[at] = i;
+    filled[o] = at + 1;
+  });
+  return { laneOf: owner, ops };
+}
+
+/** One lane's ops, taken in turn. */
+interface LaneCursor {
+  ops: Int32Array;
+  at: number;
+}
+
+/**
+ * Closed loop: `inflight` ops outstanding, each completion sends the next one at once (on the lane it
+ * completed on when lanes are given, else the table's next op). Latency is from the actual send, so it
+ * hides stalls (coordinated omission) — use it to find saturation, not to judge tails.
+ */
+export function closedLoop(o: LoopBounds & { inflight: number; lanes?: Lanes }, sender: Sender, rec: Recorder): ClosedLoop {
   if (!(o.inflight >= 1)) throw new RangeError(`closed loop: inflight must be >= 1, got ${o.inflight}`);
+  const cursors: Array<LaneCursor | undefined> = o.lanes ? o.lanes.ops.map((ops) => (ops.length > 0 ? { ops, at: 0 } : undefined)) : [];
+  const usable = cursors.flatMap((c, lane) => (c ? [lane] : []));
   let i = 0;
   let stopped = false;
   let finished = false;
@@ -126,25 +173,32 @@ export function closedLoop(o: LoopBounds & { inflight: number }, sender: Sender,
       resolve(i);
     }
   };
-  const sendOne = (now: number) => {
-    sender.send(i & o.mask, now);
+  const opFor = (lane: number): number => {
+    const c = cursors[lane];
+    if (!c) return i & o.mask;
+    const op = c.ops[c.at] ?? 0;
+    c.at = c.at + 1 === c.ops.length ? 0 : c.at + 1;
+    return op;
+  };
+  const sendOne = (now: number, lane: number) => {
+    sender.send(opFor(lane), now);
     rec.issued++;
     if (now >= rec.measureStart) rec.measuredIssued++;
     i++;
   };
-  const next = (now: number) => {
+  const next = (now: number, completed: number) => {
     if (finished) return;
     if (stopped || i >= o.maxOps || now >= o.end) {
       finish();
       return;
     }
-    sendOne(now);
+    sendOne(now, o.lanes?.laneOf[completed] ?? 0);
   };
   const begin = () => {
     const now = performance.now();
     const n = Math.min(o.inflight, o.maxOps);
-    for (let k = 0; k < n; k++) sendOne(now);
-    if (n > rec.maxBurst) rec.maxBurst = n;
+    // Spread the first ops over the lanes; each lane then keeps its share in flight.
+    for (let k = 0; k < n; k++) sendOne(now, usable.length > 0 ? (usable[k % usable.length] ?? 0) : 0);
     // A run whose ops all fail to return must still end: check the clock too.
     const guard = setInterval(() => {
       if (performance.now() >= o.end || finished) {

@@ -1,17 +1,10 @@
-import { z } from 'zod';
-import type { Spec } from '../spec/index.js';
+import { perfSchema, type PerfSettings, type Spec } from '../spec/index.js';
 
-/** The spec's `perf:` section (proposed): the rate and length of the perf suite's runs. */
-export const perfSettingsSchema = z.strictObject({
-  rate: z.number().positive().default(2000),
-  durationSeconds: z.number().positive().default(5),
-  warmupSeconds: z.number().nonnegative().default(1),
-});
-export type PerfSettings = z.output<typeof perfSettingsSchema>;
+export type { PerfSettings };
 
-/** `spec.perf`, or the defaults when the spec has no perf section. */
+/** `spec.perf`, or its defaults when the spec has no perf section (the schema lives with the spec's). */
 export function perfSettings(spec: Spec): PerfSettings {
-  return perfSettingsSchema.parse(spec.perf ?? {});
+  return spec.perf ?? perfSchema.parse({});
 }
 
 /** "30s", "500ms", "2m", or a bare number of seconds → ms. */

@@ -1,10 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  compareWithRedisBenchmark, DRIVERS, formatBench, formatMicro, isProfileName, loadWorkload, meanValueBytes, parseDuration, perfSettings,
-  readTopology, runBench, runHttpEdge, runMicroBenchmarks, type DriverName, type MicroRow,
-} from '../bench/index.js';
+// Only what every run needs is imported here; the HTTP edge (autocannon), the micro-benchmarks (tinybench)
+// and the comparisons load when asked for, so a plain run's generator stays small (its RSS is reported).
+import { DRIVERS, type DriverName } from '../bench/drivers/driver.js';
+import { formatBench } from '../bench/format.js';
+import type { MicroRow } from '../bench/micro.js';
+import { DEFAULT_PACING } from '../bench/pacer.js';
+import { DEFAULT_MAX_INFLIGHT_PER_CONN, runBench } from '../bench/runner.js';
+import { parseDuration, perfSettings } from '../bench/settings.js';
+import { readTopology } from '../bench/topology.js';
+import { isProfileName, loadWorkload } from '../bench/workload.js';
 import { assertLoadAllowed, liveNodes, openLocalRun, parseTargetUrl, targetFromLocal, type Target } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 import type { BenchResult } from '../report/index.js';
@@ -30,16 +36,21 @@ export interface BenchCliOptions {
   maxOps?: number;
   json?: string;
   compareRedisBenchmark?: boolean;
-  compareRequests: number;
+  /** true (on PATH) or the binary's path. */
+  compareMemtier?: string | boolean;
+  comparePipeline: number;
+  compareDuration: string;
   compareKeyspace: number;
-  compareValueBytes?: number;
+  compareValueBytes: number;
   compareRounds: number;
   http?: boolean;
   channel: string;
   httpPort: number;
   micro?: boolean;
-  spinMs?: number;
-  napUs?: number;
+  maxInflightPerConn?: number;
+  spinUs?: number;
+  spinBudget?: number;
+  settle: boolean;
 }
 
 /** What `--json` writes. */
@@ -74,6 +85,11 @@ const positiveNumber = (v: string): number => {
   if (!(n > 0)) throw new InvalidArgumentError('must be a number > 0');
   return n;
 };
+const share = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+};
 const nonNegative = (v: string): number => {
   const n = Number(v);
   if (!(n >= 0)) throw new InvalidArgumentError('must be a number >= 0');
@@ -86,6 +102,7 @@ export async function benchCommand(o: BenchCliOptions): Promise<void> {
   const out: BenchFile = { schema: 'cache-harness.bench', schema_version: 1, benches: [] };
   if (o.micro) {
     progress('micro-benchmarks (tinybench)');
+    const { formatMicro, runMicroBenchmarks } = await import('../bench/micro.js');
     out.micro = await runMicroBenchmarks(spec);
     process.stdout.write(`${formatMicro(out.micro)}\n`);
     if (o.json) writeFileSync(resolve(o.json), `${JSON.stringify(out, null, 2)}\n`);
@@ -101,11 +118,13 @@ export async function benchCommand(o: BenchCliOptions): Promise<void> {
   const warmupMs = o.warmup ? parseDurationOption('--warmup', o.warmup) : settings.warmupSeconds * 1000;
   const rate = o.rate ?? settings.rate;
   const target = resolveBenchTarget(o);
-  if (o.target && o.compareRedisBenchmark && !target.destructive) {
-    throw new HarnessError('--compare-redis-benchmark writes redis-benchmark\'s keys (key:{...}:<12 digits>) to the target', 'add --allow-destructive if that is acceptable on this cluster');
+  const tools = [...(o.compareRedisBenchmark ? ['redis-benchmark' as const] : []), ...(o.compareMemtier ? ['memtier' as const] : [])];
+  if (o.target && tools.length > 0 && !target.destructive) {
+    throw new HarnessError('a comparison writes the peer tools\' keys (key:{...}:<12 digits>, cache-harness-memtier:*) and a temporary ACL user to the target', 'add --allow-destructive if that is acceptable on this cluster');
   }
   let result: BenchResult;
   if (o.http) {
+    const { runHttpEdge } = await import('../bench/http/edge.js');
     result = await runHttpEdge({
       spec, target, workload, backend: driver === 'tenant-cache' ? 'tenant-cache' : 'raw', channel: parseChannel(o.channel),
       connections: o.inflight, durationMs, warmupMs, rate: o.rate ?? 0, port: o.httpPort, log: progress,
@@ -115,13 +134,17 @@ export async function benchCommand(o: BenchCliOptions): Promise<void> {
     const maxOps = o.maxOps ?? (o.mode === 'open' ? Math.ceil((rate * (durationMs + warmupMs)) / 1000 * 1.05) + 10 : 50_000_000);
     result = await runBench({
       spec, target, topology, workload, mode: o.mode, rate, inflight: o.inflight, connections: o.connections, workers: o.workers, driver,
-      durationMs, warmupMs, maxOps, log: progress, ...(o.spinMs !== undefined ? { spinMs: o.spinMs } : {}), ...(o.napUs !== undefined ? { napUs: o.napUs } : {}),
+      durationMs, warmupMs, maxOps, log: progress, settle: o.settle,
+      ...(o.maxInflightPerConn !== undefined ? { maxInFlightPerConn: o.maxInflightPerConn } : {}),
+      pacing: { spinUs: o.spinUs ?? DEFAULT_PACING.spinUs, spinBudget: o.spinBudget ?? DEFAULT_PACING.spinBudget },
     });
-    if (o.compareRedisBenchmark) {
-      progress(`comparing with redis-benchmark: ${o.inflight} in flight, ${o.compareRequests} requests per op`);
-      const { comparison } = await compareWithRedisBenchmark({
-        spec, target, topology, workload, driver, connections: o.connections, workers: o.workers, inflight: o.inflight,
-        requests: o.compareRequests, keyspace: o.compareKeyspace, valueBytes: o.compareValueBytes ?? meanValueBytes(workload), rounds: o.compareRounds, log: progress,
+    if (tools.length > 0) {
+      progress(`comparing with ${tools.join(' and ')} like for like: ${o.connections} connection(s) per master, pipeline ${o.comparePipeline}, ${o.compareValueBytes} B, ${o.compareKeyspace} keys, ${o.compareDuration} per op, ${o.compareRounds} round(s)`);
+      const { compareWithPeers } = await import('../bench/compare.js');
+      const comparison = await compareWithPeers({
+        spec, target, topology, workload, driver, tools, ...(typeof o.compareMemtier === 'string' ? { memtierBin: o.compareMemtier } : {}),
+        connectionsPerMaster: o.connections, pipeline: o.comparePipeline, valueBytes: o.compareValueBytes, keyspace: o.compareKeyspace,
+        durationMs: parseDurationOption('--compare-duration', o.compareDuration), rounds: o.compareRounds, log: progress,
       });
       result = { ...result, comparison };
     }
@@ -162,14 +185,18 @@ export function registerBenchCommand(program: Command, common: { spec: () => Opt
     .option('--duration <time>', 'measured time, e.g. 30s (default: spec perf.durationSeconds, else 5s)')
     .option('--warmup <time>', 'warm-up, not measured, e.g. 2s (default: spec perf.warmupSeconds, else 1s)')
     .addOption(new Option('--max-ops <n>', 'bound on ops, warm-up included (default: open rate × time + 5%; closed 50M)').argParser(positiveInt('--max-ops')))
-    .addOption(new Option('--spin-ms <ms>', 'open loop: poll (setImmediate) when the next op is due within this, for sub-ms sends; 0 = timers only (1 ms granularity)').argParser(nonNegative))
-    .addOption(new Option('--nap-us <us>', 'open loop: while nothing is in flight, sleep up to this long between polls instead of busy polling: less CPU, less precise tails (default 0 = busy poll)').argParser(nonNegative))
+    .addOption(new Option('--max-inflight-per-conn <n>', `most ops in flight on one connection; due ops beyond it wait (their wait counts in their latency) and the run is reported saturated (default ${DEFAULT_MAX_INFLIGHT_PER_CONN})`).argParser(positiveInt('--max-inflight-per-conn')))
+    .addOption(new Option('--spin-us <us>', `open loop (resp driver): the sender thread sleeps until this long before each op is due, then spins (default ${DEFAULT_PACING.spinUs}; 0 = sleep only)`).argParser(nonNegative))
+    .addOption(new Option('--spin-budget <share>', `open loop (resp driver): spin at most this share of one core, then sleep only (default ${DEFAULT_PACING.spinBudget})`).argParser(share))
+    .option('--no-settle', 'do not wait for the target\'s BGSAVE / AOF rewrite to finish before measuring (forks in the window are still counted)')
     .option('--json <file>', 'write the result document section (benches[]) as JSON')
-    .option('--compare-redis-benchmark', 'also run closed-loop SET/GET of ours and redis-benchmark --cluster with the same in-flight, value size, requests and keys; print the ratio')
-    .addOption(new Option('--compare-requests <n>', 'requests per op for the comparison (-n)').argParser(positiveInt('--compare-requests')).default(200_000))
-    .addOption(new Option('--compare-keyspace <n>', 'keys for the comparison (-r)').argParser(positiveInt('--compare-keyspace')).default(100_000))
-    .addOption(new Option('--compare-value-bytes <n>', 'value size for the comparison (-d; default: the profile\'s mean)').argParser(positiveInt('--compare-value-bytes')))
-    .addOption(new Option('--compare-rounds <n>', 'alternate ours / redis-benchmark this many times, report medians').argParser(positiveInt('--compare-rounds')).default(1))
+    .option('--compare-redis-benchmark', 'also compare with redis-benchmark like for like (same connections per master and pipeline depth, value size, keys and duration; SET and GET; each side\'s CPU from the same run)')
+    .option('--compare-memtier [path]', 'also compare with memtier_benchmark (on PATH, or this binary; build it from its source: it is not a dependency)')
+    .addOption(new Option('--compare-pipeline <n>', 'comparison: requests in flight per connection, both sides (redis-benchmark -P, memtier --pipeline)').argParser(positiveInt('--compare-pipeline')).default(17))
+    .option('--compare-duration <time>', 'comparison: time per op and side (redis-benchmark gets as many requests as ours completed)', '10s')
+    .addOption(new Option('--compare-keyspace <n>', 'comparison: distinct keys, drawn uniformly').argParser(positiveInt('--compare-keyspace')).default(100_000))
+    .addOption(new Option('--compare-value-bytes <n>', 'comparison: value size').argParser(positiveInt('--compare-value-bytes')).default(1024))
+    .addOption(new Option('--compare-rounds <n>', 'comparison: rounds, alternating who goes first; the median round is reported').argParser(positiveInt('--compare-rounds')).default(1))
     .option('--http', 'HTTP edge: the reference API on 127.0.0.1 driven by autocannon (--driver tenant-cache for TenantCache, else raw ioredis)')
     .addOption(new Option('--channel <channel>', '--http: the channel of the requests (its SLO judges the run)').choices(['mobile', 'web']).default('mobile'))
     .addOption(new Option('--http-port <port>', '--http: port of the API on 127.0.0.1 (0: any free port)').argParser(nonNegative).default(0))

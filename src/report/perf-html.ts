@@ -1,6 +1,6 @@
 import { percentileChartPng, perSecondChartPng } from './charts.js';
 import { escapeXml as esc } from './escape.js';
-import type { BenchResult, LatencySummary } from './perf-schema.js';
+import type { BenchResult, LatencySummary, Quality } from './perf-schema.js';
 
 const ms = (us: number) => (us < 1000 ? `${Math.round(us)} µs` : `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)} ms`);
 
@@ -42,13 +42,23 @@ function benchBlock(b: BenchResult, i: number, charts: boolean): string {
     const cls = s?.status === 'pass' ? 'passed' : s?.status === 'fail' ? 'failed' : 'skipped';
     return `<tr><td>${esc(c.channel)}</td>${latencyCells(c)}<td>${s ? `${s.p99_limit_ms} ms / ${s.p99_9_limit_ms} ms` : ''}</td><td class="${cls}">${esc(s ? `${s.status}${s.status === 'fail' ? `: ${s.detail}` : ''}` : '')}</td></tr>`;
   }).join('')}<tr><td><b>all</b></td>${latencyCells(b.overall)}<td></td><td></td></tr></table>`);
+  if (b.kind === 'redis') {
+    // The split that keeps a reader from blaming the server for the generator: service time from the actual send, and the send lag.
+    const rows = b.service_time.filter((c) => c.count > 0).map((c) => `<tr><td>service time, ${esc(c.channel)}</td>${latencyCells(c)}</tr>`);
+    if (b.schedule) rows.push(`<tr><td>send lag (generator)</td>${latencyCells(b.schedule.send_lag)}</tr>`);
+    parts.push(`<table><tr><th>from the actual send</th>${LAT_HEAD}</tr>${rows.join('')}</table>`);
+  }
   const t = b.totals;
   const g = b.generator;
-  parts.push(`<p>issued ${t.issued} (${t.issued_rate} ops/s) · completed ${t.completed} (${t.completed_rate} ops/s) · errors ${t.errors} · timeouts ${t.timeouts} · misses ${t.misses} · generator CPU ${g.cpu_percent}% of a core, ${g.cpu_us_per_op} µs/op</p>`);
+  parts.push(`<p>issued ${t.issued} (${t.issued_rate} ops/s) · completed ${t.completed} (${t.completed_rate} ops/s) · errors ${t.errors} · timeouts ${t.timeouts} · misses ${t.misses} · generator CPU ${g.cpu_percent}% of a core, ${g.cpu_us_per_op} µs/op, max RSS ${g.max_rss_mb} MB</p>`);
   if (b.schedule) {
     const s = b.schedule;
-    parts.push(`<p>schedule: expected gap ${esc(ms(s.expected_gap_us))} · send gap p50 ${esc(ms(s.send_gap.p50_us))}, p99 ${esc(ms(s.send_gap.p99_us))} · send lag p50 ${esc(ms(s.send_lag.p50_us))}, p99 ${esc(ms(s.send_lag.p99_us))}, max ${esc(ms(s.send_lag.max_us))} · largest burst ${s.max_burst}</p>`);
+    parts.push(`<p>schedule: expected gap ${esc(ms(s.expected_gap_us))} · in-flight bound ${s.max_inflight_per_conn} per connection: ${s.deferred} op(s) waited for room, ${s.unsent} never sent</p>`);
   }
+  parts.push(b.saturation.saturated
+    ? `<p class="finding warning"><b>saturated</b>: ${esc(b.saturation.reasons.join('; '))}</p>`
+    : '<p>not saturated: every op sent on time and answered at the offered rate, no queue built up</p>');
+  if (b.quality) parts.push(qualityBlock(b.quality));
   if (b.warnings.length) parts.push(`<ul>${b.warnings.map((w) => `<li class="finding warning">${esc(w)}</li>`).join('')}</ul>`);
   if (charts) {
     const imgs: string[] = [];
@@ -58,9 +68,11 @@ function benchBlock(b: BenchResult, i: number, charts: boolean): string {
   }
   if (b.comparison) {
     const c = b.comparison;
-    parts.push(`<h4>Against redis-benchmark (${c.inflight} in flight, ${c.value_bytes} B, ${c.requests} requests, ${c.keyspace} keys)</h4>
-<table><tr><th>op</th><th>ours ops/s</th><th>ours p50</th><th>ours p99</th><th>ours CPU</th><th>redis-benchmark ops/s</th><th>rb p50</th><th>rb p99</th><th>ratio</th></tr>${c.rows.map((r) => `<tr><td>${esc(r.op)}</td><td>${r.ours_ops_per_s}</td><td>${esc(ms(r.ours_p50_us))}</td><td>${esc(ms(r.ours_p99_us))}</td><td>${r.ours_cpu_percent}%</td><td>${r.redis_benchmark_ops_per_s}</td><td>${r.redis_benchmark_p50_ms} ms</td><td>${r.redis_benchmark_p99_ms} ms</td><td>${r.ratio.toFixed(2)}×</td></tr>`).join('')}</table>
-<p><code>${esc(c.redis_benchmark_command)}</code><br>${esc(c.note)}</p>`);
+    const st = c.structure;
+    parts.push(`<h4>Like for like: ${st.connections_per_master} connection(s) per master × ${st.masters}, pipeline ${st.pipeline} (${st.inflight_total} in flight), ${st.value_bytes} B, ${st.keyspace} keys, ${st.duration_s} s per op, median of ${st.rounds} round(s)</h4>
+<ul>${Object.entries(c.sides).map(([side, words]) => `<li><b>${esc(side)}</b>: ${esc(words)}</li>`).join('')}</ul>
+<table><tr><th>tool</th><th>op</th><th>ours ops/s</th><th>theirs ops/s</th><th>throughput ×</th><th>ours µs CPU/op</th><th>theirs µs CPU/op</th><th>CPU/op ×</th><th>ours p50 / p99</th><th>theirs p50 / p99</th><th>each round ×</th></tr>${c.rows.map((r) => `<tr><td>${esc(r.tool)}</td><td>${esc(r.op)}</td><td>${r.ours.ops_per_s}</td><td>${r.theirs.ops_per_s}</td><td>${r.throughput_ratio.toFixed(2)}×</td><td>${r.ours.cpu_us_per_op.toFixed(2)}</td><td>${r.theirs.cpu_us_per_op.toFixed(2)}</td><td>${r.cpu_per_op_ratio.toFixed(2)}×</td><td>${esc(`${ms(r.ours.p50_us)} / ${ms(r.ours.p99_us)}`)}</td><td>${esc(`${ms(r.theirs.p50_us)} / ${ms(r.theirs.p99_us)}`)}</td><td>${esc(r.round_ratios.map((v) => v.toFixed(2)).join(' '))}</td></tr>`).join('')}</table>
+<p>${c.rows.map((r) => `<code>${esc(r.theirs.command)}</code>`).join('<br>')}<br>${esc(c.note)}</p>`);
   }
   if (b.http) {
     const h = b.http;
@@ -76,6 +88,22 @@ function benchBlock(b: BenchResult, i: number, charts: boolean): string {
   const errors = Object.entries(b.errors_by_message);
   if (errors.length) parts.push(`<table><tr><th>error</th><th>count</th></tr>${errors.map(([m, n]) => `<tr><td>${esc(m)}</td><td>${n}</td></tr>`).join('')}</table>`);
   return `<div class="bench">${parts.join('\n')}</div>`;
+}
+
+/** How far the measurement can be trusted: what else ran, steal, forks, the generator's lag. */
+function qualityBlock(q: Quality): string {
+  const m = q.machine;
+  const cells = [
+    ['machine busy', `${m.busy_percent}% of ${m.cores} cores`],
+    ['target CPU', q.target_cpu_percent === null ? 'not on this machine' : `${q.target_cpu_percent}% of a core`],
+    ['generator CPU', `${q.generator_cpu_percent}% of a core`],
+    ['other processes', `${m.other_cpu_percent}% of a core (limit ${q.thresholds.other_cpu_percent}%)`],
+    ['steal', `${m.steal_percent}% (limit ${q.thresholds.steal_percent}%)`],
+    ['target forks', `${q.forks}${q.fork_nodes.length ? ` (${q.fork_nodes.join(', ')})` : ''} (limit ${q.thresholds.forks})`],
+    ['send lag p99', `${ms(q.send_lag_p99_us)} (limit ${ms(q.thresholds.send_lag_p99_us)})`],
+  ];
+  const head = q.disturbed ? `<p class="finding error"><b>measurement disturbed</b>: ${esc(q.reasons.join('; '))}</p>` : '<p class="passed">measurement clean: nothing else loaded the machine beyond the limits</p>';
+  return `<h4>Measurement quality (${(q.window_ms / 1000).toFixed(1)} s window)</h4>${head}<table>${cells.map(([k, v]) => `<tr><td>${esc(k ?? '')}</td><td>${esc(v ?? '')}</td></tr>`).join('')}</table>`;
 }
 
 /** CSS for the section (the lead can append it to html.ts's CSS). */

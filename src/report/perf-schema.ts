@@ -57,28 +57,50 @@ export const sloRowSchema = z.object({
 });
 export type SloRow = z.infer<typeof sloRowSchema>;
 
-export const comparisonRowSchema = z.object({
+/** One run of one tool (ours or a peer) for one op, figures from that run alone. */
+export const peerRunSchema = z.object({
+  tool: z.enum(['ours', 'redis-benchmark', 'memtier']),
   op: z.enum(['set', 'get']),
-  ours_ops_per_s: z.number(),
-  ours_p50_us: z.number(),
-  ours_p99_us: z.number(),
-  ours_cpu_percent: z.number(),
-  redis_benchmark_ops_per_s: z.number(),
-  redis_benchmark_p50_ms: z.number(),
-  redis_benchmark_p99_ms: z.number(),
-  /** ours / redis-benchmark. */
-  ratio: z.number(),
+  ops_per_s: z.number(),
+  count: z.number(),
+  p50_us: z.number(),
+  p99_us: z.number(),
+  /** The tool's process CPU over this run (kernel figures), and per op. */
+  cpu_ms: z.number(),
+  cpu_us_per_op: z.number(),
+  wall_ms: z.number(),
+  /** The command line, password replaced by `***`. */
+  command: z.string(),
+});
+export type PeerRunResult = z.infer<typeof peerRunSchema>;
+
+export const comparisonRowSchema = z.object({
+  tool: z.enum(['redis-benchmark', 'memtier']),
+  op: z.enum(['set', 'get']),
+  /** ours / theirs ops/s in each round (the pairs ran back to back). */
+  round_ratios: z.array(z.number()),
+  /** The median round's ratios: throughput (ours / theirs) and CPU per op (ours / theirs), both from that round's two runs. */
+  throughput_ratio: z.number(),
+  cpu_per_op_ratio: z.number(),
+  ours: peerRunSchema,
+  theirs: peerRunSchema,
 });
 export type ComparisonRow = z.infer<typeof comparisonRowSchema>;
 
 export const comparisonSchema = z.object({
-  inflight: z.number().int().positive(),
-  value_bytes: z.number().int().positive(),
-  requests: z.number().int().positive(),
-  keyspace: z.number().int().positive(),
-  ours: z.object({ driver: z.string(), connections_per_node: z.number().int().positive(), masters: z.number().int().positive(), workers: z.number().int().positive() }),
-  /** The redis-benchmark command line, password replaced by `***`. */
-  redis_benchmark_command: z.string(),
+  /** What both sides share: connections, pipeline depth, value size, keyspace, duration. */
+  structure: z.object({
+    masters: z.number().int().positive(),
+    connections_per_master: z.number().int().positive(),
+    pipeline: z.number().int().positive(),
+    inflight_total: z.number().int().positive(),
+    value_bytes: z.number().int().positive(),
+    keyspace: z.number().int().positive(),
+    duration_s: z.number().positive(),
+    rounds: z.number().int().positive(),
+  }),
+  /** Each side's connection structure in words, printed next to the ratios. */
+  sides: z.record(z.string(), z.string()),
   rows: z.array(comparisonRowSchema),
   note: z.string(),
 });
@@ -103,6 +125,44 @@ export const httpEdgeSchema = z.object({
   backend: z.string(),
 });
 export type HttpEdgeResult = z.infer<typeof httpEdgeSchema>;
+
+/** Whether the run offered more than the target (or the generator) could take; a saturated run's latencies describe a queue. */
+export const saturationSchema = z.object({
+  saturated: z.boolean(),
+  reasons: z.array(z.string()),
+  /** Per measured second: the most ops outstanding at once (in flight + waiting for room). */
+  outstanding_per_second: z.array(z.number()),
+});
+export type Saturation = z.infer<typeof saturationSchema>;
+
+/**
+ * How trustworthy the measurement was: what else ran on the machine during the run (its CPU outside the
+ * target and the generator, steal), forks of the target (BGSAVE / AOF rewrite), the generator's own cost.
+ * A run over any threshold is `disturbed`: an SLO breach it shows is re-measured, then inconclusive.
+ */
+export const qualitySchema = z.object({
+  window_ms: z.number(),
+  machine: z.object({
+    cores: z.number().int().positive(),
+    /** Busy share of all cores, 100 = every core busy. */
+    busy_percent: z.number(),
+    steal_percent: z.number(),
+    /** CPU used by everything but the target and the generator; 100 = one core. */
+    other_cpu_percent: z.number(),
+  }),
+  /** The target's CPU (100 = one core, forks included) when it runs on this machine; null otherwise. */
+  target_cpu_percent: z.number().nullable(),
+  /** Forks of the target's nodes (BGSAVE, AOF rewrite) during the run, by node. */
+  forks: z.number().int().nonnegative(),
+  fork_nodes: z.array(z.string()),
+  generator_cpu_percent: z.number(),
+  send_lag_p99_us: z.number(),
+  thresholds: z.object({ other_cpu_percent: z.number(), steal_percent: z.number(), forks: z.number(), send_lag_p99_us: z.number() }),
+  disturbed: z.boolean(),
+  /** Each threshold crossed, in words. */
+  reasons: z.array(z.string()),
+});
+export type Quality = z.infer<typeof qualitySchema>;
 
 export const benchResultSchema = z.object({
   name: z.string(),
@@ -135,12 +195,16 @@ export const benchResultSchema = z.object({
     /** Measured ops completed per second (window start → last completion). */
     completed_rate: z.number(),
   }),
-  /** Open loop: how close the sends were to their intended times. */
+  /** Open loop: how close the sends were to their intended times, and what the in-flight bound held back. */
   schedule: z.object({
     expected_gap_us: z.number(),
+    /** Actual send − intended send: the generator's share of every latency below. */
     send_lag: latencySummarySchema,
-    send_gap: latencySummarySchema,
-    max_burst: z.number(),
+    /** Measured ops that waited for room under the in-flight bound before being sent. */
+    deferred: z.number().int().nonnegative(),
+    /** Measured ops still waiting at the end: never sent (counted as timeouts). */
+    unsent: z.number().int().nonnegative(),
+    max_inflight_per_conn: z.number().int().positive(),
   }).optional(),
   generator: z.object({
     cpu_user_ms: z.number(),
@@ -149,9 +213,19 @@ export const benchResultSchema = z.object({
     cpu_percent: z.number(),
     cpu_us_per_op: z.number(),
     wall_ms: z.number(),
+    /** Most resident memory of the generator's process so far (MB). */
+    max_rss_mb: z.number(),
+    /** Where that CPU went, ms over the run (null where /proc/thread-self is missing): the thread reading replies, the sender thread and its spinning. */
+    threads: z.object({ receiver_ms: z.number().nullable(), sender_ms: z.number().nullable(), sender_spin_ms: z.number().nullable() }).optional(),
+    /** Open loop through a sender thread: how it waited (spin within a CPU budget, then futex sleeps). */
+    pacing: z.object({ sender_thread: z.boolean(), spin_us: z.number(), spin_budget: z.number(), fine_timer_slack: z.boolean() }).optional(),
   }),
   overall: latencySummarySchema,
   channels: z.array(latencySummarySchema.extend({ channel: channelSchema })),
+  /** From each op's actual send to its reply, per channel: the target's share (wrk2 keeps both). */
+  service_time: z.array(latencySummarySchema.extend({ channel: channelSchema })),
+  saturation: saturationSchema,
+  quality: qualitySchema.optional(),
   groups: z.array(benchGroupSchema),
   per_second: z.array(perSecondPointSchema),
   curves: z.array(curveSchema),

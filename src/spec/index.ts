@@ -1,5 +1,5 @@
-export { specSchema, SLOT_COUNT } from './schema.js';
-export type { Spec, SpecInput, MasterSpec, ReplicaSpec, DirectiveValue } from './schema.js';
+export { specSchema, perfSchema, SLOT_COUNT } from './schema.js';
+export type { Spec, SpecInput, MasterSpec, ReplicaSpec, DirectiveValue, PerfSettings } from './schema.js';
 export { parseSpec, loadSpec, DEFAULT_SPEC_PATH } from './load.js';
 export { checkSpecRules, type RuleViolation } from './rules.js';
 export { clusterLayout, type NodeLayout } from './layout.js';

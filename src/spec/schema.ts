@@ -27,6 +27,28 @@ const plan = z.strictObject({
 
 const channelSlo = z.strictObject({ p99Ms: z.number().positive(), p999Ms: z.number().positive() });
 
+/**
+ * When a perf measurement is not trustworthy (see src/bench/quality.ts): CPU used on the machine by
+ * anything but the target and the generator, hypervisor steal, forks of the target (BGSAVE, AOF rewrite)
+ * in the window, and the generator's own send lag.
+ */
+const disturbance = z.strictObject({
+  otherCpuPercent: z.number().nonnegative().default(25),
+  stealPercent: z.number().nonnegative().default(5),
+  forks: z.number().int().nonnegative().default(0),
+  sendLagP99Ms: z.number().positive().default(1),
+});
+
+export const perfSchema = z.strictObject({
+  rate: z.number().positive().default(2000),
+  durationSeconds: z.number().positive().default(5),
+  warmupSeconds: z.number().nonnegative().default(1),
+  /** An SLO breach measured while disturbed is measured again at most this many times, then inconclusive. */
+  retries: z.number().int().nonnegative().max(10).default(2),
+  disturbance: disturbance.prefault({}),
+});
+export type PerfSettings = z.output<typeof perfSchema>;
+
 export const specSchema = z.strictObject({
   version: z.literal(1),
   name,
@@ -47,12 +69,8 @@ export const specSchema = z.strictObject({
   plans: z.record(name, plan),
   placement: z.strictObject({ strategy: z.enum(['module-shard', 'tenant-slot', 'none']) }).default({ strategy: 'module-shard' }),
   slo: z.strictObject({ mobile: channelSlo, web: channelSlo }),
-  /** The gate's perf suite: an open-loop run per channel at this rate. */
-  perf: z.strictObject({
-    rate: z.number().positive(),
-    durationSeconds: z.number().positive(),
-    warmupSeconds: z.number().nonnegative(),
-  }).optional(),
+  /** The gate's perf suite: an open-loop run per channel at this rate, and what counts as a disturbed measurement. */
+  perf: perfSchema.optional(),
   alerts: z.strictObject({
     quotaRatio: z.number().gt(0).lte(1),
     memoryRatio: z.number().gt(0).lte(1),

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWorkload, fmtUs, perfSettings, readTopology, runBench, runHttpEdge, type BenchTopology, type ProfileName } from '../../src/bench/index.js';
-import type { BenchResult } from '../../src/report/index.js';
-import { recordFinding } from '../support/findings.js';
-import { expectNone } from '../support/expect-none.js';
-import { openSuiteContext, type SuiteContext } from '../support/context.js';
+import {
+  buildWorkload, fmtUs, formatQuality, judgeAttempt, perfSettings, perfVerdict, readTopology, runBench, runHttpEdge, shouldRetry, sloBreaches, type BenchTopology, type ProfileName,
+} from '../../src/bench/index.js';
 import { assertLoadAllowed } from '../../src/cluster/index.js';
+import type { BenchResult } from '../../src/report/index.js';
+import { openSuiteContext, type SuiteContext } from '../support/context.js';
+import { expectNone } from '../support/expect-none.js';
+import { recordFinding } from '../support/findings.js';
+import { markInconclusive } from '../support/outcome.js';
 
 let ctx: SuiteContext;
 let topology: BenchTopology;
@@ -19,13 +22,13 @@ afterAll(async () => {
 
 type Task = Parameters<typeof recordFinding>[0];
 
-/** Findings of one run: a table per channel (SLO verdict), then the whole result (encoded histograms, per-second series) for the report. */
+/** Findings of one run: a table per channel (SLO verdict) and the measurement's quality, then the whole result for the report. */
 function recordBench(task: Task, r: BenchResult): void {
-  const failed = r.slo.filter((s) => s.status === 'fail');
+  const verdict = judgeAttempt(r);
   recordFinding(task, {
-    severity: failed.length ? 'error' : r.warnings.some((w) => !w.startsWith('closed loop')) ? 'warning' : 'info',
-    title: `${r.name}: ${failed.length ? `SLO failed on ${failed.map((s) => s.channel).join(', ')}` : 'SLO met'} — ${r.totals.completed} ops at ${r.totals.completed_rate} ops/s, p99.9 ${fmtUs(r.overall.p99_9_us)}`,
-    ...(r.warnings.length ? { detail: r.warnings.join('\n') } : {}),
+    severity: verdict === 'fail' ? 'error' : verdict === 'disturbed-breach' || r.quality?.disturbed ? 'warning' : 'info',
+    title: `${r.name}: ${verdict === 'pass' ? 'SLO met' : verdict === 'fail' ? 'SLO failed on a clean measurement' : 'SLO broken while the measurement was disturbed'} — ${r.totals.completed} ops at ${r.totals.completed_rate} ops/s, p99.9 ${fmtUs(r.overall.p99_9_us)} (service time from the send: p99.9 ${fmtUs(Math.max(...r.service_time.map((s) => s.p99_9_us)))})`,
+    detail: [r.quality ? formatQuality(r.quality) : 'measurement quality unknown', ...r.warnings].join('\n'),
     data: r.channels.map((c) => {
       const s = r.slo.find((x) => x.channel === c.channel);
       return { channel: c.channel, ops: c.count, p50: fmtUs(c.p50_us), p90: fmtUs(c.p90_us), p99: fmtUs(c.p99_us), 'p99.9': fmtUs(c.p99_9_us), max: fmtUs(c.max_us), slo: s ? `${s.status} (${s.detail})` : '' };
@@ -35,25 +38,32 @@ function recordBench(task: Task, r: BenchResult): void {
   recordFinding(task, { severity: 'info', title: `bench result: ${r.name}`, data: { bench: r } });
 }
 
-function sloProblems(r: BenchResult): string[] {
-  return r.slo.filter((s) => s.status === 'fail').map((s) => `${s.channel}: ${s.detail} (limits from spec slo.${s.channel})`);
-}
-
 describe('perf: open-loop SLOs per channel', () => {
   for (const profile of ['mobile', 'web'] as const satisfies readonly ProfileName[]) {
-    it(`${profile} profile, open loop at the spec's perf rate: p99 and p99.9 within slo.mobile / slo.web`, async ({ task }) => {
+    it(`${profile} profile, open loop at the spec's perf rate: p99 and p99.9 within slo.mobile / slo.web (a breach on a disturbed machine is measured again, then inconclusive)`, async ({ task }) => {
       const p = perfSettings(ctx.spec);
       const durationMs = p.durationSeconds * 1000;
       const warmupMs = p.warmupSeconds * 1000;
-      const r = await runBench({
-        spec: ctx.spec, target: ctx.target, topology, workload: buildWorkload(ctx.spec, profile), name: `${profile} open loop`,
-        mode: 'open', rate: p.rate, inflight: 1, connections: 1, workers: 1, driver: 'resp',
-        durationMs, warmupMs, maxOps: Math.ceil((p.rate * (durationMs + warmupMs)) / 1000) + 10, drainTimeoutMs: 5000,
-      });
-      recordBench(task, r);
-      expect(r.totals.completed, 'ops answered').toBeGreaterThan(0);
-      expect(r.totals.errors, `errors: ${JSON.stringify(r.errors_by_message)}`).toBe(0);
-      expectNone(sloProblems(r), 'SLO violation(s)', (x) => x);
+      const attempts: BenchResult[] = [];
+      do {
+        const r = await runBench({
+          spec: ctx.spec, target: ctx.target, topology, workload: buildWorkload(ctx.spec, profile),
+          name: `${profile} open loop${attempts.length ? ` (attempt ${attempts.length + 1}: the previous one broke the SLO while disturbed)` : ''}`,
+          mode: 'open', rate: p.rate, inflight: 1, connections: 1, workers: 1, driver: 'resp',
+          durationMs, warmupMs, maxOps: Math.ceil((p.rate * (durationMs + warmupMs)) / 1000) + 10, drainTimeoutMs: 5000,
+        });
+        attempts.push(r);
+        recordBench(task, r);
+      } while (shouldRetry(attempts, p.retries));
+      const last = attempts.at(-1) as BenchResult;
+      const verdict = perfVerdict(attempts);
+      if (verdict === 'inconclusive') {
+        markInconclusive(task, `SLO broken in ${attempts.length} attempt(s), each on a disturbed machine (${last.quality?.reasons.join('; ') ?? 'quality unknown'}): ${sloBreaches(last).join('; ')}`);
+        return;
+      }
+      expect(last.totals.completed, 'ops answered').toBeGreaterThan(0);
+      expect(last.totals.errors, `errors: ${JSON.stringify(last.errors_by_message)}`).toBe(0);
+      expectNone(sloBreaches(last), 'SLO violation(s) on a clean measurement', (x) => x);
     });
   }
 });

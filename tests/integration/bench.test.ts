@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildWorkload, compareWithRedisBenchmark, readTopology, REDIS_BENCHMARK_KEY_PATTERN, runBench, runHttpEdge, type BenchTopology,
+  buildWorkload, compareWithPeers, readTopology, REDIS_BENCHMARK_KEY_PATTERN, runBench, runHttpEdge, type BenchTopology,
 } from '../../src/bench/index.js';
 import { closeNode, connectNode, findFreePortBase, targetCredentials } from '../../src/cluster/index.js';
 import { benchCommand, resolveBenchTarget } from '../../src/commands/bench.js';
@@ -60,8 +60,18 @@ describe('bench against a live 6-node cluster', () => {
     expect(r.per_second.filter((p) => p.channel === 'all').map((p) => p.second)).toEqual([0, 1]);
     expect(r.slo.map((s) => s.channel)).toEqual(['mobile', 'web']);
     expect(r.schedule?.expected_gap_us).toBe(1000);
-    // Every measured send has a predecessor (the last warm-up send precedes the first measured one).
-    expect(r.schedule?.send_gap.count).toBe(1500);
+    // Sent by the sender thread: every op's send lag and service time recorded, nothing held back at 1000 ops/s.
+    expect(r.generator.pacing?.sender_thread).toBe(true);
+    expect(r.schedule?.send_lag.count).toBe(1500);
+    expect(r.schedule).toMatchObject({ deferred: 0, unsent: 0, max_inflight_per_conn: 64 });
+    expect(r.service_time.reduce((a, c) => a + c.count, 0)).toBe(1500);
+    expect(r.saturation.saturated).toBe(false);
+    // The split adds up: latency from the intended time ≥ service time from the send, for the same ops.
+    expect(r.overall.p50_us).toBeGreaterThanOrEqual(Math.min(...r.service_time.map((c) => c.p50_us)));
+    // Quality: the machine and the target were read around the run; the target is on this machine.
+    expect(r.quality?.target_cpu_percent).not.toBeNull();
+    expect(r.quality?.window_ms).toBeGreaterThan(1500);
+    expect(r.generator.threads?.sender_ms).not.toBeNull();
     expect(await dbsize()).toBe(before);
   });
 
@@ -157,23 +167,33 @@ describe('bench against a live 6-node cluster', () => {
     expect(r.http?.autocannon.requests_total).toBeGreaterThan(50);
   });
 
-  it('compares with redis-benchmark at equal in-flight and removes redis-benchmark\'s keys', async () => {
+  it('compares with redis-benchmark like for like, as a throwaway ACL user, and removes its keys and the user', async () => {
     const before = await dbsize();
-    const { comparison } = await compareWithRedisBenchmark({
-      spec: tc.spec, target: tc.target, topology, workload: buildWorkload(tc.spec, 'mobile'), driver: 'resp', connections: 1, workers: 1,
-      inflight: 8, requests: 3000, valueBytes: 256, keyspace: 1000, log,
+    const comparison = await compareWithPeers({
+      spec: tc.spec, target: tc.target, topology, workload: buildWorkload(tc.spec, 'mobile'), driver: 'resp', tools: ['redis-benchmark'],
+      connectionsPerMaster: 1, pipeline: 4, valueBytes: 256, keyspace: 1000, durationMs: 1000, rounds: 1, log,
     });
-    log(`comparison: ${comparison.rows.map((x) => `${x.op} ours ${x.ours_ops_per_s} vs redis-benchmark ${x.redis_benchmark_ops_per_s} = ${x.ratio}×`).join('; ')}`);
+    log(`comparison: ${comparison.rows.map((x) => `${x.op} ours ${x.ours.ops_per_s} vs ${x.tool} ${x.theirs.ops_per_s} = ${x.throughput_ratio}×, CPU/op ${x.cpu_per_op_ratio}×`).join('; ')}`);
+    expect(comparison.structure).toMatchObject({ masters: 3, connections_per_master: 1, pipeline: 4, inflight_total: 12, value_bytes: 256, keyspace: 1000 });
     expect(comparison.rows.map((x) => x.op)).toEqual(['set', 'get']);
     for (const row of comparison.rows) {
-      expect(row.ours_ops_per_s).toBeGreaterThan(0);
-      expect(row.redis_benchmark_ops_per_s).toBeGreaterThan(0);
-      expect(row.ratio).toBeGreaterThan(0);
+      expect(row.ours.ops_per_s).toBeGreaterThan(0);
+      expect(row.theirs.ops_per_s).toBeGreaterThan(0);
+      expect(row.theirs.cpu_ms).toBeGreaterThan(0);
+      expect(row.throughput_ratio).toBeGreaterThan(0);
+      // redis-benchmark got as many requests as ours completed in the same round.
+      expect(row.theirs.count).toBe(row.ours.count);
+      expect(row.theirs.command).toContain('-c 3 -P 4');
+      expect(row.theirs.command).not.toContain(tc.run.password);
+      expect(row.theirs.command).toMatch(/--user cache-harness-peer-[0-9a-f]{8} -a \*\*\*/);
     }
-    expect(comparison.redis_benchmark_command).toContain('-c 8 -n 3000 -d 256 -r 1000');
-    expect(comparison.redis_benchmark_command).not.toContain(tc.run.password);
+    expect(comparison.sides.ours).toMatch(/12 requests in flight/);
     expect(await dbsize()).toBe(before);
     expect(REDIS_BENCHMARK_KEY_PATTERN).toBe('key:{*}:????????????');
+    const c = await connectNode(topology.masters[0] ?? { host: '127.0.0.1', port: 0 }, targetCredentials(tc.target));
+    const users = (await c.call('ACL', 'USERS')) as string[];
+    await closeNode(c);
+    expect(users.filter((u) => u.startsWith('cache-harness-peer-'))).toEqual([]);
   });
 
   it('`bench` command: prints per channel, writes JSON; without a cluster it says to run `cache-harness up`', async () => {
@@ -185,7 +205,7 @@ describe('bench against a live 6-node cluster', () => {
     try {
       await benchCommand({
         spec: join(PROJECT_ROOT, 'fixtures', 'kryonix.spec.yaml'), portBase: tc.portBase, profile: 'web', mode: 'open', rate: 500, inflight: 50, connections: 1,
-        workers: 1, driver: 'resp', duration: '1s', warmup: '200ms', json, compareRequests: 1000, compareKeyspace: 100, compareRounds: 1, channel: 'mobile', httpPort: 0,
+        workers: 1, driver: 'resp', duration: '1s', warmup: '200ms', json, comparePipeline: 17, compareDuration: '10s', compareKeyspace: 100, compareValueBytes: 1024, compareRounds: 1, channel: 'mobile', httpPort: 0, settle: true,
       });
     } finally {
       process.stdout.write = write;

@@ -21,16 +21,18 @@ function run(worker: number, values: number[][], extra: Partial<EncodedRun> = {}
   const perSecond = dims.map((d, i) => ({ channel: d.channel, second: 0, hist: encodeHistogram(hists[i] ?? latencyHistogram()) })).filter((p) => p.hist !== '');
   const n = values.flat().length;
   return {
-    worker, dims, dimHists: hists.map(encodeHistogram), perSecond, sendLag: '', sendGap: '', maxBurst: 1, issued: n, measuredIssued: n, completed: n,
-    errors: 0, timeouts: 0, misses: 0, errorsByMessage: {}, measureStartEpochMs: 1_000_000, measureEndEpochMs: 1_001_000, lastCompletionEpochMs: 1_001_000, ...extra,
+    worker, dims, dimHists: hists.map(encodeHistogram), serviceHists: ['', ''], perSecond, sendLag: '', issued: n, measuredIssued: n, completed: n,
+    errors: 0, timeouts: 0, unsent: 0, deferred: 0, misses: 0, errorsByMessage: {}, outstandingPerSecond: [], cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0 },
+    measureStartEpochMs: 1_000_000, measureEndEpochMs: 1_001_000, lastCompletionEpochMs: 1_001_000, ...extra,
   };
 }
 
 const meta: RunMeta = {
   name: 't', profile: 'mobile', mode: 'open', driver: 'resp', startedAt: '2026-01-01T00:00:00.000Z', warmupMs: 0, durationMs: 1000,
   config: { target_rate: 100, connections_per_node: 1, workers: 3, max_ops: 1000, op_table_size: 1024, seed: 1, masters: 3 },
-  generator: { cpu_user_ms: 1, cpu_system_ms: 1, cpu_percent: 1, cpu_us_per_op: 1, wall_ms: 1000 },
+  generator: { cpu_user_ms: 1, cpu_system_ms: 1, cpu_percent: 1, cpu_us_per_op: 1, wall_ms: 1000, max_rss_mb: 50 },
   slo: spec.slo,
+  maxInFlightPerConn: 64,
 };
 
 describe('histograms', () => {

@@ -14,14 +14,16 @@ function result(name = 'mobile <open>-loop'): BenchResult {
   const run: EncodedRun = {
     worker: 0, dims: [{ op: 'get', module: 'crm', channel: 'mobile', plan: 'basic' }], dimHists: [encodeHistogram(h)],
     perSecond: [0, 1, 2].map((second) => ({ channel: 'mobile' as const, second, hist: encodeHistogram(h) })),
-    sendLag: encodeHistogram(h), sendGap: encodeHistogram(h), maxBurst: 3, issued: 5000, measuredIssued: 5000, completed: 5000,
-    errors: 1, timeouts: 0, misses: 0, errorsByMessage: { 'ERR <x> & "y"': 1 }, measureStartEpochMs: 0, measureEndEpochMs: 3000, lastCompletionEpochMs: 3000,
+    serviceHists: [encodeHistogram(h), ''], sendLag: encodeHistogram(h), issued: 5000, measuredIssued: 5000, completed: 5000,
+    errors: 1, timeouts: 0, unsent: 0, deferred: 0, misses: 0, errorsByMessage: { 'ERR <x> & "y"': 1 }, outstandingPerSecond: [3, 4, 3],
+    cpu: { receiverMs: 10, senderMs: 5, senderSpinMs: 1 }, measureStartEpochMs: 0, measureEndEpochMs: 3000, lastCompletionEpochMs: 3000,
   };
   return aggregate([run], {
     name, profile: 'mobile', mode: 'open', driver: 'resp', startedAt: '2026-01-01T00:00:00.000Z', warmupMs: 1000, durationMs: 3000,
     config: { target_rate: 2000, connections_per_node: 1, workers: 1, max_ops: 10_000, op_table_size: 1024, seed: 1, masters: 3 },
-    generator: { cpu_user_ms: 10, cpu_system_ms: 5, cpu_percent: 50, cpu_us_per_op: 3, wall_ms: 4000 },
+    generator: { cpu_user_ms: 10, cpu_system_ms: 5, cpu_percent: 50, cpu_us_per_op: 3, wall_ms: 4000, max_rss_mb: 60 },
     slo: SLO,
+    maxInFlightPerConn: 64,
   });
 }
 

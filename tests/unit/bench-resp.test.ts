@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCommand, PendingRing, REPLY_ERROR, REPLY_NIL, REPLY_OK, RespScanner } from '../../src/bench/index.js';
+import { encodeCommand, REPLY_ERROR, REPLY_NIL, REPLY_OK, RespScanner } from '../../src/bench/index.js';
 
 function scanAll(chunks: Buffer[]): { statuses: number[]; errors: string[] } {
   const statuses: number[] = [];
@@ -57,22 +57,5 @@ describe('encodeCommand', () => {
   it('encodes strings, numbers and Buffers as a RESP array of bulk strings', () => {
     expect(encodeCommand(['SET', 'k', Buffer.from('v\r\n'), 'EX', 300]).toString()).toBe('*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n$2\r\nEX\r\n$3\r\n300\r\n');
     expect(encodeCommand(['GET', 'ção']).toString()).toBe('*2\r\n$3\r\nGET\r\n$5\r\nção\r\n');
-  });
-});
-
-describe('PendingRing', () => {
-  it('is a FIFO of (op, start) that grows past its capacity', () => {
-    const r = new PendingRing(2);
-    for (let i = 0; i < 5; i++) r.push(i, i * 1.5);
-    expect(r.shift()).toBe(0);
-    r.push(5, 7.5);
-    r.push(6, 9);
-    const seen: Array<[number, number]> = [];
-    r.forEach((op, start) => seen.push([op, start]));
-    expect(seen).toEqual([[1, 1.5], [2, 3], [3, 4.5], [4, 6], [5, 7.5], [6, 9]]);
-    const out: number[] = [];
-    for (let op = r.shift(); op !== -2; op = r.shift()) out.push(op, r.lastStart);
-    expect(out).toEqual([1, 1.5, 2, 3, 3, 4.5, 4, 6, 5, 7.5, 6, 9]);
-    expect(r.size).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { createIoredisDriver } from './ioredis.js';
 import { createRespDriver } from './resp.js';
 import { createTenantCacheDriver } from './tenant-cache.js';
 
-export { DRIVERS, PendingRing, type Driver, type DriverContext, type DriverName, type OnComplete, type TenantCredentials } from './driver.js';
+export { DRIVERS, type Driver, type DriverContext, type DriverName, type OnComplete, type TenantCredentials } from './driver.js';
 
 export async function createDriver(name: DriverName, ctx: DriverContext): Promise<Driver> {
   switch (name) {

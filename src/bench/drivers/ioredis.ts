@@ -7,7 +7,8 @@ import type { Driver, DriverContext } from './driver.js';
 
 interface PendingOp {
   op: number;
-  start: number;
+  intended: number;
+  sentAt: number;
 }
 
 /**
@@ -69,28 +70,30 @@ export async function createIoredisDriver(ctx: DriverContext): Promise<Driver> {
   const rr = new Uint32Array(conns.length);
   const done = (p: PendingOp, status: number, error?: string) => {
     if (!pending.delete(p)) return;
-    ctx.onComplete(p.op, p.start, performance.now(), status, error);
+    ctx.onComplete(p.op, p.intended, p.sentAt, performance.now(), status, error);
   };
   return {
     name: 'ioredis',
-    send(op, start) {
+    send(op, intended) {
       const node = nodeOf[op] ?? 0;
       const list = conns[node] ?? [];
       const c = list.length === 1 ? list[0] : list[(rr[node] = ((rr[node] ?? 0) + 1) % list.length)];
       if (!c) return;
-      const p: PendingOp = { op, start };
+      const p: PendingOp = { op, intended, sentAt: performance.now() };
       pending.add(p);
       const key = keyBuf[op] as Buffer;
       const v = valBuf[op];
       if (v === null || v === undefined) {
         c.getBuffer(key).then((r) => done(p, r === null ? REPLY_NIL : REPLY_OK), (e: unknown) => done(p, REPLY_ERROR, e instanceof Error ? e.message : String(e)));
       } else {
-        c.set(key, v, 'EX', table.ttl[op] ?? 1).then(() => done(p, REPLY_OK), (e: unknown) => done(p, REPLY_ERROR, e instanceof Error ? e.message : String(e)));
+        const ttl = table.ttl[op] ?? 0;
+        // TTL 0: a plain SET (the comparisons' reference tables).
+        (ttl > 0 ? c.set(key, v, 'EX', ttl) : c.set(key, v)).then(() => done(p, REPLY_OK), (e: unknown) => done(p, REPLY_ERROR, e instanceof Error ? e.message : String(e)));
       }
     },
     inFlight: () => pending.size,
     forEachPending(fn) {
-      for (const p of pending) fn(p.op, p.start);
+      for (const p of pending) fn(p.op, p.intended, p.sentAt);
     },
     close,
   };

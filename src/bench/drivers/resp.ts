@@ -1,135 +1,172 @@
+import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { explainConnectError } from '../../cluster/index.js';
-import { OP_GET, valueOf } from '../op-table.js';
-import { memo } from '../prng.js';
+import { clockAnchor } from '../clock.js';
+import { CommandArena } from '../command-arena.js';
+import { ConnWriter } from '../conn-writer.js';
+import { FdGuard } from '../fd-guard.js';
+import type { OpenSchedule, SenderInit, SenderReport } from '../open-loop-sender.js';
+import type { PacingOptions } from '../pacer.js';
+import { PendingRing } from '../pending.js';
 import { encodeCommand, REPLY_ERROR, RespScanner } from '../resp.js';
-import { PendingRing, type Driver, type DriverContext } from './driver.js';
+import { threadEntry } from '../thread-entry.js';
+import type { Driver, DriverContext } from './driver.js';
 
-const SLAB_BYTES = 256 * 1024;
-const HANDSHAKE = -1;
+const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * The lean driver: one (or a few) pipelined RESP2 connections per master, commands pre-encoded as
- * Buffers once per op-table entry, the ops of one tick copied into one write per connection, replies
- * scanned without building reply objects. Ops are routed by the slot map read before the run.
+ * The lean driver: a few pipelined RESP2 connections per master, every op-table command encoded once
+ * (CommandArena), replies scanned without building reply objects, ops routed by the slot map read
+ * before the run. Two ways to send: from this thread (closed loop: each reply sends the next op), or
+ * from a sender thread that writes to the sockets' fds at each op's intended time (open loop), so this
+ * thread's event loop sleeps in epoll and reads replies the moment they arrive.
  */
 export async function createRespDriver(ctx: DriverContext): Promise<Driver> {
   const { table, topology } = ctx;
-  const head: Buffer[] = new Array<Buffer>(table.size);
-  const value: Array<Buffer | null> = new Array<Buffer | null>(table.size);
-  const tail: Array<Buffer | null> = new Array<Buffer | null>(table.size);
-  const nodeOf = new Uint8Array(table.size);
-  const values = new Map<number, Buffer>();
-  const tails = new Map<number, Buffer>();
-  const heads = new Map<string, Buffer>();
-  for (let i = 0; i < table.size; i++) {
-    const key = table.key[i] ?? '';
-    nodeOf[i] = topology.slotOwner[table.slot[i] ?? 0] ?? 0;
-    if (table.kind[i] === OP_GET) {
-      const id = `g${key}`;
-      head[i] = memo(heads, id, () => encodeCommand(['GET', key]));
-      value[i] = null;
-      tail[i] = null;
-    } else {
-      const bytes = table.valueSize[i] ?? 1;
-      const ttl = table.ttl[i] ?? 1;
-      const id = `s${bytes}:${key}`;
-      const k = Buffer.from(key);
-      head[i] = memo(heads, id, () => Buffer.concat([Buffer.from(`*5\r\n$3\r\nSET\r\n$${k.length}\r\n`), k, Buffer.from(`\r\n$${bytes}\r\n`)]));
-      value[i] = memo(values, bytes, () => valueOf(bytes));
-      tail[i] = memo(tails, ttl, () => Buffer.from(`\r\n$2\r\nEX\r\n$${String(ttl).length}\r\n${ttl}\r\n`));
-    }
-  }
+  const arena = CommandArena.encode(table);
+  const opNode = new Uint8Array(new SharedArrayBuffer(table.size));
+  for (let i = 0; i < table.size; i++) opNode[i] = topology.slotOwner[table.slot[i] ?? 0] ?? 0;
 
-  const conns: RespConn[][] = [];
+  const conns: RespConn[] = [];
+  const byNode: RespConn[][] = [];
   const dirty: RespConn[] = [];
   let flushScheduled = false;
   const flushAll = () => {
     flushScheduled = false;
-    for (const c of dirty) c.flush();
+    for (const c of dirty) c.flushInThread();
     dirty.length = 0;
   };
+  const markDirty = (c: RespConn) => {
+    if (!c.dirty) {
+      c.dirty = true;
+      dirty.push(c);
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      process.nextTick(flushAll);
+    }
+  };
   try {
-    for (const m of topology.masters) {
+    for (const [node, m] of topology.masters.entries()) {
       const list: RespConn[] = [];
-      conns.push(list);
-      for (let j = 0; j < ctx.connections; j++) list.push(await RespConn.open(m.host, m.port, ctx));
+      byNode.push(list);
+      for (let j = 0; j < ctx.connections; j++) {
+        const c = await RespConn.open(m.host, m.port, node, ctx, arena, markDirty);
+        list.push(c);
+        conns.push(c);
+      }
     }
   } catch (err) {
-    for (const list of conns) for (const c of list) c.destroy();
+    for (const c of conns) c.destroy();
     throw err;
   }
-  const rr = new Uint32Array(conns.length);
+  const rr = new Uint32Array(byNode.length);
+  /** Set while a sender thread owns the writes: nothing may write from this thread meanwhile. */
+  let senderRunning = false;
 
-  return {
+  const driver: Driver = {
     name: 'resp',
-    send(op, start) {
-      const node = nodeOf[op] ?? 0;
-      const list = conns[node];
+    send(op, intended) {
+      if (senderRunning) throw new Error('resp driver: a sender thread is writing; in-thread sends would interleave');
+      const node = opNode[op] ?? 0;
+      const list = byNode[node];
       if (!list) return;
       const c = list.length === 1 ? list[0] : list[(rr[node] = ((rr[node] ?? 0) + 1) % list.length)];
-      if (!c) return;
-      if (!c.alive) {
-        ctx.onFailed(start, c.deadReason);
-        return;
-      }
-      c.append(head[op] as Buffer);
-      const v = value[op];
-      if (v) {
-        c.append(v);
-        c.append(tail[op] as Buffer);
-      }
-      c.pending.push(op, start);
-      if (!c.dirty) {
-        c.dirty = true;
-        dirty.push(c);
-      }
-      if (!flushScheduled) {
-        flushScheduled = true;
-        process.nextTick(flushAll);
-      }
+      c?.sendInThread(op, intended, performance.now());
     },
     inFlight() {
       let n = 0;
-      for (const list of conns) for (const c of list) n += c.pending.size;
+      for (const c of conns) n += c.ring.size;
       return n;
     },
     forEachPending(fn) {
-      for (const list of conns) for (const c of list) c.pending.forEach(fn);
+      for (const c of conns) c.ring.forEach(fn);
     },
+    // Without the sockets' fds (not a Unix socket API), the open loop runs in this thread instead.
+    ...(conns.every((c) => c.fd >= 0) ? { runOpenLoop } : {}),
     async close() {
-      await Promise.all(conns.flat().map((c) => c.end()));
+      await Promise.all(conns.map((c) => c.end()));
     },
   };
+  return driver;
+
+  async function runOpenLoop(schedule: OpenSchedule, pacing: PacingOptions): Promise<SenderReport> {
+    const stop = new SharedArrayBuffer(4);
+    const init: SenderInit = {
+      anchor: clockAnchor(), arena: arena.share(), opNode: opNode.buffer as SharedArrayBuffer, bound: ctx.maxInFlightPerConn, schedule, pacing, stop,
+      conns: conns.map((c) => ({ fd: c.fd, node: c.node, ring: c.ring.share(), guard: c.guard.buffer })),
+    };
+    for (const c of conns) c.writer.measureStart = schedule.measureStart;
+    senderRunning = true;
+    const w = new Worker(threadEntry('sender-thread'), { workerData: init, execArgv: [] });
+    try {
+      return await new Promise<SenderReport>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`the sender thread exited with code ${code} before reporting`)));
+      });
+    } finally {
+      Atomics.store(new Int32Array(stop), 0, 1);
+      await w.terminate();
+      senderRunning = false;
+      for (const c of conns) c.failPendingIfDead();
+    }
+  }
 }
 
+/** One connection: this thread reads (and owns the socket); writes come from here or from a sender thread. */
 class RespConn {
-  readonly pending = new PendingRing();
+  readonly ring: PendingRing;
+  readonly guard = new FdGuard();
+  readonly writer: ConnWriter;
   private readonly scanner: RespScanner;
-  private slab = Buffer.allocUnsafe(SLAB_BYTES);
-  private slabStart = 0;
-  private slabPos = 0;
   dirty = false;
   alive = true;
-  deadReason = '';
+  private deadReason = '';
   private now = 0;
   private handshake: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  private constructor(private readonly sock: Socket, private readonly where: string, private readonly ctx: DriverContext) {
+  private constructor(
+    private readonly sock: Socket,
+    readonly fd: number,
+    readonly node: number,
+    where: string,
+    private readonly ctx: DriverContext,
+    arena: CommandArena,
+    private readonly markDirty: (c: RespConn) => void,
+  ) {
+    this.ring = PendingRing.create(ctx.maxInFlightPerConn);
+    this.writer = new ConnWriter(this.ring, ctx.maxInFlightPerConn, arena, (buf, start, end) => this.writeInThread(buf, start, end), 0);
     this.scanner = new RespScanner((status) => this.reply(status));
-    sock.on('data', (buf: Buffer) => {
-      this.now = performance.now();
-      this.scanner.feed(buf);
-    });
+    // Node closes the fd inside _destroy: retire the guard first, so a sender thread never writes to a closed
+    // (and possibly reused) fd number.
+    const s = sock as unknown as { _destroy: (err: Error | null, cb: (e?: Error | null) => void) => void };
+    const destroy = s._destroy;
+    s._destroy = (err, cb) => {
+      this.guard.retire();
+      destroy.call(sock, err, cb);
+    };
     sock.on('error', (err: Error) => {
       this.deadReason ||= `${where}: ${err.message}`;
     });
     sock.on('close', () => this.died(this.deadReason || `${where}: connection closed`));
   }
 
-  static open(host: string, port: number, ctx: DriverContext): Promise<RespConn> {
+  /** Connect (and AUTH), reading with one reusable buffer: no allocation per chunk. */
+  static open(host: string, port: number, node: number, ctx: DriverContext, arena: CommandArena, markDirty: (c: RespConn) => void): Promise<RespConn> {
     return new Promise((resolve, reject) => {
-      const sock = connect({ host, port, noDelay: true });
+      let conn: RespConn | undefined;
+      const sock = connect({
+        host, port, noDelay: true,
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+          callback: (n: number, buf: Uint8Array) => {
+            conn?.onData(buf as Buffer, n);
+            return true;
+          },
+        },
+      });
       const fail = (err: Error) => {
         sock.destroy();
         reject(explainConnectError({ host, port }, err));
@@ -138,7 +175,9 @@ class RespConn {
       sock.once('error', fail);
       sock.once('connect', () => {
         sock.off('error', fail);
-        const c = new RespConn(sock, `${host}:${port}`, ctx);
+        const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+        const c = new RespConn(sock, fd, node, `${host}:${port}`, ctx, arena, markDirty);
+        conn = c;
         const { username, password } = ctx.target;
         if (!password) {
           clearTimeout(timer);
@@ -149,57 +188,79 @@ class RespConn {
           resolve: () => { clearTimeout(timer); resolve(c); },
           reject: (e) => { clearTimeout(timer); c.destroy(); reject(explainConnectError({ host, port }, e)); },
         };
-        c.append(encodeCommand(username ? ['AUTH', username, password] : ['AUTH', password]));
-        c.pending.push(HANDSHAKE, 0);
-        c.flush();
+        sock.write(encodeCommand(username ? ['AUTH', username, password] : ['AUTH', password]));
       });
     });
   }
 
+  private onData(buf: Buffer, n: number): void {
+    this.now = performance.now();
+    this.scanner.feed(buf, 0, n);
+  }
+
   private reply(status: number): void {
-    const op = this.pending.shift();
-    if (op === HANDSHAKE) {
+    if (this.handshake) {
       const h = this.handshake;
       this.handshake = undefined;
-      if (status === REPLY_ERROR) h?.reject(new Error(this.scanner.lastError()));
-      else h?.resolve();
+      if (status === REPLY_ERROR) h.reject(new Error(this.scanner.lastError()));
+      else h.resolve();
       return;
     }
+    const op = this.ring.shift();
     if (op < 0) return;
-    this.ctx.onComplete(op, this.pending.lastStart, this.now, status, status === REPLY_ERROR ? this.scanner.lastError() : undefined);
-  }
-
-  /** Copy bytes into the current slab; a full slab is flushed and replaced (written regions are never reused). */
-  append(b: Buffer): void {
-    if (this.slabPos + b.length > this.slab.length) {
-      this.flush();
-      this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, b.length));
-      this.slabStart = 0;
-      this.slabPos = 0;
+    this.ctx.onComplete(op, this.ring.lastIntended, this.ring.lastSentAt, this.now, status, status === REPLY_ERROR ? this.scanner.lastError() : undefined);
+    if (this.writer.backlogSize > 0) {
+      this.writer.pump(this.now);
+      this.markDirty(this);
     }
-    b.copy(this.slab, this.slabPos);
-    this.slabPos += b.length;
   }
 
-  flush(): void {
+  sendInThread(op: number, intended: number, now: number): void {
+    this.writer.offer(op, intended, now);
+    this.markDirty(this);
+  }
+
+  flushInThread(): void {
     this.dirty = false;
-    if (this.slabPos === this.slabStart || !this.alive) return;
-    this.sock.write(this.slab.subarray(this.slabStart, this.slabPos));
-    this.slabStart = this.slabPos;
+    // A full socket buffer (EAGAIN) leaves bytes behind: try again on the next turn of the loop.
+    if (!this.writer.flush()) setImmediate(() => this.markDirty(this));
+  }
+
+  /** write(2) on the fd, as the sender thread does: the slab is reused at once, so nothing may keep a reference to it. */
+  private writeInThread(buf: Buffer, start: number, end: number): number {
+    if (!this.alive) return -1;
+    if (this.fd < 0) {
+      this.sock.write(Buffer.from(buf.subarray(start, end)));
+      return end - start;
+    }
+    let n = -1;
+    this.guard.withFd(() => {
+      try {
+        n = writeSync(this.fd, buf, start, end - start);
+      } catch (err) {
+        n = (err as NodeJS.ErrnoException).code === 'EAGAIN' ? 0 : -1;
+      }
+    });
+    return n;
+  }
+
+  /** Ops still in the ring of a dead connection become errors (a sender thread may have added some after the close). */
+  failPendingIfDead(): void {
+    if (this.alive) return;
+    const now = performance.now();
+    for (let op = this.ring.shift(); op >= 0; op = this.ring.shift()) this.ctx.onComplete(op, this.ring.lastIntended, this.ring.lastSentAt, now, REPLY_ERROR, this.deadReason);
   }
 
   private died(reason: string): void {
     if (!this.alive) return;
     this.alive = false;
     this.deadReason = reason;
-    const now = performance.now();
+    this.guard.retire();
     if (this.handshake) {
       this.handshake.reject(new Error(reason));
       this.handshake = undefined;
     }
-    for (let op = this.pending.shift(); op !== -2; op = this.pending.shift()) {
-      if (op >= 0) this.ctx.onComplete(op, this.pending.lastStart, now, REPLY_ERROR, reason);
-    }
+    this.failPendingIfDead();
   }
 
   end(): Promise<void> {
@@ -207,12 +268,14 @@ class RespConn {
     return new Promise((resolve) => {
       const t = setTimeout(() => { this.sock.destroy(); resolve(); }, 1000);
       this.sock.once('close', () => { clearTimeout(t); resolve(); });
+      this.guard.retire();
       this.alive = false;
       this.sock.end();
     });
   }
 
   destroy(): void {
+    this.guard.retire();
     this.alive = false;
     this.sock.destroy();
   }

@@ -7,7 +7,8 @@ import type { Driver, DriverContext } from './driver.js';
 
 interface PendingOp {
   op: number;
-  start: number;
+  intended: number;
+  sentAt: number;
 }
 
 const OPEN_BATCH = 16;
@@ -58,15 +59,15 @@ export async function createTenantCacheDriver(ctx: DriverContext): Promise<Drive
   const pending = new Set<PendingOp>();
   const done = (p: PendingOp, status: number, error?: string) => {
     if (!pending.delete(p)) return;
-    ctx.onComplete(p.op, p.start, performance.now(), status, error);
+    ctx.onComplete(p.op, p.intended, p.sentAt, performance.now(), status, error);
   };
   const fail = (p: PendingOp) => (e: unknown) => done(p, REPLY_ERROR, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
   return {
     name: 'tenant-cache',
-    send(op, start) {
+    send(op, intended) {
       const cache = caches[cacheIndex[op] ?? 0];
       if (!cache) return;
-      const p: PendingOp = { op, start };
+      const p: PendingOp = { op, intended, sentAt: performance.now() };
       pending.add(p);
       const dataType = table.dataType[op] ?? '';
       const key = table.userKey[op] ?? '';
@@ -76,7 +77,7 @@ export async function createTenantCacheDriver(ctx: DriverContext): Promise<Drive
     },
     inFlight: () => pending.size,
     forEachPending(fn) {
-      for (const p of pending) fn(p.op, p.start);
+      for (const p of pending) fn(p.op, p.intended, p.sentAt);
     },
     close,
   };

@@ -8,6 +8,8 @@ import { encodeHistogram, latencyHistogram, percentileCurve, summarize, type His
 import { allKeys, buildOpTable, CHANNELS, OP_GET, readKeys, valueOf, type OpTable } from '../op-table.js';
 import { buildPopulation } from '../population.js';
 import { memo } from '../prng.js';
+import { generatorFigures } from '../generator-figures.js';
+import { detectSaturation } from '../saturation.js';
 import { evaluateSlo } from '../slo.js';
 import { provisionBenchTenants, type ProvisionedBenchTenants } from '../tenants.js';
 import { benchJsonValue, prefillValue } from '../values.js';
@@ -138,7 +140,6 @@ function edgeResult(o: HttpEdgeOptions, r: autocannon.Result, cells: ReturnType<
   // The client's view, for the SLO: autocannon's whole-ms percentiles, on the one channel driven.
   const client = { count: r.requests.total, min_us: r.latency.min * 1000, mean_us: r.latency.mean * 1000, p50_us: r.latency.p50 * 1000, p90_us: r.latency.p90 * 1000, p99_us: r.latency.p99 * 1000, p99_9_us: r.latency.p99_9 * 1000, p99_99_us: r.latency.p99_99 * 1000, max_us: r.latency.max * 1000 };
   const channels = CHANNELS.map((channel) => ({ channel, ...(channel === o.channel ? client : summarize(latencyHistogram())) }));
-  const cpuUs = cpu.user + cpu.system;
   const misses = statusCodes['404'] ?? 0;
   const failures = Object.fromEntries(Object.entries(statusCodes).filter(([code]) => !code.startsWith('2') && code !== '404').map(([code, n]) => [`HTTP ${code}`, n]));
   if (r.errors > 0) failures['connection errors'] = r.errors;
@@ -153,9 +154,12 @@ function edgeResult(o: HttpEdgeOptions, r: autocannon.Result, cells: ReturnType<
     started_at: startedAt, duration_ms: Math.round(r.duration * 1000), warmup_ms: o.warmupMs,
     config: { ...(o.rate > 0 ? { target_rate: o.rate } : {}), inflight: o.connections, connections_per_node: 0, workers: 1, max_ops: 0, op_table_size: 16384, seed: o.workload.seed, masters: 0 },
     totals: { issued: r.requests.sent, completed: r.requests.total, errors: failed, timeouts: r.timeouts, misses, issued_rate: r.requests.average, completed_rate: r.requests.average },
-    generator: { cpu_user_ms: Math.round(cpu.user / 1000), cpu_system_ms: Math.round(cpu.system / 1000), cpu_percent: Math.round((cpuUs / 1000 / wall) * 1000) / 10, cpu_us_per_op: r.requests.total > 0 ? Math.round((cpuUs / r.requests.total) * 100) / 100 : 0, wall_ms: Math.round(wall) },
+    generator: generatorFigures({ user: 0, system: 0 }, cpu, wall, r.requests.total),
     overall: summarize(overall),
     channels: CHANNELS.map((channel) => ({ channel, ...summarize(byChannel[channel]) })),
+    // The server's view is request → response on the API: the service time of the edge.
+    service_time: CHANNELS.map((channel) => ({ channel, ...summarize(byChannel[channel]) })),
+    saturation: detectSaturation({ mode: 'closed', config: { inflight: o.connections }, totals: { issued: r.requests.sent, completed_rate: r.requests.average }, per_second: [] }, []),
     groups: cells.map((c) => ({ op: c.op, module: c.module, channel: c.channel, plan: c.plan, ...summarize(c.hist), hist: encodeHistogram(c.hist) })),
     per_second: [],
     curves: [percentileCurve('server, all', overall)].filter((c) => c.points.length > 0),

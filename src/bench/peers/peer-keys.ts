@@ -1,0 +1,34 @@
+import { closeNode, connectNode, targetCredentials, type Target } from '../../cluster/index.js';
+import { scanKeys } from '../../provision/scan.js';
+import { isRedisBenchmarkKey, REDIS_BENCHMARK_KEY_PATTERN } from '../redis-benchmark.js';
+import type { BenchTopology } from '../topology.js';
+import { MEMTIER_KEY_PREFIX } from './memtier.js';
+
+/** What the peer tools write (no TTL): SCAN patterns, each with an exact test so nothing else is touched. */
+const PEER_KEYS: ReadonlyArray<{ match: string; is: (k: string) => boolean }> = [
+  { match: REDIS_BENCHMARK_KEY_PATTERN, is: isRedisBenchmarkKey },
+  { match: `${MEMTIER_KEY_PREFIX}*`, is: (k) => k.startsWith(MEMTIER_KEY_PREFIX) },
+];
+
+/** Remove the keys redis-benchmark and memtier wrote, SCANning every master. Returns how many. */
+export async function removePeerKeys(target: Target, topology: BenchTopology): Promise<number> {
+  let removed = 0;
+  for (const m of topology.masters) {
+    const c = await connectNode(m, targetCredentials(target));
+    try {
+      for (const { match, is } of PEER_KEYS) {
+        for await (const batch of scanKeys(c, match)) {
+          const keys = batch.filter(is);
+          if (keys.length === 0) continue;
+          // Keys of one node sit in many slots: one UNLINK per key, pipelined.
+          const p = c.pipeline();
+          for (const k of keys) p.unlink(k);
+          removed += ((await p.exec()) ?? []).reduce((a, [, n]) => a + (typeof n === 'number' ? n : 0), 0);
+        }
+      }
+    } finally {
+      await closeNode(c);
+    }
+  }
+  return removed;
+}
