@@ -36,13 +36,16 @@ export async function settlePersistence(t: TargetNodes, o: SettleOptions): Promi
   await waitQuiet(t, o.quietMs, deadline);
   if (o.snapshot) {
     const before = await sampleTargetActivity(t);
-    for (const n of before.filter((x) => x.changesSinceSave > 0 && !x.forking)) {
+    for (const n of before.filter((x) => !x.forking && (x.changesSinceSave > 0 || x.aofNearRewrite))) {
       const client = t.nodes.find((x) => x.address === n.address)?.client;
-      // "Background saving started", or an error if one already runs: either way a save is under way.
-      await client?.bgsave().catch(() => undefined);
+      // "Background saving started", or an error if one already runs: either way it is under way. An AOF
+      // rewrite first, when the AOF has grown toward its automatic one (it resets the AOF's base size).
+      if (n.aofNearRewrite) await client?.bgrewriteaof().catch(() => undefined);
+      // SCHEDULE: after the rewrite, if one runs (Redis refuses a BGSAVE during it).
+      if (n.changesSinceSave > 0) await client?.call('BGSAVE', 'SCHEDULE').catch(() => undefined);
       snapshots.push(n.address);
     }
-    if (snapshots.length > 0) o.log?.(`persistence: BGSAVE on ${snapshots.length} node(s) with unsaved writes, so no save rule comes due during the run`);
+    if (snapshots.length > 0) o.log?.(`persistence: BGSAVE / BGREWRITEAOF on ${snapshots.length} node(s) with unsaved writes or a grown AOF, so no save rule or rewrite comes due during the run`);
   }
   const settled = await waitQuiet(t, o.quietMs, deadline);
   const waitedMs = Math.round(performance.now() - t0);

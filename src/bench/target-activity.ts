@@ -35,6 +35,8 @@ export interface NodeActivity {
   forking: boolean;
   /** Writes not yet in an RDB snapshot. */
   changesSinceSave: number;
+  /** The AOF has grown past half of what sets off its automatic rewrite (auto-aof-rewrite-percentage from its base). */
+  aofNearRewrite: boolean;
 }
 
 export async function sampleTargetActivity(t: TargetNodes): Promise<NodeActivity[]> {
@@ -48,6 +50,7 @@ export async function sampleTargetActivity(t: TargetNodes): Promise<NodeActivity
       forks: num('total_forks'),
       forking: num('rdb_bgsave_in_progress') === 1 || num('aof_rewrite_in_progress') === 1 || num('module_fork_in_progress') === 1,
       changesSinceSave: num('rdb_changes_since_last_save'),
+      aofNearRewrite: num('aof_enabled') === 1 && num('aof_base_size') > 0 && num('aof_current_size') > 1.5 * num('aof_base_size'),
     };
   }));
 }

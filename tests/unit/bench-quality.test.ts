@@ -9,7 +9,7 @@ const machine = (atMs: number, procs: Record<number, [number, number]>, steal: n
   atMs, steal, total, cores: 2, processCpuUs, selfPid: 1,
   processes: new Map(Object.entries(procs).map(([pid, [ppid, ticks]]) => [Number(pid), { ppid, ticks }])),
 });
-const node = (address: string, cpuSec: number, forks: number, pid = 0): NodeActivity => ({ address, pid, cpuSec, forks, forking: false, changesSinceSave: 0 });
+const node = (address: string, cpuSec: number, forks: number, pid = 0): NodeActivity => ({ address, pid, cpuSec, forks, forking: false, changesSinceSave: 0, aofNearRewrite: false });
 
 describe('parseProcStat', () => {
   it('reads steal and total ticks from the aggregate cpu line; a process\'s parent and CPU from its stat line', () => {

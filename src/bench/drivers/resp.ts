@@ -99,7 +99,8 @@ export async function createRespDriver(ctx: DriverContext): Promise<Driver> {
     };
     for (const c of conns) c.writer.measureStart = schedule.measureStart;
     senderRunning = true;
-    const w = new Worker(threadEntry('sender-thread'), { workerData: init, execArgv: [] });
+    // The sender allocates almost nothing per op: a small heap keeps its resident memory small.
+    const w = new Worker(threadEntry('sender-thread'), { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
     try {
       return await new Promise<SenderReport>((resolve, reject) => {
         w.once('message', resolve);
