@@ -1,5 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { closeNode, connectClusterClient, targetCredentials, type Target } from '../cluster/index.js';
+import { slotOf } from '../tenancy/index.js';
 import { memo } from './prng.js';
 
 /** The harness's admin view of the cluster (ioredis Cluster, auto-pipelined) for prefill and cleanup. */
@@ -23,11 +24,27 @@ export async function prefillKeys(c: Cluster, keys: ReadonlyArray<{ key: string;
   }
 }
 
-/** UNLINK every key (one command per key: they live in many slots). Returns how many existed. */
+/** Keys per UNLINK: one slot's keys go in one command (a multi-key command must stay in one slot). */
+const UNLINK_CHUNK = 500;
+
+/**
+ * UNLINK every key, one command per slot's worth of keys: a tenant-module's keys share a slot, so a
+ * 35k-key bench cleans up in ~100 commands instead of 35k (and without 35k command objects in memory).
+ * Returns how many existed.
+ */
 export async function unlinkKeys(c: Cluster, keys: readonly string[]): Promise<number> {
+  const bySlot = new Map<number, string[]>();
+  for (const k of keys) {
+    const slot = slotOf(k);
+    const list = bySlot.get(slot);
+    if (list) list.push(k);
+    else bySlot.set(slot, [k]);
+  }
+  const commands: string[][] = [];
+  for (const list of bySlot.values()) for (let i = 0; i < list.length; i += UNLINK_CHUNK) commands.push(list.slice(i, i + UNLINK_CHUNK));
   let n = 0;
-  for (let i = 0; i < keys.length; i += BATCH) {
-    const res = await Promise.all(keys.slice(i, i + BATCH).map((k) => c.unlink(k)));
+  for (let i = 0; i < commands.length; i += BATCH) {
+    const res = await Promise.all(commands.slice(i, i + BATCH).map((ks) => c.unlink(...ks)));
     n += res.reduce((a, b) => a + b, 0);
   }
   return n;

@@ -11,7 +11,8 @@ export { openLoop, closedLoop, lanesOf, type Sender, type OpenLoopOptions, type 
 export { PendingRing, type PendingShare } from './pending.js';
 export { ConnWriter, type WriteFn } from './conn-writer.js';
 export { OpFifo } from './op-fifo.js';
-export { CommandArena } from './command-arena.js';
+export { CommandArena, type CommandArenaShare } from './command-arena.js';
+export { encodeCommands } from './command-encoder.js';
 export { FdGuard } from './fd-guard.js';
 export { Pacer, DEFAULT_PACING, type PacingOptions } from './pacer.js';
 export { runOpenLoopSender, type OpenSchedule, type SenderInit, type SenderReport } from './open-loop-sender.js';

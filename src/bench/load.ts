@@ -39,8 +39,10 @@ export interface LoadConfig {
   pacing: PacingOptions;
   /** tenant-cache driver: the provisioned tenants. */
   tenants?: TenantCredentials[];
-  /** Use this op table instead of one sampled from the workload (the like-for-like comparisons). */
+  /** Use this op table instead of one sampled from the workload (the like-for-like comparisons, the prefill). */
   table?: OpTable;
+  /** Closed loop: send the table's entries in order (each once when maxOps = its length) instead of refilling per master. */
+  inOrder?: boolean;
 }
 
 export interface PreparedLoad {
@@ -94,7 +96,7 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
         open.takeWaiting((op, intended) => unsent.push([op, intended]));
       } else {
         const owner = Uint8Array.from(table.slot, (slot) => cfg.topology.slotOwner[slot] ?? 0);
-        closed = closedLoop({ ...bounds, inflight: cfg.inflight, lanes: lanesOf(owner) }, driver, r);
+        closed = closedLoop({ ...bounds, inflight: cfg.inflight, ...(cfg.inOrder ? {} : { lanes: lanesOf(owner) }) }, driver, r);
         await closed.done;
       }
       await drain(driver, cfg.drainTimeoutMs);

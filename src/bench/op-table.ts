@@ -76,6 +76,8 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
     dataType: new Array<DataType>(size), userKey: new Array<string>(size), key: new Array<string>(size), dims: [], tenantModules: tms,
   };
   const dimIndex = new Map<string, number>();
+  // Dim index per (kind, tenant-module, channel), so no Dim object or key string is built per entry.
+  const dimOf = new Int32Array(2 * tms.length * 2).fill(-1);
   const keys = new KeyInterner();
   for (let i = 0; i < size; i++) {
     const ch = channelSampler.sample(rng);
@@ -91,13 +93,17 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
     const kind = rng() < readRatio ? OP_GET : OP_SET;
     const userKey = `k${keySampler.sample(rng)}`;
     const key = keys.intern(buildDataKey(tm.tenant, tm.module, tm.placement, dataType, userKey));
-    const dim: Dim = { op: OP_NAMES[kind] ?? 'get', module: tm.module, channel, plan: tm.plan };
-    const dk = dimKey(dim);
-    let di = dimIndex.get(dk);
-    if (di === undefined) {
-      di = t.dims.length;
-      t.dims.push(dim);
-      dimIndex.set(dk, di);
+    const combo = (kind * tms.length + tmIndex) * 2 + ch;
+    let di = dimOf[combo] ?? -1;
+    if (di < 0) {
+      const dim: Dim = { op: OP_NAMES[kind] ?? 'get', module: tm.module, channel, plan: tm.plan };
+      const dk = dimKey(dim);
+      di = dimIndex.get(dk) ?? t.dims.length;
+      if (di === t.dims.length) {
+        t.dims.push(dim);
+        dimIndex.set(dk, di);
+      }
+      dimOf[combo] = di;
     }
     t.kind[i] = kind;
     t.dim[i] = di;
@@ -115,17 +121,19 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
 
 /**
  * One flat copy of each distinct key. A key built by concatenation is a tree of string pieces in V8
- * (about 300 bytes for a 47-character key); a 64k-entry table of them held 20 MB, the flat copies 2.
+ * (about 300 bytes for a 47-character key): a 64k-entry table of them held 20 MB, the flat, shared copies 2.
+ * `normalize()` returns a flat copy (measured: the cheapest way, no Buffer); a key it would change (not
+ * NFC) is copied through a Buffer instead, byte for byte.
  */
 export class KeyInterner {
   private readonly seen = new Map<string, string>();
 
   intern(key: string): string {
-    let flat = this.seen.get(key);
-    if (flat === undefined) {
-      flat = Buffer.from(key, 'utf8').toString('utf8');
-      this.seen.set(flat, flat);
-    }
+    const first = this.seen.get(key);
+    if (first !== undefined) return first;
+    const normalized = key.normalize();
+    const flat = normalized === key ? normalized : Buffer.from(key, 'utf8').toString('utf8');
+    this.seen.set(flat, flat);
     return flat;
   }
 }

@@ -14,6 +14,7 @@ import { allKeys, buildOpTable, readKeys, type OpTable } from './op-table.js';
 import { DEFAULT_PACING, type PacingOptions } from './pacer.js';
 import { assessQuality, type DisturbanceThresholds } from './quality.js';
 import type { EncodedRun } from './recorder.js';
+import { prefillThroughResp } from './prefill.js';
 import { perfSettings } from './settings.js';
 import { settlePersistence } from './settle.js';
 import { openTargetNodes, sampleTargetActivity, type NodeActivity, type TargetNodes } from './target-activity.js';
@@ -115,7 +116,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       const load = await prepareLoad(o.spec, configs[0] as LoadConfig);
       try {
         if (!o.tables) tables.push(load.table);
-        if (o.prefill ?? o.workload.prefill) await prefill(admin, tables, o.driver, log);
+        if (o.prefill ?? o.workload.prefill) await prefill(o, topology, admin, tables, log);
         const s0 = await before();
         log(`${o.mode}-loop run: ${describe(o, bound)}`);
         const runs = [await load.run(Date.now() + 20)];
@@ -124,7 +125,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         await load.close();
       }
     } else {
-      if (o.prefill ?? o.workload.prefill) await prefill(admin, tables, o.driver, log);
+      if (o.prefill ?? o.workload.prefill) await prefill(o, topology, admin, tables, log);
       log(`${o.mode}-loop run on ${o.workers} worker threads: ${describe(o, bound)}`);
       measured = await runWorkers(o.spec, configs, o.warmupMs + o.durationMs + 2 * (o.drainTimeoutMs ?? 5000) + 30_000, before, () => sample(nodes as TargetNodes));
     }
@@ -202,11 +203,13 @@ function describe(o: BenchOptions, bound: number): string {
   return `${load}, ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s, at most ${o.maxOps} ops, driver ${o.driver}, ${o.connections} connection(s) per master, at most ${bound} in flight per connection`;
 }
 
-async function prefill(admin: Awaited<ReturnType<typeof openAdmin>>, tables: OpTable[], driver: DriverName, log: (l: string) => void): Promise<void> {
+async function prefill(o: BenchOptions, topology: BenchTopology, admin: Awaited<ReturnType<typeof openAdmin>>, tables: OpTable[], log: (l: string) => void): Promise<void> {
   const seen = new Set<string>();
   const keys = tables.flatMap(readKeys).filter((k) => (seen.has(k.key) ? false : (seen.add(k.key), true)));
   const t0 = performance.now();
-  await prefillKeys(admin, keys, (bytes) => prefillValue(driver, bytes));
+  // TenantCache reads decode what they read: its keys get codec-encoded documents, through the admin client.
+  if (o.driver === 'tenant-cache') await prefillKeys(admin, keys, (bytes) => prefillValue(o.driver, bytes));
+  else await prefillThroughResp(o.spec, o.target, topology, o.workload, keys);
   log(`prefill: ${keys.length} key(s) written in ${Math.round(performance.now() - t0)} ms`);
 }
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { clockAnchor, CommandArena, ConnWriter, FdGuard, offsetTo, Pacer, PendingRing, referenceOpTable, type WriteFn } from '../../src/bench/index.js';
+import { clockAnchor, ConnWriter, encodeCommands, FdGuard, offsetTo, Pacer, PendingRing, referenceOpTable, type WriteFn } from '../../src/bench/index.js';
 
 describe('PendingRing', () => {
   it('is a bounded FIFO of (op, intended, sent), seen the same from a second view of its shared buffers', () => {
@@ -26,7 +26,7 @@ describe('PendingRing', () => {
 
 describe('ConnWriter', () => {
   const table = referenceOpTable({ op: 'set', valueBytes: 100, keyspace: 10, size: 1024, seed: 1 });
-  const arena = CommandArena.encode(table);
+  const arena = encodeCommands(table);
 
   /** A socket stand-in: takes at most `accept` bytes per write (0 = buffer full, -1 = gone). */
   function sink(accept: () => number): { write: WriteFn; bytes: number[] } {

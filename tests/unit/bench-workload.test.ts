@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  allKeys, buildOpTable, buildPopulation, buildWorkload, CHANNELS, CommandArena, encodeCommand, KeyInterner, OP_GET, OP_SET, PROFILES, readKeys, referenceOpTable, REFERENCE_KEY_PREFIX,
+  allKeys, buildOpTable, buildPopulation, buildWorkload, CHANNELS, CommandArena, encodeCommand, encodeCommands, KeyInterner, OP_GET, OP_SET, PROFILES, readKeys, referenceOpTable, REFERENCE_KEY_PREFIX,
   weightedSampler, zipfSampler, mulberry32,
 } from '../../src/bench/index.js';
 import { loadSpec } from '../../src/spec/index.js';
@@ -144,7 +144,7 @@ describe('CommandArena', () => {
     const t = buildOpTable(spec, mobile, { size: 1024 });
     const ref = referenceOpTable({ op: 'set', valueBytes: 300, keyspace: 50, size: 1024, seed: 2 });
     for (const table of [t, ref]) {
-      const arena = CommandArena.encode(table);
+      const arena = encodeCommands(table);
       for (const i of [0, 1, 2, 17, 511, 1023]) {
         const key = table.key[i] ?? '';
         const value = Buffer.alloc(table.valueSize[i] ?? 0);

@@ -3,7 +3,8 @@ import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { explainConnectError } from '../../cluster/index.js';
 import { clockAnchor } from '../clock.js';
-import { CommandArena } from '../command-arena.js';
+import type { CommandArena } from '../command-arena.js';
+import { encodeCommands } from '../command-encoder.js';
 import { ConnWriter } from '../conn-writer.js';
 import { FdGuard } from '../fd-guard.js';
 import type { OpenSchedule, SenderInit, SenderReport } from '../open-loop-sender.js';
@@ -24,7 +25,7 @@ const READ_BUFFER_BYTES = 64 * 1024;
  */
 export async function createRespDriver(ctx: DriverContext): Promise<Driver> {
   const { table, topology } = ctx;
-  const arena = CommandArena.encode(table);
+  const arena = encodeCommands(table);
   const opNode = new Uint8Array(new SharedArrayBuffer(table.size));
   for (let i = 0; i < table.size; i++) opNode[i] = topology.slotOwner[table.slot[i] ?? 0] ?? 0;
 
