@@ -88,6 +88,7 @@ export function runOpenLoopSender(init: SenderInit): SenderReport {
     return list[rr[node] ?? 0];
   };
   const pacer = new Pacer(now, stop, init.pacing);
+  const batchMs = init.pacing.batchUs / 1000;
   let i = 0;
   for (;;) {
     const t = now();
@@ -110,7 +111,7 @@ export function runOpenLoopSender(init: SenderInit): SenderReport {
     const sec = Math.floor((t - s.measureStart) / 1000);
     if (sec >= 0 && t < s.end && outstanding > (report.outstandingPerSecond[sec] ?? 0)) report.outstandingPerSecond[sec] = outstanding;
     if (Atomics.load(stop, 0) !== 0 || (scheduleDone && (!waiting || t >= s.drainUntil))) break;
-    let next = scheduleDone ? Infinity : s.start + i * s.interval;
+    let next = scheduleDone ? Infinity : Math.max(s.start + i * s.interval, t + batchMs);
     if (waiting) next = Math.min(next, t + BACKLOG_POLL_MS);
     pacer.until(next);
   }

@@ -4,9 +4,15 @@ export interface PacingOptions {
   spinUs: number;
   /** Spin at most this share of one core (0..1), measured per 100 ms; beyond it, sleep all the way. */
   spinBudget: number;
+  /**
+   * Wake at most once per this many µs: at high rates the ops due meanwhile go out in one write (each
+   * with its own intended time, so the wait is in its latency and its send lag). Fewer wake-ups and
+   * syscalls per op; the lag it adds is bounded by this.
+   */
+  batchUs: number;
 }
 
-export const DEFAULT_PACING: PacingOptions = { spinUs: 60, spinBudget: 0.05 };
+export const DEFAULT_PACING: PacingOptions = { spinUs: 60, spinBudget: 0.05, batchUs: 100 };
 
 const WINDOW_MS = 100;
 

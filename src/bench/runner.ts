@@ -46,7 +46,7 @@ export interface BenchOptions {
   maxOps: number;
   drainTimeoutMs?: number;
   tableSize?: number;
-  /** Most ops in flight per connection (default 64); due ops beyond it wait and are counted as deferred. */
+  /** Most ops in flight per connection (default 4096); due ops beyond it wait and are counted as deferred. */
   maxInFlightPerConn?: number;
   /** Open loop through the resp driver's sender thread: how it waits for each op's time. */
   pacing?: PacingOptions;
@@ -63,7 +63,7 @@ export interface BenchOptions {
 }
 
 const DEFAULT_TABLE = 65536;
-export const DEFAULT_MAX_INFLIGHT_PER_CONN = 64;
+export const DEFAULT_MAX_INFLIGHT_PER_CONN = 4096;
 
 /** Split n into k near-equal integer parts. */
 export function split(n: number, k: number): number[] {
@@ -147,7 +147,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     generator: {
       ...generatorFigures(s0.cpu, s1.cpu, s1.at - s0.at, runs.reduce((a, r) => a + r.issued, 0)),
       threads: threadSplit(runs),
-      ...(o.mode === 'open' ? { pacing: { sender_thread: o.driver === 'resp', spin_us: pacing.spinUs, spin_budget: pacing.spinBudget, fine_timer_slack: fineSlack } } : {}),
+      ...(o.mode === 'open' ? { pacing: { sender_thread: o.driver === 'resp', spin_us: pacing.spinUs, spin_budget: pacing.spinBudget, batch_us: pacing.batchUs, fine_timer_slack: fineSlack } } : {}),
     },
     slo: o.spec.slo,
     maxInFlightPerConn: bound,

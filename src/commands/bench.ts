@@ -50,6 +50,7 @@ export interface BenchCliOptions {
   maxInflightPerConn?: number;
   spinUs?: number;
   spinBudget?: number;
+  batchUs?: number;
   settle: boolean;
 }
 
@@ -136,7 +137,7 @@ export async function benchCommand(o: BenchCliOptions): Promise<void> {
       spec, target, topology, workload, mode: o.mode, rate, inflight: o.inflight, connections: o.connections, workers: o.workers, driver,
       durationMs, warmupMs, maxOps, log: progress, settle: o.settle,
       ...(o.maxInflightPerConn !== undefined ? { maxInFlightPerConn: o.maxInflightPerConn } : {}),
-      pacing: { spinUs: o.spinUs ?? DEFAULT_PACING.spinUs, spinBudget: o.spinBudget ?? DEFAULT_PACING.spinBudget },
+      pacing: { spinUs: o.spinUs ?? DEFAULT_PACING.spinUs, spinBudget: o.spinBudget ?? DEFAULT_PACING.spinBudget, batchUs: o.batchUs ?? DEFAULT_PACING.batchUs },
     });
     if (tools.length > 0) {
       progress(`comparing with ${tools.join(' and ')} like for like: ${o.connections} connection(s) per master, pipeline ${o.comparePipeline}, ${o.compareValueBytes} B, ${o.compareKeyspace} keys, ${o.compareDuration} per op, ${o.compareRounds} round(s)`);
@@ -188,6 +189,7 @@ export function registerBenchCommand(program: Command, common: { spec: () => Opt
     .addOption(new Option('--max-inflight-per-conn <n>', `most ops in flight on one connection; due ops beyond it wait (their wait counts in their latency) and the run is reported saturated (default ${DEFAULT_MAX_INFLIGHT_PER_CONN})`).argParser(positiveInt('--max-inflight-per-conn')))
     .addOption(new Option('--spin-us <us>', `open loop (resp driver): the sender thread sleeps until this long before each op is due, then spins (default ${DEFAULT_PACING.spinUs}; 0 = sleep only)`).argParser(nonNegative))
     .addOption(new Option('--spin-budget <share>', `open loop (resp driver): spin at most this share of one core, then sleep only (default ${DEFAULT_PACING.spinBudget})`).argParser(share))
+    .addOption(new Option('--batch-us <us>', `open loop (resp driver): wake at most once per this many µs; ops due meanwhile go out in one write, each with its own intended time (default ${DEFAULT_PACING.batchUs})`).argParser(nonNegative))
     .option('--no-settle', 'do not wait for the target\'s BGSAVE / AOF rewrite to finish before measuring (forks in the window are still counted)')
     .option('--json <file>', 'write the result document section (benches[]) as JSON')
     .option('--compare-redis-benchmark', 'also compare with redis-benchmark like for like (same connections per master and pipeline depth, value size, keys and duration; SET and GET; each side\'s CPU from the same run)')

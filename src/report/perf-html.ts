@@ -25,11 +25,14 @@ ${benches.map((b, i) => benchBlock(b, i, opts.charts ?? true)).join('\n')}</sect
 function benchSummary(benches: readonly BenchResult[]): string {
   const rows = benches.map((b, i) => {
     const slo = b.slo.filter((s) => s.status !== 'no-data');
-    const verdict = slo.some((s) => s.status === 'fail') ? 'fail' : slo.length ? 'pass' : 'skipped';
+    const breached = slo.some((s) => s.status === 'fail');
+    // A breach on a disturbed measurement is not a verdict on the cluster: say so where the eye lands.
+    const [verdict, cls] = !slo.length ? ['no data', 'skipped'] : !breached ? ['pass', 'passed'] : b.quality?.disturbed ? ['fail, disturbed', 'inconclusive'] : ['fail', 'failed'];
     const load = b.config.target_rate !== undefined ? `${b.config.target_rate} ops/s` : `${b.config.inflight ?? '?'} in flight`;
-    return `<tr><td><a href="#bench-${i}">${esc(b.name)}</a></td><td>${esc(b.mode)}</td><td>${esc(b.driver)}</td><td>${esc(load)}</td><td>${b.totals.completed_rate}</td><td>${esc(ms(b.overall.p99_us))}</td><td>${esc(ms(b.overall.p99_9_us))}</td><td class="${verdict === 'pass' ? 'passed' : verdict === 'fail' ? 'failed' : 'skipped'}">${verdict}</td></tr>`;
+    const quality = b.quality ? (b.quality.disturbed ? 'disturbed' : 'clean') : '';
+    return `<tr><td><a href="#bench-${i}">${esc(b.name)}</a></td><td>${esc(b.mode)}</td><td>${esc(b.driver)}</td><td>${esc(load)}</td><td>${b.totals.completed_rate}</td><td>${esc(ms(b.overall.p99_us))}</td><td>${esc(ms(b.overall.p99_9_us))}</td><td class="${cls}">${verdict}</td><td class="${quality === 'disturbed' ? 'inconclusive' : ''}">${quality}</td><td>${b.saturation.saturated ? 'yes' : 'no'}</td></tr>`;
   });
-  return `<table><tr><th>run</th><th>loop</th><th>driver</th><th>load</th><th>completed ops/s</th><th>p99</th><th>p99.9</th><th>SLO</th></tr>${rows.join('')}</table>`;
+  return `<table><tr><th>run</th><th>loop</th><th>driver</th><th>load</th><th>completed ops/s</th><th>p99</th><th>p99.9</th><th>SLO</th><th>measurement</th><th>saturated</th></tr>${rows.join('')}</table>`;
 }
 
 function benchBlock(b: BenchResult, i: number, charts: boolean): string {

@@ -218,7 +218,7 @@ export const benchResultSchema = z.object({
     /** Where that CPU went, ms over the run (null where /proc/thread-self is missing): the thread reading replies, the sender thread and its spinning. */
     threads: z.object({ receiver_ms: z.number().nullable(), sender_ms: z.number().nullable(), sender_spin_ms: z.number().nullable() }).optional(),
     /** Open loop through a sender thread: how it waited (spin within a CPU budget, then futex sleeps). */
-    pacing: z.object({ sender_thread: z.boolean(), spin_us: z.number(), spin_budget: z.number(), fine_timer_slack: z.boolean() }).optional(),
+    pacing: z.object({ sender_thread: z.boolean(), spin_us: z.number(), spin_budget: z.number(), batch_us: z.number(), fine_timer_slack: z.boolean() }).optional(),
   }),
   overall: latencySummarySchema,
   channels: z.array(latencySummarySchema.extend({ channel: channelSchema })),

@@ -63,7 +63,7 @@ describe('bench against a live 6-node cluster', () => {
     // Sent by the sender thread: every op's send lag and service time recorded, nothing held back at 1000 ops/s.
     expect(r.generator.pacing?.sender_thread).toBe(true);
     expect(r.schedule?.send_lag.count).toBe(1500);
-    expect(r.schedule).toMatchObject({ deferred: 0, unsent: 0, max_inflight_per_conn: 64 });
+    expect(r.schedule).toMatchObject({ deferred: 0, unsent: 0, max_inflight_per_conn: 4096 });
     expect(r.service_time.reduce((a, c) => a + c.count, 0)).toBe(1500);
     expect(r.saturation.saturated).toBe(false);
     // The split adds up: latency from the intended time ≥ service time from the send, for the same ops.

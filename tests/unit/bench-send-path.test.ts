@@ -137,7 +137,7 @@ describe('FdGuard', () => {
 describe('Pacer and clock', () => {
   it('returns at or after the time asked for, never before; spins only within its budget', () => {
     const stop = new Int32Array(new SharedArrayBuffer(4));
-    const p = new Pacer(() => performance.now(), stop, { spinUs: 200, spinBudget: 0.05 });
+    const p = new Pacer(() => performance.now(), stop, { spinUs: 200, spinBudget: 0.05, batchUs: 0 });
     let early = 0;
     const t0 = performance.now();
     for (let i = 1; i <= 50; i++) {
