@@ -4,8 +4,9 @@ import type { Comparison, ComparisonRow, PeerRunResult } from '../report/index.j
 import type { Spec } from '../spec/index.js';
 import type { DriverName } from './drivers/index.js';
 import { findMemtier, runMemtier } from './peers/memtier.js';
-import { removePeerKeys } from './peers/peer-keys.js';
-import { withPeerUser, type PeerCredentials } from './peers/peer-user.js';
+import { withCleanupOnSignal } from '../cluster/index.js';
+import { removeComparisonKeys } from './peers/peer-keys.js';
+import { createPeerUser, type PeerCredentials } from './peers/peer-user.js';
 import type { PeerRun, PeerStructure } from './peers/peer.js';
 import { runRedisBenchmark } from './redis-benchmark.js';
 import { referenceOpTable } from './reference-table.js';
@@ -58,8 +59,24 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   const inflight = s.masters * s.connectionsPerMaster * s.pipeline;
   const pairs: Array<{ round: number; tool: PeerTool; op: 'set' | 'get'; ours: PeerRun; theirs: PeerRun }> = [];
   const nodes = await openTargetNodes(o.target);
+  const user = await createPeerUser(nodes).catch(async (err: unknown) => {
+    await nodes.close();
+    throw err;
+  });
+  const creds = user.credentials;
+  // Ctrl-C mid-comparison: our run stops sending and cleans up its keys, then the throwaway user and the
+  // peer tools' keys (no TTL) go, then the process exits 130/143.
+  const abort = new AbortController();
+  let current: Promise<unknown> = Promise.resolve();
+  const cleanUp = async () => {
+    abort.abort();
+    await current.catch(() => undefined);
+    await user.remove();
+    const n = await removeComparisonKeys(o.target, o.topology).catch(() => -1);
+    log(n >= 0 ? `removed the comparison's ${n} key(s) and its ACL user` : 'could not remove the comparison\'s keys (key:{...}:<12 digits>, cache-harness-memtier:*, cache-harness-ref:*)');
+  };
   try {
-    await withPeerUser(nodes, async (creds) => {
+    await withCleanupOnSignal({ run: cleanUp, emergency: () => undefined }, async () => {
       const lastCount = new Map<string, number>();
       for (let round = 0; round < o.rounds; round++) {
         for (const op of OPS) {
@@ -67,22 +84,32 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
           const oursFirst = round % 2 === 0;
           let ours: PeerRun | undefined;
           const theirs: Array<[PeerTool, PeerRun]> = [];
-          if (oursFirst) ours = await runOurs(o, s, inflight, op, round, log);
+          const ourRun = () => {
+            const p = runOurs(o, s, inflight, op, round, log, abort.signal);
+            current = p;
+            return p;
+          };
+          if (oursFirst) ours = await ourRun();
           for (const tool of o.tools) {
+            if (abort.signal.aborted) return;
             const count = ours?.count ?? lastCount.get(op) ?? Math.round(100_000 * s.durationS);
             theirs.push([tool, await runPeer(tool, seed, creds, s, op, count, memtier, log)]);
           }
-          if (!ours) ours = await runOurs(o, s, inflight, op, round, log);
+          if (abort.signal.aborted) return;
+          if (!ours) ours = await ourRun();
           lastCount.set(op, ours.count);
           for (const [tool, run] of theirs) pairs.push({ round, tool, op, ours, theirs: run });
         }
       }
-    });
+    }, log);
   } finally {
-    const n = await removePeerKeys(o.target, o.topology).catch(() => -1);
-    log(n >= 0 ? `removed ${n} key(s) the peer tools wrote` : 'could not remove the peer tools\' keys (key:{...}:<12 digits>, cache-harness-memtier:*)');
-    await nodes.close();
+    if (!abort.signal.aborted) {
+      await cleanUp();
+      await nodes.close();
+    }
   }
+  // Interrupted: the signal handler cleans up and exits 130/143; nothing here may race it with an error.
+  if (abort.signal.aborted) await new Promise<never>(() => undefined);
   return {
     structure: {
       masters: s.masters, connections_per_master: s.connectionsPerMaster, pipeline: s.pipeline, inflight_total: inflight,
@@ -94,12 +121,12 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   };
 }
 
-async function runOurs(o: CompareOptions, s: PeerStructure, inflight: number, op: 'set' | 'get', round: number, log: (l: string) => void): Promise<PeerRun> {
+async function runOurs(o: CompareOptions, s: PeerStructure, inflight: number, op: 'set' | 'get', round: number, log: (l: string) => void, signal: AbortSignal): Promise<PeerRun> {
   const table = referenceOpTable({ op, valueBytes: s.valueBytes, keyspace: s.keyspace, size: Math.min(2 ** 17, s.keyspace), seed: 101 + round });
   const r = await runBench({
     spec: o.spec, target: o.target, topology: o.topology, workload: o.workload, name: `reference ${op}`, mode: 'closed', rate: 0, inflight,
     connections: s.connectionsPerMaster, workers: 1, driver: o.driver, durationMs: s.durationS * 1000, warmupMs: 0, maxOps: 1e9,
-    tables: [table], maxInFlightPerConn: inflight, prefill: op === 'get', cleanup: true, settle: true,
+    tables: [table], maxInFlightPerConn: inflight, prefill: op === 'get', cleanup: true, settle: true, signal,
   });
   const run: PeerRun = {
     tool: 'ours', op, opsPerSec: r.totals.completed_rate, count: r.totals.completed, p50Us: r.overall.p50_us, p99Us: r.overall.p99_us,

@@ -47,8 +47,8 @@ export interface LoadConfig {
 
 export interface PreparedLoad {
   table: OpTable;
-  /** Run with the first op due at `startEpochMs` (Date.now() timebase, shared by all workers). */
-  run(startEpochMs: number): Promise<EncodedRun>;
+  /** Run with the first op due at `startEpochMs` (Date.now() timebase, shared by all workers); `signal` stops sending early. */
+  run(startEpochMs: number, signal?: AbortSignal): Promise<EncodedRun>;
   close(): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
   });
   return {
     table,
-    async run(startEpochMs) {
+    async run(startEpochMs, signal) {
       const start = startEpochMs - performance.timeOrigin + cfg.phaseMs;
       const measureStart = start + cfg.warmupMs;
       const end = measureStart + cfg.durationMs;
@@ -79,8 +79,14 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
       const bounds = { start, end, maxOps: cfg.maxOps, mask: table.size - 1 };
       const unsent: Array<[number, number]> = [];
       const cpu0 = threadCpuMs();
+      const stop = () => {
+        closed?.stop();
+        open?.stop();
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      if (signal?.aborted) stop();
       if (cfg.mode === 'open' && driver.runOpenLoop) {
-        const s = await driver.runOpenLoop({ ...bounds, interval: 1000 / cfg.rate, measureStart, drainUntil }, cfg.pacing);
+        const s = await driver.runOpenLoop({ ...bounds, interval: 1000 / cfg.rate, measureStart, drainUntil }, cfg.pacing, signal);
         r.issued += s.issued;
         r.measuredIssued += s.measuredIssued;
         r.deferred += s.deferred;
@@ -99,6 +105,7 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
         closed = closedLoop({ ...bounds, inflight: cfg.inflight, ...(cfg.inOrder ? {} : { lanes: lanesOf(owner) }) }, driver, r);
         await closed.done;
       }
+      signal?.removeEventListener('abort', stop);
       await drain(driver, cfg.drainTimeoutMs);
       r.cpu.receiverMs = threadCpuMs() - cpu0;
       const now = performance.now();

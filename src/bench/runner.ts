@@ -59,6 +59,8 @@ export interface BenchOptions {
   tables?: OpTable[];
   /** Reuse a topology already read. */
   topology?: BenchTopology;
+  /** Stop sending (single worker): the run drains, cleans up and returns what it measured. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -119,7 +121,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         if (o.prefill ?? o.workload.prefill) await prefill(o, topology, admin, tables, log);
         const s0 = await before();
         log(`${o.mode}-loop run: ${describe(o, bound)}`);
-        const runs = [await load.run(Date.now() + 20)];
+        const runs = [await load.run(Date.now() + 20, o.signal)];
         measured = { runs, s0, s1: await sample(nodes) };
       } finally {
         await load.close();
@@ -229,7 +231,8 @@ async function runWorkers(spec: Spec, configs: LoadConfig[], hardTimeoutMs: numb
   const entry = threadEntry('worker');
   // Workers inherit the parent's flags, except those that only apply to a string entry (node -e).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
-  const workers = configs.map((config) => new Worker(entry, { workerData: { specDoc: spec, config } satisfies WorkerInit, execArgv }));
+  // A small young generation: the hot path allocates little, and each worker's heap adds to the generator's resident memory.
+  const workers = configs.map((config) => new Worker(entry, { workerData: { specDoc: spec, config } satisfies WorkerInit, execArgv, resourceLimits: { maxYoungGenerationSizeMb: 4 } }));
   const exited = workers.map((w) => new Promise<void>((r) => w.once('exit', () => r())));
   const results: Array<EncodedRun | undefined> = new Array<EncodedRun | undefined>(workers.length);
   try {

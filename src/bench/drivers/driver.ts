@@ -27,7 +27,7 @@ export interface Driver {
    * Run an open-loop schedule in a sender thread that writes to the sockets itself (the resp driver):
    * precise sends without busy-polling this thread's event loop, which only reads replies.
    */
-  runOpenLoop?(schedule: OpenSchedule, pacing: PacingOptions): Promise<SenderReport>;
+  runOpenLoop?(schedule: OpenSchedule, pacing: PacingOptions, signal?: AbortSignal): Promise<SenderReport>;
   close(): Promise<void>;
 }
 

@@ -92,8 +92,14 @@ export async function createRespDriver(ctx: DriverContext): Promise<Driver> {
   };
   return driver;
 
-  async function runOpenLoop(schedule: OpenSchedule, pacing: PacingOptions): Promise<SenderReport> {
+  async function runOpenLoop(schedule: OpenSchedule, pacing: PacingOptions, signal?: AbortSignal): Promise<SenderReport> {
     const stop = new SharedArrayBuffer(4);
+    const stopNow = () => {
+      Atomics.store(new Int32Array(stop), 0, 1);
+      Atomics.notify(new Int32Array(stop), 0);
+    };
+    signal?.addEventListener('abort', stopNow, { once: true });
+    if (signal?.aborted) stopNow();
     const init: SenderInit = {
       anchor: clockAnchor(), arena: arena.share(), opNode: opNode.buffer as SharedArrayBuffer, bound: ctx.maxInFlightPerConn, schedule, pacing, stop,
       conns: conns.map((c) => ({ fd: c.fd, node: c.node, ring: c.ring.share(), guard: c.guard.buffer })),
@@ -109,7 +115,8 @@ export async function createRespDriver(ctx: DriverContext): Promise<Driver> {
         w.once('exit', (code) => reject(new Error(`the sender thread exited with code ${code} before reporting`)));
       });
     } finally {
-      Atomics.store(new Int32Array(stop), 0, 1);
+      signal?.removeEventListener('abort', stopNow);
+      stopNow();
       await w.terminate();
       senderRunning = false;
       for (const c of conns) c.failPendingIfDead();

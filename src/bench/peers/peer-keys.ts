@@ -1,22 +1,24 @@
 import { closeNode, connectNode, targetCredentials, type Target } from '../../cluster/index.js';
 import { scanKeys } from '../../provision/scan.js';
 import { isRedisBenchmarkKey, REDIS_BENCHMARK_KEY_PATTERN } from '../redis-benchmark.js';
+import { REFERENCE_KEY_PREFIX } from '../reference-table.js';
 import type { BenchTopology } from '../topology.js';
 import { MEMTIER_KEY_PREFIX } from './memtier.js';
 
-/** What the peer tools write (no TTL): SCAN patterns, each with an exact test so nothing else is touched. */
-const PEER_KEYS: ReadonlyArray<{ match: string; is: (k: string) => boolean }> = [
+/** What a comparison writes (no TTL): SCAN patterns, each with an exact test so nothing else is touched. */
+const COMPARISON_KEYS: ReadonlyArray<{ match: string; is: (k: string) => boolean }> = [
   { match: REDIS_BENCHMARK_KEY_PATTERN, is: isRedisBenchmarkKey },
   { match: `${MEMTIER_KEY_PREFIX}*`, is: (k) => k.startsWith(MEMTIER_KEY_PREFIX) },
+  { match: `${REFERENCE_KEY_PREFIX}*`, is: (k) => k.startsWith(REFERENCE_KEY_PREFIX) },
 ];
 
-/** Remove the keys redis-benchmark and memtier wrote, SCANning every master. Returns how many. */
-export async function removePeerKeys(target: Target, topology: BenchTopology): Promise<number> {
+/** Remove the keys a comparison wrote (redis-benchmark's, memtier's, our reference keys), SCANning every master. Returns how many. */
+export async function removeComparisonKeys(target: Target, topology: BenchTopology): Promise<number> {
   let removed = 0;
   for (const m of topology.masters) {
     const c = await connectNode(m, targetCredentials(target));
     try {
-      for (const { match, is } of PEER_KEYS) {
+      for (const { match, is } of COMPARISON_KEYS) {
         for await (const batch of scanKeys(c, match)) {
           const keys = batch.filter(is);
           if (keys.length === 0) continue;

@@ -14,9 +14,9 @@ export const PEER_KEY_PATTERNS = ['key:*', 'cache-harness-memtier:*'] as const;
  * redis-benchmark and memtier take a password only on their command line, where `ps` shows it. So they
  * never get the admin password: each comparison creates a throwaway ACL user on every node (random
  * name and password, its own key patterns, just the commands the tools send, never saved to the ACL
- * file) and deletes it afterwards, success or not.
+ * file). `remove` deletes it wherever it was made; the comparison calls it on success, failure and Ctrl-C.
  */
-export async function withPeerUser<T>(nodes: TargetNodes, fn: (c: PeerCredentials) => Promise<T>): Promise<T> {
+export async function createPeerUser(nodes: TargetNodes): Promise<{ credentials: PeerCredentials; remove: () => Promise<void> }> {
   const c: PeerCredentials = { username: `cache-harness-peer-${randomBytes(4).toString('hex')}`, password: randomBytes(24).toString('hex') };
   const rule = [
     'on', `>${c.password}`, 'resetkeys', ...PEER_KEY_PATTERNS.map((p) => `~${p}`), 'resetchannels', '-@all',
@@ -24,13 +24,17 @@ export async function withPeerUser<T>(nodes: TargetNodes, fn: (c: PeerCredential
     '+cluster|nodes', '+cluster|slots', '+cluster|shards', '+cluster|info', '+config|get', '+client|setname',
   ];
   const created: TargetNodes['nodes'] = [];
+  const remove = async () => {
+    await Promise.all(created.splice(0).map((n) => n.client.call('ACL', 'DELUSER', c.username).catch(() => undefined)));
+  };
   try {
     for (const n of nodes.nodes) {
-      await n.client.call('ACL', 'SETUSER', c.username, ...rule);
       created.push(n);
+      await n.client.call('ACL', 'SETUSER', c.username, ...rule);
     }
-    return await fn(c);
-  } finally {
-    await Promise.all(created.map((n) => n.client.call('ACL', 'DELUSER', c.username).catch(() => undefined)));
+  } catch (err) {
+    await remove();
+    throw err;
   }
+  return { credentials: c, remove };
 }
