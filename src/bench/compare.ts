@@ -68,15 +68,18 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   // peer tools' keys (no TTL) go, then the process exits 130/143.
   const abort = new AbortController();
   let current: Promise<unknown> = Promise.resolve();
-  const cleanUp = async () => {
-    abort.abort();
-    await current.catch(() => undefined);
+  const removeAll = async () => {
     await user.remove();
     const n = await removeComparisonKeys(o.target, o.topology).catch(() => -1);
     log(n >= 0 ? `removed the comparison's ${n} key(s) and its ACL user` : 'could not remove the comparison\'s keys (key:{...}:<12 digits>, cache-harness-memtier:*, cache-harness-ref:*)');
   };
+  const onSignal = async () => {
+    abort.abort();
+    await current.catch(() => undefined);
+    await removeAll();
+  };
   try {
-    await withCleanupOnSignal({ run: cleanUp, emergency: () => undefined }, async () => {
+    await withCleanupOnSignal({ run: onSignal, emergency: () => undefined }, async () => {
       const lastCount = new Map<string, number>();
       for (let round = 0; round < o.rounds; round++) {
         for (const op of OPS) {
@@ -104,7 +107,7 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
     }, log);
   } finally {
     if (!abort.signal.aborted) {
-      await cleanUp();
+      await removeAll();
       await nodes.close();
     }
   }
