@@ -96,7 +96,15 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
           for (const tool of o.tools) {
             if (abort.signal.aborted) return;
             const count = ours?.count ?? lastCount.get(op) ?? Math.round(100_000 * s.durationS);
-            theirs.push([tool, await runPeer(tool, seed, creds, s, op, count, memtier, log)]);
+            const peer = runPeer(tool, seed, creds, s, op, count, memtier, log, abort.signal);
+            current = peer;
+            const run = await peer.catch((err: unknown) => {
+              // Stopped by a Ctrl-C: not a failure of the tool; the signal handler finishes up.
+              if (abort.signal.aborted) return undefined;
+              throw err;
+            });
+            if (!run) return;
+            theirs.push([tool, run]);
           }
           if (abort.signal.aborted) return;
           if (!ours) ours = await ourRun();
@@ -140,10 +148,10 @@ async function runOurs(o: CompareOptions, s: PeerStructure, inflight: number, op
   return run;
 }
 
-async function runPeer(tool: PeerTool, seed: { host: string; port: number }, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', count: number, memtier: string | undefined, log: (l: string) => void): Promise<PeerRun> {
+async function runPeer(tool: PeerTool, seed: { host: string; port: number }, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', count: number, memtier: string | undefined, log: (l: string) => void, signal: AbortSignal): Promise<PeerRun> {
   const run = tool === 'memtier'
-    ? await runMemtier(memtier ?? 'memtier_benchmark', seed.host, seed.port, c, s, op)
-    : await runRedisBenchmark(seed.host, seed.port, c, s, op, count, (s.durationS * 10 + 60) * 1000);
+    ? await runMemtier(memtier ?? 'memtier_benchmark', seed.host, seed.port, c, s, op, signal)
+    : await runRedisBenchmark(seed.host, seed.port, c, s, op, count, (s.durationS * 10 + 60) * 1000, signal);
   log(`${tool} ${op}: ${Math.round(run.opsPerSec)} ops/s, ${run.cpuUsPerOp.toFixed(2)} µs CPU/op`);
   return run;
 }

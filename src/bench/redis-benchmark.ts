@@ -32,9 +32,9 @@ export function redisBenchmarkArgs(host: string, port: number, c: PeerCredential
 }
 
 /** Run redis-benchmark for one op (bounded by `timeoutMs`) and read its CSV and its CPU. */
-export async function runRedisBenchmark(host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', requests: number, timeoutMs: number): Promise<PeerRun> {
+export async function runRedisBenchmark(host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', requests: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerRun> {
   const args = redisBenchmarkArgs(host, port, c, s, op, requests);
-  const p = await runMeasured(requireBinary('redis-benchmark'), args, timeoutMs);
+  const p = await runMeasured(requireBinary('redis-benchmark'), args, timeoutMs, signal);
   const row = parseRedisBenchmarkCsv(p.stdout).find((r) => r.test === op);
   if (!row) {
     const why = p.stderr.split('\n').filter((l) => l && !l.startsWith('Warning: Using a password')).slice(0, 3).join(' / ');

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +194,37 @@ describe('bench against a live 6-node cluster', () => {
     const users = (await c.call('ACL', 'USERS')) as string[];
     await closeNode(c);
     expect(users.filter((u) => u.startsWith('cache-harness-peer-'))).toEqual([]);
+  });
+
+  it('Ctrl-C during a comparison: the peer tool stops, its keys, ours and the throwaway ACL user go, exit 130', async () => {
+    const before = await dbsize();
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'cache-harness.js'), 'bench', '--port-base', String(tc.portBase), '--mode', 'closed',
+      '--duration', '1s', '--compare-redis-benchmark', '--compare-duration', '4s', '--compare-keyspace', '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Our SET run is done: redis-benchmark is starting (or running) with the throwaway user.
+      if (!sent && /ours set: /.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    log(stderr.split('\n').slice(-4).join('\n'));
+    expect(sent).toBe(true);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/removed the comparison's \d+ key\(s\) and its ACL user/);
+    expect(stderr).not.toMatch(/cache-harness: /);
+    expect(await dbsize()).toBe(before);
+    for (const m of topology.masters) {
+      const c = await connectNode(m, targetCredentials(tc.target));
+      const users = (await c.call('ACL', 'USERS')) as string[];
+      await closeNode(c);
+      expect(users.filter((u) => u.startsWith('cache-harness-peer-'))).toEqual([]);
+    }
+    const left = spawnSync('pgrep', ['-f', 'redis-benchmark .*--user cache-harness-peer-'], { encoding: 'utf8' });
+    expect(left.stdout.trim()).toBe('');
   });
 
   it('`bench` command: prints per channel, writes JSON; without a cluster it says to run `cache-harness up`', async () => {

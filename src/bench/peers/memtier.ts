@@ -34,12 +34,12 @@ export function memtierArgs(host: string, port: number, c: PeerCredentials, s: P
 }
 
 /** Run memtier for one op and read its JSON: throughput, p50/p99 (ms in its file), and its CPU from /proc. */
-export async function runMemtier(bin: string, host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get'): Promise<PeerRun> {
+export async function runMemtier(bin: string, host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', signal?: AbortSignal): Promise<PeerRun> {
   const dir = mkdtempSync(join(tmpdir(), 'cache-harness-memtier-'));
   const out = join(dir, 'memtier.json');
   try {
     const args = memtierArgs(host, port, c, s, op, out);
-    const p = await runMeasured(bin, args, (s.durationS + 60) * 1000);
+    const p = await runMeasured(bin, args, (s.durationS + 60) * 1000, signal);
     if (p.code !== 0) throw new HarnessError(`memtier_benchmark exited with code ${p.code}: ${p.stderr.split('\n').filter(Boolean).slice(-3).join(' / ')}`);
     const totals = (JSON.parse(readFileSync(out, 'utf8')) as { 'ALL STATS': { Totals: Record<string, unknown> } })['ALL STATS'].Totals;
     const pct = (totals['Percentile Latencies'] ?? {}) as Record<string, number>;

@@ -27,9 +27,9 @@ function cpuOf(pid: number): number | null {
 /**
  * Run a benchmark tool and measure its CPU the way the generator's is measured: from the kernel, over
  * its whole run. The last reading is at most POLL_MS before it exits (a tool's exit does almost nothing).
- * Bounded by `timeoutMs` (then SIGKILL).
+ * Bounded by `timeoutMs` (then SIGKILL); `signal` stops it (SIGTERM), so nothing writes after a Ctrl-C.
  */
-export function runMeasured(bin: string, args: readonly string[], timeoutMs: number): Promise<MeasuredProcess> {
+export function runMeasured(bin: string, args: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<MeasuredProcess> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -43,6 +43,9 @@ export function runMeasured(bin: string, args: readonly string[], timeoutMs: num
       if (c !== null) cpuMs = c;
     }, POLL_MS);
     const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const stop = () => child.kill('SIGTERM');
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
     child.on('error', (err) => {
       clearInterval(poll);
       clearTimeout(kill);
@@ -51,6 +54,7 @@ export function runMeasured(bin: string, args: readonly string[], timeoutMs: num
     child.on('close', (code) => {
       clearInterval(poll);
       clearTimeout(kill);
+      signal?.removeEventListener('abort', stop);
       resolve({ code, stdout, stderr, wallMs: performance.now() - t0, cpuMs });
     });
   });
