@@ -43,7 +43,7 @@ export function formatBench(r: BenchResult): string {
   const g = r.generator;
   const pacing = g.pacing ? `; ${g.pacing.sender_thread ? `sender thread (futex sleep, spin ≤ ${g.pacing.spin_us} µs within ${Math.round(g.pacing.spin_budget * 100)}% of a core, wakes ≥ ${g.pacing.batch_us} µs apart${g.pacing.fine_timer_slack ? ', 1 ns timer slack' : ''})` : 'timer-driven in-thread loop (~1 ms granularity)'}` : '';
   const th = g.threads;
-  const split = th && th.receiver_ms !== null ? ` [receiving thread ${th.receiver_ms} ms${th.sender_ms ? `, sender thread ${th.sender_ms} ms of which spinning ${th.sender_spin_ms} ms` : ''}]` : '';
+  const split = th && th.receiver_ms !== null ? ` [receiving thread ${th.receiver_ms} ms${th.sender_ms ? `, sender thread ${th.sender_ms} ms of which spinning ${th.sender_spin_ms} ms; ${th.sender_writes} writes, ${th.sender_sleeps} sleeps` : ''}]` : '';
   lines.push(`generator: CPU ${g.cpu_percent}% of one core (user ${g.cpu_user_ms} ms, system ${g.cpu_system_ms} ms over ${g.wall_ms} ms)${split}, ${g.cpu_us_per_op} µs CPU per op, max RSS ${g.max_rss_mb} MB, ${r.config.workers} worker(s)${pacing}`);
   if (r.quality) lines.push(formatQuality(r.quality));
   if (r.http) {

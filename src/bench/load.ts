@@ -94,6 +94,8 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
         r.outstandingPerSecond = s.outstandingPerSecond;
         r.cpu.senderMs = s.cpuMs;
         r.cpu.senderSpinMs = s.spinMs;
+        r.cpu.senderWrites = s.writes;
+        r.cpu.senderSleeps = s.sleeps;
         s.unsentOps.forEach((op, k) => unsent.push([op, s.unsentIntended[k] ?? 0]));
       } else if (cfg.mode === 'open') {
         const maxInFlight = cfg.maxInFlightPerConn * cfg.connections * cfg.topology.masters.length;

@@ -32,7 +32,7 @@ export interface EncodedRun {
   /** Per measured second, the most ops outstanding at once (in flight + waiting for room). */
   outstandingPerSecond: number[];
   /** Where the generator's CPU went (ms, NaN where unknown): the receiving thread, the sender thread, its spinning. */
-  cpu: { receiverMs: number; senderMs: number; senderSpinMs: number };
+  cpu: { receiverMs: number; senderMs: number; senderSpinMs: number; senderWrites: number; senderSleeps: number };
   measureStartEpochMs: number;
   measureEndEpochMs: number;
   /** Epoch ms of the last measured completion. */
@@ -56,7 +56,7 @@ export class Recorder {
   deferred = 0;
   misses = 0;
   outstandingPerSecond: number[] = [];
-  cpu = { receiverMs: Number.NaN, senderMs: 0, senderSpinMs: 0 };
+  cpu = { receiverMs: Number.NaN, senderMs: 0, senderSpinMs: 0, senderWrites: 0, senderSleeps: 0 };
   private lastCompletion = 0;
   private readonly errorsByMessage = new Map<string, number>();
 

@@ -170,7 +170,10 @@ function threadSplit(runs: readonly EncodedRun[]): NonNullable<BenchResult['gene
     const x = runs.reduce((a, r) => a + f(r), 0);
     return Number.isFinite(x) ? Math.round(x) : null;
   };
-  return { receiver_ms: sum((r) => r.cpu.receiverMs), sender_ms: sum((r) => r.cpu.senderMs), sender_spin_ms: sum((r) => r.cpu.senderSpinMs) };
+  return {
+    receiver_ms: sum((r) => r.cpu.receiverMs), sender_ms: sum((r) => r.cpu.senderMs), sender_spin_ms: sum((r) => r.cpu.senderSpinMs),
+    sender_writes: sum((r) => r.cpu.senderWrites) ?? 0, sender_sleeps: sum((r) => r.cpu.senderSleeps) ?? 0,
+  };
 }
 
 /** What is sampled around the run: the machine, the target's nodes, this process's CPU. */

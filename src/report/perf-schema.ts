@@ -216,7 +216,11 @@ export const benchResultSchema = z.object({
     /** Most resident memory of the generator's process so far (MB). */
     max_rss_mb: z.number(),
     /** Where that CPU went, ms over the run (null where /proc/thread-self is missing): the thread reading replies, the sender thread and its spinning. */
-    threads: z.object({ receiver_ms: z.number().nullable(), sender_ms: z.number().nullable(), sender_spin_ms: z.number().nullable() }).optional(),
+    threads: z.object({
+      receiver_ms: z.number().nullable(), sender_ms: z.number().nullable(), sender_spin_ms: z.number().nullable(),
+      /** The sender's write(2) calls and futex sleeps: ops per write shows how much a rate batches. */
+      sender_writes: z.number(), sender_sleeps: z.number(),
+    }).optional(),
     /** Open loop through a sender thread: how it waited (spin within a CPU budget, then futex sleeps). */
     pacing: z.object({ sender_thread: z.boolean(), spin_us: z.number(), spin_budget: z.number(), batch_us: z.number(), fine_timer_slack: z.boolean() }).optional(),
   }),

@@ -22,7 +22,7 @@ function run(worker: number, values: number[][], extra: Partial<EncodedRun> = {}
   const n = values.flat().length;
   return {
     worker, dims, dimHists: hists.map(encodeHistogram), serviceHists: ['', ''], perSecond, sendLag: '', issued: n, measuredIssued: n, completed: n,
-    errors: 0, timeouts: 0, unsent: 0, deferred: 0, misses: 0, errorsByMessage: {}, outstandingPerSecond: [], cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0 },
+    errors: 0, timeouts: 0, unsent: 0, deferred: 0, misses: 0, errorsByMessage: {}, outstandingPerSecond: [], cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0, senderWrites: 1, senderSleeps: 1 },
     measureStartEpochMs: 1_000_000, measureEndEpochMs: 1_001_000, lastCompletionEpochMs: 1_001_000, ...extra,
   };
 }

@@ -125,7 +125,7 @@ describe('report', () => {
     const r = aggregate([{
       worker: 0, dims: [{ op: 'get', module: 'crm', channel: 'mobile', plan: 'basic' }], dimHists: [encodeHistogram(h)], serviceHists: [encodeHistogram(h), ''],
       perSecond: [], sendLag: encodeHistogram(h), issued: 100, measuredIssued: 100, completed: 100, errors: 0, timeouts: 0, unsent: 0, deferred: 30, misses: 0,
-      errorsByMessage: {}, outstandingPerSecond: [], cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0 }, measureStartEpochMs: 0, measureEndEpochMs: 1000, lastCompletionEpochMs: 1000,
+      errorsByMessage: {}, outstandingPerSecond: [], cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0, senderWrites: 1, senderSleeps: 1 }, measureStartEpochMs: 0, measureEndEpochMs: 1000, lastCompletionEpochMs: 1000,
     }], {
       name: 'x', profile: 'mobile', mode: 'open', driver: 'resp', startedAt: '2026-01-01T00:00:00.000Z', warmupMs: 0, durationMs: 1000,
       config: { target_rate: 100, connections_per_node: 1, workers: 1, max_ops: 100, op_table_size: 1024, seed: 1, masters: 3 },

@@ -16,7 +16,7 @@ function result(name = 'mobile <open>-loop'): BenchResult {
     perSecond: [0, 1, 2].map((second) => ({ channel: 'mobile' as const, second, hist: encodeHistogram(h) })),
     serviceHists: [encodeHistogram(h), ''], sendLag: encodeHistogram(h), issued: 5000, measuredIssued: 5000, completed: 5000,
     errors: 1, timeouts: 0, unsent: 0, deferred: 0, misses: 0, errorsByMessage: { 'ERR <x> & "y"': 1 }, outstandingPerSecond: [3, 4, 3],
-    cpu: { receiverMs: 10, senderMs: 5, senderSpinMs: 1 }, measureStartEpochMs: 0, measureEndEpochMs: 3000, lastCompletionEpochMs: 3000,
+    cpu: { receiverMs: 10, senderMs: 5, senderSpinMs: 1, senderWrites: 100, senderSleeps: 90 }, measureStartEpochMs: 0, measureEndEpochMs: 3000, lastCompletionEpochMs: 3000,
   };
   return aggregate([run], {
     name, profile: 'mobile', mode: 'open', driver: 'resp', startedAt: '2026-01-01T00:00:00.000Z', warmupMs: 1000, durationMs: 3000,
