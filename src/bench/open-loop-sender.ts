@@ -89,6 +89,9 @@ export function runOpenLoopSender(init: SenderInit): SenderReport {
   };
   const pacer = new Pacer(now, stop, init.pacing);
   const batchMs = init.pacing.batchUs / 1000;
+  // Wake-ups are spaced on the schedule, not from the (late) moment of the last wake-up: a late wake does
+  // not push every later one back.
+  let lastTarget = -Infinity;
   let i = 0;
   for (;;) {
     const t = now();
@@ -111,8 +114,9 @@ export function runOpenLoopSender(init: SenderInit): SenderReport {
     const sec = Math.floor((t - s.measureStart) / 1000);
     if (sec >= 0 && t < s.end && outstanding > (report.outstandingPerSecond[sec] ?? 0)) report.outstandingPerSecond[sec] = outstanding;
     if (Atomics.load(stop, 0) !== 0 || (scheduleDone && (!waiting || t >= s.drainUntil))) break;
-    let next = scheduleDone ? Infinity : Math.max(s.start + i * s.interval, t + batchMs);
+    let next = scheduleDone ? Infinity : Math.max(s.start + i * s.interval, lastTarget + batchMs);
     if (waiting) next = Math.min(next, t + BACKLOG_POLL_MS);
+    lastTarget = next;
     pacer.until(next);
   }
   for (const w of writers) {
