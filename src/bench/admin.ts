@@ -1,6 +1,6 @@
 import type { Cluster } from 'ioredis';
 import { closeNode, connectClusterClient, targetCredentials, type Target } from '../cluster/index.js';
-import { slotOf } from '../tenancy/index.js';
+import { slotGroups } from '../tenancy/index.js';
 import { memo } from './prng.js';
 
 /** The harness's admin view of the cluster (ioredis Cluster, auto-pipelined) for prefill and cleanup. */
@@ -33,15 +33,7 @@ const UNLINK_CHUNK = 500;
  * Returns how many existed.
  */
 export async function unlinkKeys(c: Cluster, keys: readonly string[]): Promise<number> {
-  const bySlot = new Map<number, string[]>();
-  for (const k of keys) {
-    const slot = slotOf(k);
-    const list = bySlot.get(slot);
-    if (list) list.push(k);
-    else bySlot.set(slot, [k]);
-  }
-  const commands: string[][] = [];
-  for (const list of bySlot.values()) for (let i = 0; i < list.length; i += UNLINK_CHUNK) commands.push(list.slice(i, i + UNLINK_CHUNK));
+  const commands = slotGroups(keys, UNLINK_CHUNK);
   let n = 0;
   for (let i = 0; i < commands.length; i += BATCH) {
     const res = await Promise.all(commands.slice(i, i + BATCH).map((ks) => c.unlink(...ks)));

@@ -1,5 +1,5 @@
 import { HarnessError } from '../errors.js';
-import { aclUserName, metaKey, slotOf, type TenantId } from '../tenancy/index.js';
+import { aclUserName, metaKey, slotGroups, type TenantId } from '../tenancy/index.js';
 import { deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import type { AdminNode, AdminSession } from './admin-session.js';
 import { tenantIdOrExit } from './input.js';
@@ -56,17 +56,8 @@ export async function removeTenant(session: AdminSession, rawId: string): Promis
 async function unlinkTenantKeys(node: AdminNode, tenant: TenantId): Promise<number> {
   let removed = 0;
   for await (const keys of scanKeys(node.client, tenantKeysMatch(tenant))) {
-    const bySlot = new Map<number, string[]>();
-    for (const k of keys) {
-      const slot = slotOf(k);
-      const group = bySlot.get(slot);
-      if (group) group.push(k);
-      else bySlot.set(slot, [k]);
-    }
     const p = node.client.pipeline();
-    for (const group of bySlot.values()) {
-      for (let i = 0; i < group.length; i += UNLINK_BATCH) p.unlink(...group.slice(i, i + UNLINK_BATCH));
-    }
+    for (const group of slotGroups(keys, UNLINK_BATCH)) p.unlink(...group);
     for (const [err, n] of (await p.exec()) ?? []) {
       // MOVED/ASK here means a slot moved during the remove: stop and say so rather than report a partial count as done.
       if (err) throw new HarnessError(`${node.address}: UNLINK failed while removing tenant ${tenant}: ${err.message}`, 'run `tenant remove` again when the cluster is stable');

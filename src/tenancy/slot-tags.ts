@@ -37,3 +37,17 @@ function buildTable(): string[] {
 export function slotOf(key: string): number {
   return keySlot(key);
 }
+
+/** Keys grouped by slot, at most `max` per group: each group fits one multi-key command (which must stay in one slot). */
+export function slotGroups(keys: Iterable<string>, max: number): string[][] {
+  const bySlot = new Map<number, string[]>();
+  for (const k of keys) {
+    const slot = slotOf(k);
+    const list = bySlot.get(slot);
+    if (list) list.push(k);
+    else bySlot.set(slot, [k]);
+  }
+  const groups: string[][] = [];
+  for (const list of bySlot.values()) for (let i = 0; i < list.length; i += max) groups.push(list.slice(i, i + max));
+  return groups;
+}
