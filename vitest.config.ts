@@ -11,7 +11,12 @@ export default defineConfig({
   test: {
     globalSetup: ['tests/support/global-teardown.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      // Unit tests are pure: one module cache per thread for all files (isolate: false) takes the unit phase
+      // from ~21 s to ~7 s here, nearly all of it imports.
+      {
+        extends: true,
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], pool: 'threads', isolate: false, sequence: { groupOrder: 0 } },
+      },
       {
         extends: true,
         test: {
@@ -20,7 +25,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',
-          maxWorkers: 2,
+          // Mostly waiting (clusters forming, persistence settling, timed runs): 4 files at once keep 2 cores busy.
+          maxWorkers: 4,
           sequence: { groupOrder: 1 },
         },
       },

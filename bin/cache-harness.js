@@ -12,6 +12,8 @@ try {
   await import(entry.href);
 } catch (err) {
   // A broken build is the harness failing to run (2), never a failed check (1).
-  process.stderr.write(`cache-harness: could not load dist/cli.js: ${err instanceof Error ? err.stack ?? err.message : String(err)}\nRun \`npm run build\` again.\n`);
+  process.stderr.write(
+    `cache-harness: could not load dist/cli.js: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nRun \`npm run build\` again.\n`,
+  );
   process.exit(2);
 }

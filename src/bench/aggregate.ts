@@ -1,7 +1,17 @@
-import type { BenchGroup, BenchResult, PerSecondPoint } from '../report/index.js';
+import { formatUs } from '../format/duration.js';
+import { PER_SECOND_PERCENTILES, percentileValues, type BenchGroup, type BenchResult, type PerSecondPoint } from '../report/index.js';
 import type { Spec } from '../spec/index.js';
 import type { Channel } from '../tenancy/index.js';
-import { decodeHistogram, encodeHistogram, latencyHistogram, mergeEncoded, percentileCurve, seriesHistogram, summarize, type Histogram } from './histograms.js';
+import {
+  decodeHistogram,
+  encodeHistogram,
+  latencyHistogram,
+  mergeEncoded,
+  percentileCurve,
+  seriesHistogram,
+  summarize,
+  type Histogram,
+} from './histograms.js';
 import { CHANNELS, dimKey, type Dim } from './op-table.js';
 import type { EncodedRun } from './recorder.js';
 import { detectSaturation } from './saturation.js';
@@ -48,13 +58,24 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
     return { op: dim.op, module: dim.module, channel: dim.channel, plan: dim.plan, ...summarize(hist), hist: encodeHistogram(hist) };
   });
 
-  const totals = runs.reduce((t, r) => ({
-    issued: t.issued + r.issued, measured: t.measured + r.measuredIssued, completed: t.completed + r.completed,
-    errors: t.errors + r.errors, timeouts: t.timeouts + r.timeouts, misses: t.misses + r.misses,
-    unsent: t.unsent + r.unsent, deferred: t.deferred + r.deferred,
-  }), { issued: 0, measured: 0, completed: 0, errors: 0, timeouts: 0, misses: 0, unsent: 0, deferred: 0 });
+  const totals = runs.reduce(
+    (t, r) => ({
+      issued: t.issued + r.issued,
+      measured: t.measured + r.measuredIssued,
+      completed: t.completed + r.completed,
+      errors: t.errors + r.errors,
+      timeouts: t.timeouts + r.timeouts,
+      misses: t.misses + r.misses,
+      unsent: t.unsent + r.unsent,
+      deferred: t.deferred + r.deferred,
+    }),
+    { issued: 0, measured: 0, completed: 0, errors: 0, timeouts: 0, misses: 0, unsent: 0, deferred: 0 },
+  );
   // A closed loop sends each op when it is due: its latency is the service time (the recorder keeps one).
-  const service = CHANNELS.map((channel, ch) => ({ channel, ...summarize(meta.mode === 'closed' ? byChannel[channel] : mergeEncoded(runs.map((r) => r.serviceHists[ch] ?? ''))) }));
+  const service = CHANNELS.map((channel, ch) => ({
+    channel,
+    ...summarize(meta.mode === 'closed' ? byChannel[channel] : mergeEncoded(runs.map((r) => r.serviceHists[ch] ?? ''))),
+  }));
   const outstanding = sumBySecond(runs.map((r) => r.outstandingPerSecond));
   const windowStart = Math.min(...runs.map((r) => r.measureStartEpochMs));
   const lastCompletion = Math.max(...runs.map((r) => r.lastCompletionEpochMs));
@@ -67,10 +88,21 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
 
   const channels = (['mobile', 'web'] as const).map((channel) => ({ channel, ...summarize(byChannel[channel]) }));
   const result: BenchResult = {
-    name: meta.name, kind: 'redis', profile: meta.profile, mode: meta.mode, driver: meta.driver,
-    started_at: meta.startedAt, duration_ms: Math.round(window), warmup_ms: meta.warmupMs, config: meta.config,
+    name: meta.name,
+    kind: 'redis',
+    profile: meta.profile,
+    mode: meta.mode,
+    driver: meta.driver,
+    started_at: meta.startedAt,
+    duration_ms: Math.round(window),
+    warmup_ms: meta.warmupMs,
+    config: meta.config,
     totals: {
-      issued: totals.measured, completed: totals.completed, errors: totals.errors, timeouts: totals.timeouts, misses: totals.misses,
+      issued: totals.measured,
+      completed: totals.completed,
+      errors: totals.errors,
+      timeouts: totals.timeouts,
+      misses: totals.misses,
       issued_rate: round(totals.measured / (window / 1000)),
       completed_rate: round(totals.completed / (span / 1000)),
     },
@@ -81,7 +113,9 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
     saturation: { saturated: false, reasons: [], outstanding_per_second: [] },
     groups: groupRows,
     per_second: perSecond(runs),
-    curves: [percentileCurve('all', overall), percentileCurve('mobile', byChannel.mobile), percentileCurve('web', byChannel.web)].filter((c) => c.points.length > 0),
+    curves: [percentileCurve('all', overall), percentileCurve('mobile', byChannel.mobile), percentileCurve('web', byChannel.web)].filter(
+      (c) => c.points.length > 0,
+    ),
     slo: evaluateSlo(meta.slo, channels),
     errors_by_message: errorsByMessage,
     warnings: [],
@@ -105,7 +139,10 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
 /** Workers' per-second maxima added up (a bound on the run's outstanding ops each second). */
 function sumBySecond(series: ReadonlyArray<readonly number[]>): number[] {
   const out: number[] = [];
-  for (const xs of series) xs.forEach((x, i) => { out[i] = (out[i] ?? 0) + x; });
+  for (const xs of series)
+    xs.forEach((x, i) => {
+      out[i] = (out[i] ?? 0) + x;
+    });
   return Array.from(out, (x) => x ?? 0);
 }
 
@@ -127,7 +164,12 @@ function perSecond(runs: readonly EncodedRun[]): PerSecondPoint[] {
   const order = { all: 0, mobile: 1, web: 2 };
   return [...cells.values()]
     .sort((a, b) => a.second - b.second || order[a.channel] - order[b.channel])
-    .map(({ second, channel, hist }) => ({ second, channel, count: hist.totalCount, p50_us: hist.getValueAtPercentile(50), p99_us: hist.getValueAtPercentile(99), max_us: hist.getValueAtPercentile(100) }));
+    .map(({ second, channel, hist }) => ({
+      second,
+      channel,
+      count: hist.totalCount,
+      ...percentileValues(PER_SECOND_PERCENTILES, (p) => hist.getValueAtPercentile(p)),
+    }));
 }
 
 /** Things a reader must know before trusting the numbers. */
@@ -135,15 +177,28 @@ export function warningsOf(r: BenchResult): string[] {
   const w: string[] = [];
   const target = r.config.target_rate;
   if (r.mode === 'open' && target && r.totals.issued_rate < target * 0.95) {
-    w.push(`issued ${r.totals.issued_rate} ops/s, below 95% of the target ${target} ops/s (max-ops bound reached, or the generator could not keep up)`);
+    w.push(
+      `issued ${r.totals.issued_rate} ops/s, below 95% of the target ${target} ops/s (max-ops bound reached, or the generator could not keep up)`,
+    );
   }
   if (r.mode === 'open' && r.saturation.saturated) w.push(`saturated: ${r.saturation.reasons.join('; ')}`);
   if (r.schedule && r.schedule.send_lag.p99_us > 1000) {
-    w.push(`the generator sent 1% of ops more than ${(r.schedule.send_lag.p99_us / 1000).toFixed(1)} ms late (CPU contention, or ops waiting for room); this lateness is included in the latencies — see the service time for the target's share`);
+    w.push(
+      `the generator sent 1% of ops more than ${formatUs(r.schedule.send_lag.p99_us)} late (CPU contention, or ops waiting for room); this lateness is included in the latencies — see the service time for the target's share`,
+    );
   }
-  if (r.totals.errors > 0) w.push(`${r.totals.errors} op(s) failed: ${Object.entries(r.errors_by_message).slice(0, 3).map(([m, n]) => `${n}× ${m}`).join('; ')}`);
+  if (r.totals.errors > 0)
+    w.push(
+      `${r.totals.errors} op(s) failed: ${Object.entries(r.errors_by_message)
+        .slice(0, 3)
+        .map(([m, n]) => `${n}× ${m}`)
+        .join('; ')}`,
+    );
   if (r.totals.timeouts > 0) w.push(`${r.totals.timeouts} op(s) unanswered at the drain deadline (recorded with the time they had waited)`);
-  if (r.mode === 'closed') w.push('closed loop: latency is measured from the actual send, so stalls are under-represented (coordinated omission); use it for throughput');
+  if (r.mode === 'closed')
+    w.push(
+      'closed loop: latency is measured from the actual send, so stalls are under-represented (coordinated omission); use it for throughput',
+    );
   return w;
 }
 

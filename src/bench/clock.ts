@@ -29,7 +29,7 @@ export function clockAnchor(): ClockAnchor {
 /** Milliseconds to add to this thread's performance.now() to read the anchor thread's. */
 export function offsetTo(anchor: ClockAnchor): number {
   const local = clockAnchor();
-  return (anchor.perfMs - Number(anchor.hrNs) / 1e6) - (local.perfMs - Number(local.hrNs) / 1e6);
+  return anchor.perfMs - Number(anchor.hrNs) / 1e6 - (local.perfMs - Number(local.hrNs) / 1e6);
 }
 
 /**

@@ -1,4 +1,3 @@
-
 /**
  * Every op-table entry's RESP command, encoded once (command-encoder.ts), in one SharedArrayBuffer a
  * sender thread can read. This module is what the sender thread loads: it imports nothing.

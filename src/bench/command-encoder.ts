@@ -17,7 +17,8 @@ export function encodeCommands(table: OpTable): CommandArena {
   for (let i = 0; i < table.size; i++) {
     const key = table.key[i] ?? '';
     if (table.kind[i] === OP_GET) {
-      const off = getHeads.get(key) ?? out.remember(getHeads, key, () => out.ascii(`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`));
+      const off =
+        getHeads.get(key) ?? out.remember(getHeads, key, () => out.ascii(`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`));
       put(i, 0, off, out.endOf(off));
       continue;
     }
@@ -27,14 +28,18 @@ export function encodeCommands(table: OpTable): CommandArena {
     const argc = ttl > 0 ? 5 : 3;
     const byKey = setHeads.get(bytes * 8 + argc) ?? new Map<string, number>();
     setHeads.set(bytes * 8 + argc, byKey);
-    const head = byKey.get(key) ?? out.remember(byKey, key, () => out.ascii(`*${argc}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${bytes}\r\n`));
+    const head =
+      byKey.get(key) ??
+      out.remember(byKey, key, () => out.ascii(`*${argc}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${bytes}\r\n`));
     const value = values.get(bytes) ?? out.remember(values, bytes, () => out.bytes(valueOf(bytes)));
-    const tail = tails.get(ttl) ?? out.remember(tails, ttl, () => out.ascii(ttl > 0 ? `\r\n$2\r\nEX\r\n$${String(ttl).length}\r\n${ttl}\r\n` : '\r\n'));
+    const tail =
+      tails.get(ttl) ??
+      out.remember(tails, ttl, () => out.ascii(ttl > 0 ? `\r\n$2\r\nEX\r\n$${String(ttl).length}\r\n${ttl}\r\n` : '\r\n'));
     put(i, 0, head, out.endOf(head));
     put(i, 1, value, out.endOf(value));
     put(i, 2, tail, out.endOf(tail));
   }
-  return CommandArena.attach({ bytes: out.toShared(), segments: segs.buffer as SharedArrayBuffer });
+  return CommandArena.attach({ bytes: out.toShared(), segments: segs.buffer });
 }
 
 /** Appends segments to one growing buffer, remembering where each ends. */

@@ -48,13 +48,21 @@ const OPS = ['set', 'get'] as const;
  */
 export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   const log = o.log ?? (() => undefined);
-  if (o.driver === 'tenant-cache') throw new HarnessError('--compare-* runs plain SET/GET: use --driver resp or ioredis', 'the tenant-cache driver writes through the tenancy layout, which the peer tools do not have');
+  if (o.driver === 'tenant-cache')
+    throw new HarnessError(
+      '--compare-* runs plain SET/GET: use --driver resp or ioredis',
+      'the tenant-cache driver writes through the tenancy layout, which the peer tools do not have',
+    );
   const seed = o.topology.masters[0];
   if (!seed) throw new HarnessError('no master to point the peer tools at');
   const memtier = o.tools.includes('memtier') ? findMemtier(o.memtierBin) : undefined;
   const s: PeerStructure = {
-    masters: o.topology.masters.length, connectionsPerMaster: o.connectionsPerMaster, pipeline: o.pipeline,
-    valueBytes: o.valueBytes, keyspace: o.keyspace, durationS: Math.max(1, Math.round(o.durationMs / 1000)),
+    masters: o.topology.masters.length,
+    connectionsPerMaster: o.connectionsPerMaster,
+    pipeline: o.pipeline,
+    valueBytes: o.valueBytes,
+    keyspace: o.keyspace,
+    durationS: Math.max(1, Math.round(o.durationMs / 1000)),
   };
   const inflight = s.masters * s.connectionsPerMaster * s.pipeline;
   const pairs: Array<{ round: number; tool: PeerTool; op: 'set' | 'get'; ours: PeerRun; theirs: PeerRun }> = [];
@@ -71,7 +79,11 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   const removeAll = async () => {
     await user.remove();
     const n = await removeComparisonKeys(o.target, o.topology).catch(() => -1);
-    log(n >= 0 ? `removed the comparison's ${n} key(s) and its ACL user` : 'could not remove the comparison\'s keys (key:{...}:<12 digits>, cache-harness-memtier:*, cache-harness-ref:*)');
+    log(
+      n >= 0
+        ? `removed the comparison's ${n} key(s) and its ACL user`
+        : "could not remove the comparison's keys (key:{...}:<12 digits>, cache-harness-memtier:*, cache-harness-ref:*)",
+    );
   };
   const onSignal = async () => {
     abort.abort();
@@ -79,40 +91,44 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
     await removeAll();
   };
   try {
-    await withCleanupOnSignal({ run: onSignal, emergency: () => undefined }, async () => {
-      const lastCount = new Map<string, number>();
-      for (let round = 0; round < o.rounds; round++) {
-        for (const op of OPS) {
-          // Alternate who goes first; redis-benchmark needs a request count, taken from our run (or our last one).
-          const oursFirst = round % 2 === 0;
-          let ours: PeerRun | undefined;
-          const theirs: Array<[PeerTool, PeerRun]> = [];
-          const ourRun = () => {
-            const p = runOurs(o, s, inflight, op, round, log, abort.signal);
-            current = p;
-            return p;
-          };
-          if (oursFirst) ours = await ourRun();
-          for (const tool of o.tools) {
+    await withCleanupOnSignal(
+      { run: onSignal, emergency: () => undefined },
+      async () => {
+        const lastCount = new Map<string, number>();
+        for (let round = 0; round < o.rounds; round++) {
+          for (const op of OPS) {
+            // Alternate who goes first; redis-benchmark needs a request count, taken from our run (or our last one).
+            const oursFirst = round % 2 === 0;
+            let ours: PeerRun | undefined;
+            const theirs: Array<[PeerTool, PeerRun]> = [];
+            const ourRun = () => {
+              const p = runOurs(o, s, inflight, op, round, log, abort.signal);
+              current = p;
+              return p;
+            };
+            if (oursFirst) ours = await ourRun();
+            for (const tool of o.tools) {
+              if (abort.signal.aborted) return;
+              const count = ours?.count ?? lastCount.get(op) ?? Math.round(100_000 * s.durationS);
+              const peer = runPeer(tool, seed, creds, s, op, count, memtier, log, abort.signal);
+              current = peer;
+              const run = await peer.catch((err: unknown) => {
+                // Stopped by a Ctrl-C: not a failure of the tool; the signal handler finishes up.
+                if (abort.signal.aborted) return undefined;
+                throw err;
+              });
+              if (!run) return;
+              theirs.push([tool, run]);
+            }
             if (abort.signal.aborted) return;
-            const count = ours?.count ?? lastCount.get(op) ?? Math.round(100_000 * s.durationS);
-            const peer = runPeer(tool, seed, creds, s, op, count, memtier, log, abort.signal);
-            current = peer;
-            const run = await peer.catch((err: unknown) => {
-              // Stopped by a Ctrl-C: not a failure of the tool; the signal handler finishes up.
-              if (abort.signal.aborted) return undefined;
-              throw err;
-            });
-            if (!run) return;
-            theirs.push([tool, run]);
+            if (!ours) ours = await ourRun();
+            lastCount.set(op, ours.count);
+            for (const [tool, run] of theirs) pairs.push({ round, tool, op, ours, theirs: run });
           }
-          if (abort.signal.aborted) return;
-          if (!ours) ours = await ourRun();
-          lastCount.set(op, ours.count);
-          for (const [tool, run] of theirs) pairs.push({ round, tool, op, ours, theirs: run });
         }
-      }
-    }, log);
+      },
+      log,
+    );
   } finally {
     if (!abort.signal.aborted) {
       await removeAll();
@@ -123,35 +139,98 @@ export async function compareWithPeers(o: CompareOptions): Promise<Comparison> {
   if (abort.signal.aborted) await new Promise<never>(() => undefined);
   return {
     structure: {
-      masters: s.masters, connections_per_master: s.connectionsPerMaster, pipeline: s.pipeline, inflight_total: inflight,
-      value_bytes: s.valueBytes, keyspace: s.keyspace, duration_s: s.durationS, rounds: o.rounds,
+      masters: s.masters,
+      connections_per_master: s.connectionsPerMaster,
+      pipeline: s.pipeline,
+      inflight_total: inflight,
+      value_bytes: s.valueBytes,
+      keyspace: s.keyspace,
+      duration_s: s.durationS,
+      rounds: o.rounds,
     },
     sides: sidesInWords(o, s, inflight),
-    rows: o.tools.flatMap((tool) => OPS.map((op) => row(tool, op, pairs.filter((p) => p.tool === tool && p.op === op)))),
+    rows: o.tools.flatMap((tool) =>
+      OPS.map((op) =>
+        row(
+          tool,
+          op,
+          pairs.filter((p) => p.tool === tool && p.op === op),
+        ),
+      ),
+    ),
     note: 'one op at a time, each pair back to back on the same cluster, CPU read from the kernel for the same run as the ops/s beside it; the machine is shared with the cluster, so compare the ratios, not the absolute figures',
   };
 }
 
-async function runOurs(o: CompareOptions, s: PeerStructure, inflight: number, op: 'set' | 'get', round: number, log: (l: string) => void, signal: AbortSignal): Promise<PeerRun> {
-  const table = referenceOpTable({ op, valueBytes: s.valueBytes, keyspace: s.keyspace, size: Math.min(2 ** 17, s.keyspace), seed: 101 + round });
+async function runOurs(
+  o: CompareOptions,
+  s: PeerStructure,
+  inflight: number,
+  op: 'set' | 'get',
+  round: number,
+  log: (l: string) => void,
+  signal: AbortSignal,
+): Promise<PeerRun> {
+  const table = referenceOpTable({
+    op,
+    valueBytes: s.valueBytes,
+    keyspace: s.keyspace,
+    size: Math.min(2 ** 17, s.keyspace),
+    seed: 101 + round,
+  });
   const r = await runBench({
-    spec: o.spec, target: o.target, topology: o.topology, workload: o.workload, name: `reference ${op}`, mode: 'closed', rate: 0, inflight,
-    connections: s.connectionsPerMaster, workers: 1, driver: o.driver, durationMs: s.durationS * 1000, warmupMs: 0, maxOps: 1e9,
-    tables: [table], maxInFlightPerConn: inflight, prefill: op === 'get', cleanup: true, settle: true, signal,
+    spec: o.spec,
+    target: o.target,
+    topology: o.topology,
+    workload: o.workload,
+    name: `reference ${op}`,
+    mode: 'closed',
+    rate: 0,
+    inflight,
+    connections: s.connectionsPerMaster,
+    workers: 1,
+    driver: o.driver,
+    durationMs: s.durationS * 1000,
+    warmupMs: 0,
+    maxOps: 1e9,
+    tables: [table],
+    maxInFlightPerConn: inflight,
+    prefill: op === 'get',
+    cleanup: true,
+    settle: true,
+    signal,
   });
   const run: PeerRun = {
-    tool: 'ours', op, opsPerSec: r.totals.completed_rate, count: r.totals.completed, p50Us: r.overall.p50_us, p99Us: r.overall.p99_us,
-    cpuMs: r.generator.cpu_user_ms + r.generator.cpu_system_ms, cpuUsPerOp: r.generator.cpu_us_per_op, wallMs: r.generator.wall_ms,
+    tool: 'ours',
+    op,
+    opsPerSec: r.totals.completed_rate,
+    count: r.totals.completed,
+    p50Us: r.overall.p50_us,
+    p99Us: r.overall.p99_us,
+    cpuMs: r.generator.cpu_user_ms + r.generator.cpu_system_ms,
+    cpuUsPerOp: r.generator.cpu_us_per_op,
+    wallMs: r.generator.wall_ms,
     command: `cache-harness bench --mode closed --inflight ${inflight} --connections ${s.connectionsPerMaster} --driver ${o.driver} (reference table: ${op.toUpperCase()} ${s.valueBytes} B over ${s.keyspace} uniform keys)`,
   };
   log(`ours ${op}: ${Math.round(run.opsPerSec)} ops/s, ${run.cpuUsPerOp.toFixed(2)} µs CPU/op`);
   return run;
 }
 
-async function runPeer(tool: PeerTool, seed: { host: string; port: number }, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', count: number, memtier: string | undefined, log: (l: string) => void, signal: AbortSignal): Promise<PeerRun> {
-  const run = tool === 'memtier'
-    ? await runMemtier(memtier ?? 'memtier_benchmark', seed.host, seed.port, c, s, op, signal)
-    : await runRedisBenchmark(seed.host, seed.port, c, s, op, count, (s.durationS * 10 + 60) * 1000, signal);
+async function runPeer(
+  tool: PeerTool,
+  seed: { host: string; port: number },
+  c: PeerCredentials,
+  s: PeerStructure,
+  op: 'set' | 'get',
+  count: number,
+  memtier: string | undefined,
+  log: (l: string) => void,
+  signal: AbortSignal,
+): Promise<PeerRun> {
+  const run =
+    tool === 'memtier'
+      ? await runMemtier(memtier ?? 'memtier_benchmark', seed.host, seed.port, c, s, op, signal)
+      : await runRedisBenchmark({ seed, credentials: c, structure: s, op, requests: count }, (s.durationS * 10 + 60) * 1000, signal);
   log(`${tool} ${op}: ${Math.round(run.opsPerSec)} ops/s, ${run.cpuUsPerOp.toFixed(2)} µs CPU/op`);
   return run;
 }
@@ -163,7 +242,8 @@ function row(tool: PeerTool, op: 'set' | 'get', pairs: ReadonlyArray<{ ours: Pee
   if (!mid) throw new Error(`no ${tool} ${op} runs`);
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
-    tool, op,
+    tool,
+    op,
     round_ratios: pairs.map((p) => r2(ratio(p))),
     throughput_ratio: r2(ratio(mid)),
     cpu_per_op_ratio: mid.theirs.cpuUsPerOp > 0 ? r2(mid.ours.cpuUsPerOp / mid.theirs.cpuUsPerOp) : 0,
@@ -174,14 +254,35 @@ function row(tool: PeerTool, op: 'set' | 'get', pairs: ReadonlyArray<{ ours: Pee
 
 function toResult(p: PeerRun): PeerRunResult {
   const r1 = (x: number) => Math.round(x * 10) / 10;
-  return { tool: p.tool, op: p.op, ops_per_s: Math.round(p.opsPerSec), count: p.count, p50_us: r1(p.p50Us), p99_us: r1(p.p99Us), cpu_ms: Math.round(p.cpuMs), cpu_us_per_op: Math.round(p.cpuUsPerOp * 100) / 100, wall_ms: Math.round(p.wallMs), command: p.command };
+  return {
+    tool: p.tool,
+    op: p.op,
+    ops_per_s: Math.round(p.opsPerSec),
+    count: p.count,
+    p50_us: r1(p.p50Us),
+    p99_us: r1(p.p99Us),
+    cpu_ms: Math.round(p.cpuMs),
+    cpu_us_per_op: Math.round(p.cpuUsPerOp * 100) / 100,
+    wall_ms: Math.round(p.wallMs),
+    command: p.command,
+  };
 }
 
 function sidesInWords(o: CompareOptions, s: PeerStructure, inflight: number): Record<string, string> {
   const sides: Record<string, string> = {
-    ours: `${o.driver} driver, closed loop, ${s.connectionsPerMaster} connection(s) to each of ${s.masters} masters, ${inflight} requests in flight in all (keys are uniform, so ${s.pipeline} per connection on average), pipelined; ${s.valueBytes} B values over ${s.keyspace} keys; ${s.durationS} s per op`,
+    ours: [
+      `${o.driver} driver, closed loop, ${s.connectionsPerMaster} connection(s) to each of ${s.masters} masters,`,
+      `${inflight} requests in flight in all (keys are uniform, so ${s.pipeline} per connection on average), pipelined;`,
+      `${s.valueBytes} B values over ${s.keyspace} keys; ${s.durationS} s per op`,
+    ].join(' '),
   };
-  if (o.tools.includes('redis-benchmark')) sides['redis-benchmark'] = `--cluster -c ${s.masters * s.connectionsPerMaster} (clients spread over the masters: ${s.connectionsPerMaster} per master) -P ${s.pipeline} (${s.pipeline} in flight per connection); -d ${s.valueBytes}; -r ${Math.ceil(s.keyspace / s.masters)} per master (≈ ${s.keyspace} keys); -n = the requests ours completed in the same round (≈ ${s.durationS} s)`;
-  if (o.tools.includes('memtier')) sides.memtier = `--cluster-mode -t 1 -c ${s.connectionsPerMaster} (${s.connectionsPerMaster} connection(s) per master) --pipeline=${s.pipeline}; -d ${s.valueBytes}; keys 1..${s.keyspace} uniform (R:R); --test-time=${s.durationS}`;
+  if (o.tools.includes('redis-benchmark'))
+    sides['redis-benchmark'] = [
+      `--cluster -c ${s.masters * s.connectionsPerMaster} (clients spread over the masters: ${s.connectionsPerMaster} per master)`,
+      `-P ${s.pipeline} (${s.pipeline} in flight per connection); -d ${s.valueBytes};`,
+      `-r ${Math.ceil(s.keyspace / s.masters)} per master (≈ ${s.keyspace} keys); -n = the requests ours completed in the same round (≈ ${s.durationS} s)`,
+    ].join(' ');
+  if (o.tools.includes('memtier'))
+    sides.memtier = `--cluster-mode -t 1 -c ${s.connectionsPerMaster} (${s.connectionsPerMaster} connection(s) per master) --pipeline=${s.pipeline}; -d ${s.valueBytes}; keys 1..${s.keyspace} uniform (R:R); --test-time=${s.durationS}`;
   return sides;
 }

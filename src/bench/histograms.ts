@@ -1,5 +1,5 @@
 import hdr, { type Histogram } from 'hdr-histogram-js';
-import type { LatencySummary, PercentileCurve } from '../report/index.js';
+import { PERCENTILES, percentileValues, type LatencySummary, type PercentileCurve } from '../report/index.js';
 
 export type { Histogram };
 
@@ -38,22 +38,21 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
  */
 export function summarize(h: Histogram): LatencySummary {
   const n = h.totalCount;
-  if (n === 0) return { count: 0, min_us: 0, mean_us: 0, p50_us: 0, p90_us: 0, p99_us: 0, p99_9_us: 0, p99_99_us: 0, max_us: 0 };
   return {
     count: n,
-    min_us: h.minNonZeroValue,
-    mean_us: round1(h.mean),
-    p50_us: h.getValueAtPercentile(50),
-    p90_us: h.getValueAtPercentile(90),
-    p99_us: h.getValueAtPercentile(99),
-    p99_9_us: h.getValueAtPercentile(99.9),
-    p99_99_us: h.getValueAtPercentile(99.99),
-    max_us: h.getValueAtPercentile(100),
+    min_us: n === 0 ? 0 : h.minNonZeroValue,
+    mean_us: n === 0 ? 0 : round1(h.mean),
+    ...percentileValues(PERCENTILES, (p) => (n === 0 ? 0 : h.getValueAtPercentile(p))),
   };
 }
 
-/** Percentiles for the percentile-curve chart (x = 1/(1-p) on a log axis). */
-export const CURVE_PERCENTILES = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 100] as const;
+/**
+ * The percentile-curve chart's points (x = 1/(1-p) on a log axis): every summary percentile, so the curve
+ * passes through the tables' figures, and points between them to draw its shape.
+ */
+export const CURVE_PERCENTILES: readonly number[] = [...new Set([0, 25, 75, 95, 99.5, 99.95, 99.995, 99.999, ...PERCENTILES])].sort(
+  (a, b) => a - b,
+);
 
 export function percentileCurve(label: string, h: Histogram): PercentileCurve {
   if (h.totalCount === 0) return { label, points: [] };

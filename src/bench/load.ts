@@ -59,7 +59,12 @@ export async function prepareLoad(spec: Spec, cfg: LoadConfig): Promise<Prepared
   let closed: ClosedLoop | undefined;
   let open: OpenLoop | undefined;
   const driver: Driver = await createDriver(cfg.driver, {
-    spec, table, ...(cfg.tenants ? { tenants: cfg.tenants } : {}), target: cfg.target, topology: cfg.topology, connections: cfg.connections,
+    spec,
+    table,
+    ...(cfg.tenants ? { tenants: cfg.tenants } : {}),
+    target: cfg.target,
+    topology: cfg.topology,
+    connections: cfg.connections,
     maxInFlightPerConn: cfg.maxInFlightPerConn,
     onComplete: (op, intended, sentAt, now, status, error) => {
       rec?.complete(op, intended, sentAt, now, status, error);

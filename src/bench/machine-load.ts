@@ -65,7 +65,14 @@ export function sampleMachine(): MachineSample | null {
     }
   }
   const cpu = process.cpuUsage();
-  return { processes, ...stat, cores: availableParallelism(), selfPid: process.pid, processCpuUs: cpu.user + cpu.system, atMs: performance.now() };
+  return {
+    processes,
+    ...stat,
+    cores: availableParallelism(),
+    selfPid: process.pid,
+    processCpuUs: cpu.user + cpu.system,
+    atMs: performance.now(),
+  };
 }
 
 /**

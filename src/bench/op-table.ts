@@ -46,9 +46,33 @@ export interface OpTable {
   tenantModules: TenantModule[];
 }
 
+/** Op tables hold a power of two of entries (at least 1024): the op index wraps with a mask. */
+export function opTableSize(entries: number): number {
+  return 2 ** Math.max(10, Math.ceil(Math.log2(Math.max(1, entries))));
+}
+
+/** A table of `size` zeroed entries (every op a GET until told otherwise) over these dims and tenant-modules. */
+export function allocOpTable(size: number, dims: Dim[], tenantModules: TenantModule[]): OpTable {
+  return {
+    size,
+    kind: new Uint8Array(size),
+    dim: new Uint16Array(size),
+    channel: new Uint8Array(size),
+    slot: new Uint16Array(size),
+    ttl: new Uint32Array(size),
+    valueSize: new Uint32Array(size),
+    tm: new Uint32Array(size),
+    dataType: new Array<DataType>(size),
+    userKey: new Array<string>(size),
+    key: new Array<string>(size),
+    dims,
+    tenantModules,
+  };
+}
+
 /** Sizes are rounded up to a power of two (at least 1024). */
 export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; seed?: number } = {}): OpTable {
-  const size = 2 ** Math.max(10, Math.ceil(Math.log2(opts.size ?? 65536)));
+  const size = opTableSize(opts.size ?? 65536);
   const rng = mulberry32(opts.seed ?? w.seed);
   const tms = tenantModules(spec, buildPopulation(spec, w));
   const tenants = [...new Set(tms.map((t) => t.tenant))];
@@ -68,13 +92,10 @@ export function buildOpTable(spec: Spec, w: Workload, opts: { size?: number; see
   };
   const channelSampler = weightedSampler([w.channels.mobile, w.channels.web]);
   const sizeSamplers = CHANNELS.map((ch) => weightedSampler(w.channel[ch].valueSizes.map((v) => v.weight)));
-  const keySampler = w.keys.popularity === 'zipf' ? zipfSampler(w.keys.perTenantModule, w.keys.zipfExponent) : uniformSampler(w.keys.perTenantModule);
+  const keySampler =
+    w.keys.popularity === 'zipf' ? zipfSampler(w.keys.perTenantModule, w.keys.zipfExponent) : uniformSampler(w.keys.perTenantModule);
 
-  const t: OpTable = {
-    size, kind: new Uint8Array(size), dim: new Uint16Array(size), channel: new Uint8Array(size), slot: new Uint16Array(size),
-    ttl: new Uint32Array(size), valueSize: new Uint32Array(size), tm: new Uint32Array(size),
-    dataType: new Array<DataType>(size), userKey: new Array<string>(size), key: new Array<string>(size), dims: [], tenantModules: tms,
-  };
+  const t = allocOpTable(size, [], tms);
   const dimIndex = new Map<string, number>();
   // Dim index per (kind, tenant-module, channel), so no Dim object or key string is built per entry.
   const dimOf = new Int32Array(2 * tms.length * 2).fill(-1);

@@ -74,8 +74,22 @@ export function runOpenLoopSender(init: SenderInit): SenderReport {
   const arena = CommandArena.attach(init.arena);
   const opNode = new Uint8Array(init.opNode);
   const cpu0 = threadCpuMs();
-  const report: SenderReport = { issued: 0, measuredIssued: 0, deferred: 0, failed: 0, unsentOps: [], unsentIntended: [], outstandingPerSecond: [], spinMs: 0, sleeps: 0, writes: 0, cpuMs: 0 };
-  const writers = init.conns.map((c) => new ConnWriter(PendingRing.attach(c.ring), init.bound, arena, fdWriter(c.fd, new FdGuard(c.guard), report), s.measureStart));
+  const report: SenderReport = {
+    issued: 0,
+    measuredIssued: 0,
+    deferred: 0,
+    failed: 0,
+    unsentOps: [],
+    unsentIntended: [],
+    outstandingPerSecond: [],
+    spinMs: 0,
+    sleeps: 0,
+    writes: 0,
+    cpuMs: 0,
+  };
+  const writers = init.conns.map(
+    (c) => new ConnWriter(PendingRing.attach(c.ring), init.bound, arena, fdWriter(c.fd, new FdGuard(c.guard), report), s.measureStart),
+  );
   const byNode: ConnWriter[][] = [];
   init.conns.forEach((c, k) => (byNode[c.node] ??= []).push(writers[k] as ConnWriter));
   const rr = new Uint32Array(byNode.length);

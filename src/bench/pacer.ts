@@ -27,7 +27,11 @@ export class Pacer {
   spinMs = 0;
   sleeps = 0;
 
-  constructor(private readonly now: () => number, private readonly stop: Int32Array, private readonly o: PacingOptions = DEFAULT_PACING) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly stop: Int32Array,
+    private readonly o: PacingOptions = DEFAULT_PACING,
+  ) {}
 
   /** Return at or after `t` (ms), or when stopped. */
   until(t: number): void {

@@ -47,7 +47,11 @@ export class PendingRing {
   }
 
   share(): PendingShare {
-    return { ops: this.ops.buffer as SharedArrayBuffer, times: this.times.buffer as SharedArrayBuffer, ctl: this.ctl.buffer as SharedArrayBuffer };
+    return {
+      ops: this.ops.buffer as SharedArrayBuffer,
+      times: this.times.buffer as SharedArrayBuffer,
+      ctl: this.ctl.buffer as SharedArrayBuffer,
+    };
   }
 
   get size(): number {
@@ -57,7 +61,8 @@ export class PendingRing {
   /** Producer side: append one op (the caller checks `size < capacity`: the bound is the caller's policy). */
   push(op: number, intended: number, sentAt: number): void {
     const tail = Atomics.load(this.ctl, TAIL);
-    if (((tail - Atomics.load(this.ctl, HEAD)) | 0) >= this.capacity) throw new RangeError('pending ring full: check size against the in-flight bound before pushing');
+    if (((tail - Atomics.load(this.ctl, HEAD)) | 0) >= this.capacity)
+      throw new RangeError('pending ring full: check size against the in-flight bound before pushing');
     const j = tail & this.mask;
     this.ops[j] = op;
     this.times[2 * j] = intended;

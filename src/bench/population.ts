@@ -1,5 +1,14 @@
+import { generatePopulation } from '../provision/population.js';
 import type { Spec } from '../spec/index.js';
-import { parseModule, parseTenantId, placeTenantModule, tenantModulePrefix, type ModuleName, type Placement, type TenantId } from '../tenancy/index.js';
+import {
+  parseModule,
+  parseTenantId,
+  placeTenantModule,
+  tenantModulePrefix,
+  type ModuleName,
+  type Placement,
+  type TenantId,
+} from '../tenancy/index.js';
 import type { Workload } from './workload.js';
 
 /** One synthetic tenant of the run and its plan. */
@@ -23,32 +32,24 @@ export interface TenantModule {
 export const BENCH_TENANT_PREFIX = 'bench-';
 
 /**
- * Tenants per plan by the workload's shares (largest remainder, so the counts add up exactly),
- * named `bench-<plan>-<n>`, each with its plan's modules from the spec.
+ * The run's tenants: provisioning's population generator (`bench-000001`, ...; plans interleaved by the
+ * workload's shares, so counts are within one of exact), each with its plan's modules from the spec.
+ * Channels are the op table's business, not the tenant's: the generator is asked for mobile tenants only.
  */
 export function buildPopulation(spec: Spec, w: Workload): BenchTenant[] {
-  const plans = Object.entries(w.tenants.plans).filter(([, share]) => share > 0);
-  const total = plans.reduce((a, [, s]) => a + s, 0);
-  const exact = plans.map(([plan, share]) => ({ plan, n: (w.tenants.count * share) / total }));
-  const counts = exact.map((e) => ({ plan: e.plan, n: Math.floor(e.n), rem: e.n - Math.floor(e.n) }));
-  let left = w.tenants.count - counts.reduce((a, c) => a + c.n, 0);
-  for (const c of [...counts].sort((a, b) => b.rem - a.rem)) {
-    if (left <= 0) break;
-    c.n++;
-    left--;
-  }
-  return counts.flatMap(({ plan, n }) => {
-    const planSpec = spec.plans[plan];
-    if (!planSpec) throw new Error(`plan ${plan} is not in the spec`);
-    const modules = planSpec.modules.map((m) => parseModule(spec, m));
-    return Array.from({ length: n }, (_, i) => ({ id: parseTenantId(`${BENCH_TENANT_PREFIX}${plan}-${i}`), plan, modules }));
+  return generatePopulation({ count: w.tenants.count, prefix: BENCH_TENANT_PREFIX, planMix: w.tenants.plans, webPercent: 0 }).map((t) => {
+    const planSpec = spec.plans[t.plan];
+    if (!planSpec) throw new Error(`plan ${t.plan} is not in the spec`);
+    return { id: parseTenantId(t.id), plan: t.plan, modules: planSpec.modules.map((m) => parseModule(spec, m)) };
   });
 }
 
 /** Every (tenant, module) of the population, placed as the spec says. */
 export function tenantModules(spec: Spec, tenants: readonly BenchTenant[]): TenantModule[] {
-  return tenants.flatMap((t) => t.modules.map((module) => {
-    const placement = placeTenantModule(spec, t.id, module);
-    return { tenant: t.id, plan: t.plan, module, placement, prefix: tenantModulePrefix(t.id, module, placement) };
-  }));
+  return tenants.flatMap((t) =>
+    t.modules.map((module) => {
+      const placement = placeTenantModule(spec, t.id, module);
+      return { tenant: t.id, plan: t.plan, module, placement, prefix: tenantModulePrefix(t.id, module, placement) };
+    }),
+  );
 }

@@ -66,7 +66,13 @@ export class Recorder {
    * records only the latency (half the histogram work per op at 100k+ ops/s); aggregate() reads the
    * service time from the latency then.
    */
-  constructor(private readonly table: OpTable, readonly measureStart: number, readonly measureEnd: number, private readonly worker = 0, private readonly splitTimes = true) {
+  constructor(
+    private readonly table: OpTable,
+    readonly measureStart: number,
+    readonly measureEnd: number,
+    private readonly worker = 0,
+    private readonly splitTimes = true,
+  ) {
     this.dimHists = table.dims.map(() => latencyHistogram());
   }
 
@@ -137,7 +143,11 @@ export class Recorder {
       dims: this.table.dims,
       dimHists: this.dimHists.map(encodeHistogram),
       serviceHists: this.serviceHists.map(encodeHistogram),
-      perSecond: this.perSecond.flatMap((series, ch) => series.flatMap((h, second) => (h && h.totalCount > 0 ? [{ channel: CHANNELS[ch] ?? 'mobile', second, hist: encodeHistogram(h) }] : []))),
+      perSecond: this.perSecond.flatMap((series, ch) =>
+        series.flatMap((h, second) =>
+          h && h.totalCount > 0 ? [{ channel: CHANNELS[ch] ?? 'mobile', second, hist: encodeHistogram(h) }] : [],
+        ),
+      ),
       sendLag: encodeHistogram(this.sendLag),
       issued: this.issued,
       measuredIssued: this.measuredIssued,

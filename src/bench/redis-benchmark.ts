@@ -1,4 +1,4 @@
-import { requireBinary } from '../cluster/index.js';
+import { requireBinary, type NodeAddress } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 import { redactArgs } from './peers/memtier.js';
 import type { PeerCredentials } from './peers/peer-user.js';
@@ -17,32 +17,73 @@ export interface RedisBenchmarkRow {
   max_ms: number;
 }
 
+/** One redis-benchmark run: which cluster, as whom, shaped how, one op, how many requests. */
+export interface RedisBenchmarkRun {
+  seed: NodeAddress;
+  credentials: PeerCredentials;
+  structure: PeerStructure;
+  op: 'set' | 'get';
+  requests: number;
+}
+
 /**
  * `redis-benchmark --cluster -t <op> -c <masters × connections> -P <pipeline> -n <requests> -d <bytes> -r <keys per master> --csv`.
  * In cluster mode it spreads its clients over the masters (client i → master i mod n), each writing
  * `key:{<tag of its master>}:<12 digits>` with the random part below -r: -r is per master, so the
  * keyspace is divided by the masters to draw from the same number of distinct keys in all.
  */
-export function redisBenchmarkArgs(host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', requests: number): string[] {
+export function redisBenchmarkArgs(run: RedisBenchmarkRun): string[] {
+  const { seed, credentials: c, structure: s, op, requests } = run;
   return [
-    '-h', host, '-p', String(port), '--user', c.username, '-a', c.password,
-    '--cluster', '-t', op, '-c', String(s.masters * s.connectionsPerMaster), '-P', String(s.pipeline), '-n', String(requests),
-    '-d', String(s.valueBytes), '-r', String(Math.max(1, Math.ceil(s.keyspace / s.masters))), '--csv',
+    '-h',
+    seed.host,
+    '-p',
+    String(seed.port),
+    '--user',
+    c.username,
+    '-a',
+    c.password,
+    '--cluster',
+    '-t',
+    op,
+    '-c',
+    String(s.masters * s.connectionsPerMaster),
+    '-P',
+    String(s.pipeline),
+    '-n',
+    String(requests),
+    '-d',
+    String(s.valueBytes),
+    '-r',
+    String(Math.max(1, Math.ceil(s.keyspace / s.masters))),
+    '--csv',
   ];
 }
 
 /** Run redis-benchmark for one op (bounded by `timeoutMs`) and read its CSV and its CPU. */
-export async function runRedisBenchmark(host: string, port: number, c: PeerCredentials, s: PeerStructure, op: 'set' | 'get', requests: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerRun> {
-  const args = redisBenchmarkArgs(host, port, c, s, op, requests);
+export async function runRedisBenchmark(run: RedisBenchmarkRun, timeoutMs: number, signal?: AbortSignal): Promise<PeerRun> {
+  const { op, requests, credentials: c } = run;
+  const args = redisBenchmarkArgs(run);
   const p = await runMeasured(requireBinary('redis-benchmark'), args, timeoutMs, signal);
   const row = parseRedisBenchmarkCsv(p.stdout).find((r) => r.test === op);
   if (!row) {
-    const why = p.stderr.split('\n').filter((l) => l && !l.startsWith('Warning: Using a password')).slice(0, 3).join(' / ');
+    const why = p.stderr
+      .split('\n')
+      .filter((l) => l && !l.startsWith('Warning: Using a password'))
+      .slice(0, 3)
+      .join(' / ');
     throw new HarnessError(`redis-benchmark ${op} failed (exit ${p.code})${why ? `: ${why}` : ''}`);
   }
   return {
-    tool: 'redis-benchmark', op, opsPerSec: row.rps, count: requests, p50Us: row.p50_ms * 1000, p99Us: row.p99_ms * 1000,
-    cpuMs: p.cpuMs, wallMs: p.wallMs, cpuUsPerOp: requests > 0 ? (p.cpuMs * 1000) / requests : 0,
+    tool: 'redis-benchmark',
+    op,
+    opsPerSec: row.rps,
+    count: requests,
+    p50Us: row.p50_ms * 1000,
+    p99Us: row.p99_ms * 1000,
+    cpuMs: p.cpuMs,
+    wallMs: p.wallMs,
+    cpuUsPerOp: requests > 0 ? (p.cpuMs * 1000) / requests : 0,
     command: redactArgs('redis-benchmark', args, c),
   };
 }

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import type { Target } from '../cluster/index.js';
-import { HarnessError } from '../errors.js';
+import { closeNode, type Target } from '../cluster/index.js';
+import { errorMessage, HarnessError } from '../errors.js';
 import type { BenchResult } from '../report/index.js';
 import type { Spec } from '../spec/index.js';
-import { closeAdmin, openAdmin, prefillKeys, unlinkKeys } from './admin.js';
+import { openAdminCluster, prefillKeys, unlinkKeys } from './admin.js';
 import { aggregate } from './aggregate.js';
 import { fineTimerSlack } from './clock.js';
 import type { DriverName } from './drivers/index.js';
@@ -80,7 +80,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => undefined);
   const bound = o.maxInFlightPerConn ?? DEFAULT_MAX_INFLIGHT_PER_CONN;
   validate(o, bound);
-  const topology = o.topology ?? await readTopology(o.target);
+  const topology = o.topology ?? (await readTopology(o.target));
   const tableSize = o.tableSize ?? DEFAULT_TABLE;
   const seeds = Array.from({ length: o.workers }, (_, w) => o.workload.seed + w * 7919);
   const inflight = split(o.inflight, o.workers);
@@ -89,9 +89,24 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   // Before any thread starts: threads inherit the lowered timer slack.
   const fineSlack = fineTimerSlack();
   const configs: LoadConfig[] = seeds.map((seed, w) => ({
-    worker: w, workload: o.workload, target: o.target, topology, driver: o.driver, connections: o.connections, maxInFlightPerConn: bound, mode: o.mode,
-    rate: o.rate / o.workers, inflight: inflight[w] ?? 1, warmupMs: o.warmupMs, durationMs: o.durationMs, maxOps: maxOps[w] ?? 0,
-    drainTimeoutMs: o.drainTimeoutMs ?? 5000, tableSize, seed, phaseMs: o.mode === 'open' ? (w * 1000) / o.rate : 0, pacing,
+    worker: w,
+    workload: o.workload,
+    target: o.target,
+    topology,
+    driver: o.driver,
+    connections: o.connections,
+    maxInFlightPerConn: bound,
+    mode: o.mode,
+    rate: o.rate / o.workers,
+    inflight: inflight[w] ?? 1,
+    warmupMs: o.warmupMs,
+    durationMs: o.durationMs,
+    maxOps: maxOps[w] ?? 0,
+    drainTimeoutMs: o.drainTimeoutMs ?? 5000,
+    tableSize,
+    seed,
+    phaseMs: o.mode === 'open' ? (w * 1000) / o.rate : 0,
+    pacing,
     ...(o.tables?.[w] ? { table: o.tables[w] } : {}),
   }));
 
@@ -101,7 +116,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     provisioned = await provisionBenchTenants(o.spec, o.target, o.workload, log);
     for (const c of configs) c.tenants = provisioned.tenants;
   }
-  const admin = await openAdmin(o.target).catch(async (err: unknown) => {
+  const admin = await openAdminCluster(o.target).catch(async (err: unknown) => {
     await provisioned?.close();
     throw err;
   });
@@ -111,7 +126,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   try {
     nodes = await openTargetNodes(o.target);
     const before = async () => {
-      if (o.settle ?? true) await settlePersistence(nodes as TargetNodes, { timeoutMs: 30_000, quietMs: 1000, snapshot: o.target.destructive, log });
+      if (o.settle ?? true)
+        await settlePersistence(nodes as TargetNodes, { timeoutMs: 30_000, quietMs: 1000, snapshot: o.target.destructive, log });
       return sample(nodes as TargetNodes);
     };
     if (o.workers === 1) {
@@ -129,38 +145,71 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     } else {
       if (o.prefill ?? o.workload.prefill) await prefill(o, topology, admin, tables, log);
       log(`${o.mode}-loop run on ${o.workers} worker threads: ${describe(o, bound)}`);
-      measured = await runWorkers(o.spec, configs, o.warmupMs + o.durationMs + 2 * (o.drainTimeoutMs ?? 5000) + 30_000, before, () => sample(nodes as TargetNodes));
+      measured = await runWorkers(o.spec, configs, o.warmupMs + o.durationMs + 2 * (o.drainTimeoutMs ?? 5000) + 30_000, before, () =>
+        sample(nodes as TargetNodes),
+      );
     }
   } finally {
     await cleanup(o, admin, tables, provisioned, log);
     await nodes?.close();
     await provisioned?.close();
-    await closeAdmin(admin);
+    await closeNode(admin);
   }
   const { runs, s0, s1 } = measured;
   const result = aggregate(runs, {
     name: o.name ?? `${o.workload.name} ${o.mode}-loop`,
-    profile: o.workload.name, mode: o.mode, driver: o.driver, startedAt, warmupMs: o.warmupMs, durationMs: o.durationMs,
+    profile: o.workload.name,
+    mode: o.mode,
+    driver: o.driver,
+    startedAt,
+    warmupMs: o.warmupMs,
+    durationMs: o.durationMs,
     config: {
       ...(o.mode === 'open' ? { target_rate: o.rate } : { inflight: o.inflight }),
-      connections_per_node: o.connections, workers: o.workers, max_ops: o.maxOps, op_table_size: tables[0]?.size ?? tableSize,
-      seed: o.workload.seed, masters: topology.masters.length,
+      connections_per_node: o.connections,
+      workers: o.workers,
+      max_ops: o.maxOps,
+      op_table_size: tables[0]?.size ?? tableSize,
+      seed: o.workload.seed,
+      masters: topology.masters.length,
     },
     generator: {
-      ...generatorFigures(s0.cpu, s1.cpu, s1.at - s0.at, runs.reduce((a, r) => a + r.issued, 0)),
+      ...generatorFigures(
+        s0.cpu,
+        s1.cpu,
+        s1.at - s0.at,
+        runs.reduce((a, r) => a + r.issued, 0),
+      ),
       threads: threadSplit(runs),
-      ...(o.mode === 'open' ? { pacing: { sender_thread: o.driver === 'resp', spin_us: pacing.spinUs, spin_budget: pacing.spinBudget, batch_us: pacing.batchUs, fine_timer_slack: fineSlack } } : {}),
+      ...(o.mode === 'open'
+        ? {
+            pacing: {
+              sender_thread: o.driver === 'resp',
+              spin_us: pacing.spinUs,
+              spin_budget: pacing.spinBudget,
+              batch_us: pacing.batchUs,
+              fine_timer_slack: fineSlack,
+            },
+          }
+        : {}),
     },
     slo: o.spec.slo,
     maxInFlightPerConn: bound,
   });
   const d = perfSettings(o.spec).disturbance;
-  const thresholds: DisturbanceThresholds = { otherCpuPercent: d.otherCpuPercent, stealPercent: d.stealPercent, forks: d.forks, sendLagP99Us: d.sendLagP99Ms * 1000 };
+  const thresholds: DisturbanceThresholds = {
+    otherCpuPercent: d.otherCpuPercent,
+    stealPercent: d.stealPercent,
+    forks: d.forks,
+    sendLagP99Us: d.sendLagP99Ms * 1000,
+  };
   result.quality = assessQuality({
     machine: s0.machine && s1.machine ? [s0.machine, s1.machine] : null,
-    target: [s0.target, s1.target], targetLocal: s1.targetLocal,
+    target: [s0.target, s1.target],
+    targetLocal: s1.targetLocal,
     // A closed loop sends at once on each reply: it has no schedule to be late for.
-    sendLagP99Us: result.schedule?.send_lag.p99_us ?? 0, thresholds,
+    sendLagP99Us: result.schedule?.send_lag.p99_us ?? 0,
+    thresholds,
   });
   return result;
 }
@@ -171,8 +220,11 @@ function threadSplit(runs: readonly EncodedRun[]): NonNullable<BenchResult['gene
     return Number.isFinite(x) ? Math.round(x) : null;
   };
   return {
-    receiver_ms: sum((r) => r.cpu.receiverMs), sender_ms: sum((r) => r.cpu.senderMs), sender_spin_ms: sum((r) => r.cpu.senderSpinMs),
-    sender_writes: sum((r) => r.cpu.senderWrites) ?? 0, sender_sleeps: sum((r) => r.cpu.senderSleeps) ?? 0,
+    receiver_ms: sum((r) => r.cpu.receiverMs),
+    sender_ms: sum((r) => r.cpu.senderMs),
+    sender_spin_ms: sum((r) => r.cpu.senderSpinMs),
+    sender_writes: sum((r) => r.cpu.senderWrites) ?? 0,
+    sender_sleeps: sum((r) => r.cpu.senderSleeps) ?? 0,
   };
 }
 
@@ -198,7 +250,8 @@ async function sample(nodes: TargetNodes): Promise<Sample> {
 function validate(o: BenchOptions, bound: number): void {
   if (o.workers < 1 || !Number.isInteger(o.workers)) throw new HarnessError(`--workers must be a positive integer, got ${o.workers}`);
   if (o.mode === 'open' && !(o.rate > 0)) throw new HarnessError(`--rate must be > 0 for an open-loop run, got ${o.rate}`);
-  if (o.mode === 'closed' && o.inflight < o.workers) throw new HarnessError(`--inflight (${o.inflight}) must be at least --workers (${o.workers})`);
+  if (o.mode === 'closed' && o.inflight < o.workers)
+    throw new HarnessError(`--inflight (${o.inflight}) must be at least --workers (${o.workers})`);
   if (!(Number.isInteger(bound) && bound >= 1)) throw new HarnessError(`--max-inflight-per-conn must be a positive integer, got ${bound}`);
   if (o.tables && o.tables.length !== o.workers) throw new HarnessError(`${o.tables.length} op table(s) given for ${o.workers} worker(s)`);
 }
@@ -208,7 +261,13 @@ function describe(o: BenchOptions, bound: number): string {
   return `${load}, ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s, at most ${o.maxOps} ops, driver ${o.driver}, ${o.connections} connection(s) per master, at most ${bound} in flight per connection`;
 }
 
-async function prefill(o: BenchOptions, topology: BenchTopology, admin: Awaited<ReturnType<typeof openAdmin>>, tables: OpTable[], log: (l: string) => void): Promise<void> {
+async function prefill(
+  o: BenchOptions,
+  topology: BenchTopology,
+  admin: Awaited<ReturnType<typeof openAdminCluster>>,
+  tables: OpTable[],
+  log: (l: string) => void,
+): Promise<void> {
   const seen = new Set<string>();
   const keys = tables.flatMap(readKeys).filter((k) => (seen.has(k.key) ? false : (seen.add(k.key), true)));
   const t0 = performance.now();
@@ -218,11 +277,21 @@ async function prefill(o: BenchOptions, topology: BenchTopology, admin: Awaited<
   log(`prefill: ${keys.length} key(s) written in ${Math.round(performance.now() - t0)} ms`);
 }
 
-async function cleanup(o: BenchOptions, admin: Awaited<ReturnType<typeof openAdmin>>, tables: OpTable[], provisioned: ProvisionedBenchTenants | undefined, log: (l: string) => void): Promise<void> {
+async function cleanup(
+  o: BenchOptions,
+  admin: Awaited<ReturnType<typeof openAdminCluster>>,
+  tables: OpTable[],
+  provisioned: ProvisionedBenchTenants | undefined,
+  log: (l: string) => void,
+): Promise<void> {
   if (!(o.cleanup ?? o.workload.cleanup)) return;
   if (provisioned) {
     const n = await provisioned.remove().catch(() => -1);
-    log(n >= 0 ? `cleanup: removed the bench tenants and their ${n} key(s)` : 'cleanup failed: remove the bench-* tenants with `cache-harness tenant remove`');
+    log(
+      n >= 0
+        ? `cleanup: removed the bench tenants and their ${n} key(s)`
+        : 'cleanup failed: remove the bench-* tenants with `cache-harness tenant remove`',
+    );
     return;
   }
   const keys = [...new Set(tables.flatMap(allKeys))];
@@ -230,12 +299,25 @@ async function cleanup(o: BenchOptions, admin: Awaited<ReturnType<typeof openAdm
   log(n >= 0 ? `cleanup: removed ${n} bench key(s)` : 'cleanup failed (keys expire with their TTLs)');
 }
 
-async function runWorkers(spec: Spec, configs: LoadConfig[], hardTimeoutMs: number, before: () => Promise<Sample>, after: () => Promise<Sample>): Promise<Measured> {
+async function runWorkers(
+  spec: Spec,
+  configs: LoadConfig[],
+  hardTimeoutMs: number,
+  before: () => Promise<Sample>,
+  after: () => Promise<Sample>,
+): Promise<Measured> {
   const entry = threadEntry('worker');
   // Workers inherit the parent's flags, except those that only apply to a string entry (node -e).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type') && a !== '-e' && a !== '--eval');
   // A small young generation: the hot path allocates little, and each worker's heap adds to the generator's resident memory.
-  const workers = configs.map((config) => new Worker(entry, { workerData: { specDoc: spec, config } satisfies WorkerInit, execArgv, resourceLimits: { maxYoungGenerationSizeMb: 4 } }));
+  const workers = configs.map(
+    (config) =>
+      new Worker(entry, {
+        workerData: { specDoc: spec, config } satisfies WorkerInit,
+        execArgv,
+        resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      }),
+  );
   const exited = workers.map((w) => new Promise<void>((r) => w.once('exit', () => r())));
   const results: Array<EncodedRun | undefined> = new Array<EncodedRun | undefined>(workers.length);
   try {
@@ -243,8 +325,14 @@ async function runWorkers(spec: Spec, configs: LoadConfig[], hardTimeoutMs: numb
       let ready = 0;
       let done = 0;
       let s0: Sample | undefined;
-      const fail = (err: unknown) => { clearTimeout(timer); reject(err); };
-      const timer = setTimeout(() => fail(new HarnessError(`bench workers did not finish within ${Math.round(hardTimeoutMs / 1000)} s`)), hardTimeoutMs);
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new HarnessError(errorMessage(err)));
+      };
+      const timer = setTimeout(
+        () => fail(new HarnessError(`bench workers did not finish within ${Math.round(hardTimeoutMs / 1000)} s`)),
+        hardTimeoutMs,
+      );
       workers.forEach((w, i) => {
         w.on('error', fail);
         w.on('exit', (code) => {
@@ -273,11 +361,13 @@ async function runWorkers(spec: Spec, configs: LoadConfig[], hardTimeoutMs: numb
       });
     });
   } finally {
-    await Promise.all(workers.map(async (w, i) => {
-      w.postMessage({ type: 'close' } satisfies ToWorker);
-      const t = setTimeout(() => void w.terminate(), 2000);
-      await exited[i];
-      clearTimeout(t);
-    }));
+    await Promise.all(
+      workers.map(async (w, i) => {
+        w.postMessage({ type: 'close' } satisfies ToWorker);
+        const t = setTimeout(() => void w.terminate(), 2000);
+        await exited[i];
+        clearTimeout(t);
+      }),
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { formatUs } from '../format/duration.js';
 import type { BenchResult, PerSecondPoint, Saturation } from '../report/index.js';
 
 /** Below this share of the offered rate completed, an open loop did not keep up. */
@@ -29,22 +30,29 @@ export function detectSaturation(r: SaturationFacts, outstandingPerSecond: reado
   const reasons: string[] = [];
   const base = { outstanding_per_second: [...outstandingPerSecond] };
   if (r.mode === 'closed') {
-    reasons.push(`closed loop: ${r.config.inflight ?? '?'} ops kept in flight, so the target (or the generator) runs at its capacity for that concurrency; its rate is a capacity, its latency a service time under load`);
+    reasons.push(
+      `closed loop: ${r.config.inflight ?? '?'} ops kept in flight, so the target (or the generator) runs at its capacity for that concurrency; its rate is a capacity, its latency a service time under load`,
+    );
     return { saturated: true, reasons, ...base };
   }
   const offered = r.config.target_rate ?? 0;
   const measured = r.totals.issued;
   const s = r.schedule;
-  if (s && s.unsent > 0) reasons.push(`${s.unsent} op(s) were never sent: the in-flight bound (${s.max_inflight_per_conn} per connection) stayed full until the end`);
+  if (s && s.unsent > 0)
+    reasons.push(
+      `${s.unsent} op(s) were never sent: the in-flight bound (${s.max_inflight_per_conn} per connection) stayed full until the end`,
+    );
   if (s && measured > 0 && s.deferred / measured > MAX_DEFERRED_SHARE) {
-    reasons.push(`${s.deferred} op(s) (${pct(s.deferred / measured)}) waited for room under the in-flight bound (${s.max_inflight_per_conn} per connection): offered faster than answered`);
+    reasons.push(
+      `${s.deferred} op(s) (${pct(s.deferred / measured)}) waited for room under the in-flight bound (${s.max_inflight_per_conn} per connection): offered faster than answered`,
+    );
   }
   if (offered > 0 && r.totals.completed_rate < offered * MIN_COMPLETED_SHARE) {
     reasons.push(`completed ${r.totals.completed_rate} ops/s of ${offered} offered (${pct(r.totals.completed_rate / offered)})`);
   }
   const p50 = thirds(r.per_second.filter((p) => p.channel === 'all').map((p: PerSecondPoint) => p.p50_us));
   if (p50 && p50.last >= P50_GROWTH * p50.first && p50.last >= P50_GROWTH_FLOOR_US) {
-    reasons.push(`per-second p50 grew from ${Math.round(p50.first)} µs to ${Math.round(p50.last)} µs during the run: a queue builds up`);
+    reasons.push(`per-second p50 grew from ${formatUs(p50.first)} to ${formatUs(p50.last)} during the run: a queue builds up`);
   }
   const out = thirds(outstandingPerSecond);
   if (out && out.last >= OUTSTANDING_GROWTH * Math.max(1, out.first) && out.last >= OUTSTANDING_FLOOR) {

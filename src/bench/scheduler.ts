@@ -209,5 +209,12 @@ export function closedLoop(o: LoopBounds & { inflight: number; lanes?: Lanes }, 
   };
   const wait = o.start - performance.now();
   setTimeout(begin, Math.max(0, wait));
-  return { done, next, stop: () => { stopped = true; finish(); } };
+  return {
+    done,
+    next,
+    stop: () => {
+      stopped = true;
+      finish();
+    },
+  };
 }

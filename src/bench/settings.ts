@@ -2,7 +2,10 @@ import { perfSchema, type PerfSettings, type Spec } from '../spec/index.js';
 
 export type { PerfSettings };
 
-/** `spec.perf`, or its defaults when the spec has no perf section (the schema lives with the spec's). */
+/** The perf settings of a spec with no perf section: the schema's defaults (the schema lives with the spec's). */
+export const PERF_DEFAULTS: Readonly<PerfSettings> = perfSchema.parse({});
+
+/** `spec.perf`, or the defaults (a fresh copy, the caller's to change) when the spec has no perf section. */
 export function perfSettings(spec: Spec): PerfSettings {
   return spec.perf ?? perfSchema.parse({});
 }

@@ -1,3 +1,4 @@
+import { formatSeconds } from '../format/duration.js';
 import { sampleTargetActivity, type NodeActivity, type TargetNodes } from './target-activity.js';
 
 export interface SettleOptions {
@@ -45,12 +46,15 @@ export async function settlePersistence(t: TargetNodes, o: SettleOptions): Promi
       if (n.changesSinceSave > 0) await client?.call('BGSAVE', 'SCHEDULE').catch(() => undefined);
       snapshots.push(n.address);
     }
-    if (snapshots.length > 0) o.log?.(`persistence: BGSAVE / BGREWRITEAOF on ${snapshots.length} node(s) with unsaved writes or a grown AOF, so no save rule or rewrite comes due during the run`);
+    if (snapshots.length > 0)
+      o.log?.(
+        `persistence: BGSAVE / BGREWRITEAOF on ${snapshots.length} node(s) with unsaved writes or a grown AOF, so no save rule or rewrite comes due during the run`,
+      );
   }
   const settled = await waitQuiet(t, o.quietMs, deadline);
   const waitedMs = Math.round(performance.now() - t0);
   if (!settled) o.log?.(`persistence did not settle within ${Math.round(o.timeoutMs / 1000)} s: forks during the run will be counted`);
-  else if (waitedMs > 1000) o.log?.(`persistence settled after ${(waitedMs / 1000).toFixed(1)} s`);
+  else if (waitedMs > 1000) o.log?.(`persistence settled after ${formatSeconds(waitedMs)}`);
   return { waitedMs, settled, snapshots };
 }
 

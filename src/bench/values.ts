@@ -2,7 +2,23 @@ import { ValueCodec, type JsonValue } from '../tenancy/index.js';
 import { mulberry32 } from './prng.js';
 import { valueOf } from './op-table.js';
 
-const WORDS = ['contato', 'cliente', 'mensagem', 'agenda', 'fatura', 'status', 'ativo', 'pendente', 'sync', 'mobile', 'web', 'whatsapp', 'relatorio', 'campanha', 'curso'];
+const WORDS = [
+  'contato',
+  'cliente',
+  'mensagem',
+  'agenda',
+  'fatura',
+  'status',
+  'ativo',
+  'pendente',
+  'sync',
+  'mobile',
+  'web',
+  'whatsapp',
+  'relatorio',
+  'campanha',
+  'curso',
+];
 
 /**
  * A JSON document whose text is about `bytes` long, shaped like app data (an array of records with
@@ -15,7 +31,12 @@ export function benchJsonValue(bytes: number, seed = 11): JsonValue {
   let id = 1000;
   while (size < bytes) {
     const word = WORDS[Math.floor(rng() * WORDS.length)] ?? 'x';
-    const item = { id: id++, nome: `${word}-${Math.floor(rng() * 1e6).toString(36)}`, atualizado: 1_700_000_000 + Math.floor(rng() * 1e7), valor: Math.round(rng() * 1e5) / 100 };
+    const item = {
+      id: id++,
+      nome: `${word}-${Math.floor(rng() * 1e6).toString(36)}`,
+      atualizado: 1_700_000_000 + Math.floor(rng() * 1e7),
+      valor: Math.round(rng() * 1e5) / 100,
+    };
     const len = JSON.stringify(item).length + 1;
     if (size + len > bytes && items.length > 0) break;
     items.push(item);

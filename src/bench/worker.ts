@@ -2,13 +2,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { parseSpec } from '../spec/index.js';
 import { prepareLoad, type LoadConfig, type PreparedLoad } from './load.js';
 import type { EncodedRun } from './recorder.js';
+import { errorMessage } from '../errors.js';
 
 /** Messages between the runner and a bench worker thread. */
 export type ToWorker = { type: 'start'; startEpochMs: number } | { type: 'close' };
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'done'; run: EncodedRun }
-  | { type: 'error'; message: string };
+export type FromWorker = { type: 'ready' } | { type: 'done'; run: EncodedRun } | { type: 'error'; message: string };
 
 export interface WorkerInit {
   specDoc: unknown;
@@ -26,7 +24,7 @@ async function main(): Promise<void> {
     load = await prepareLoad(parseSpec(init.specDoc, 'spec (worker)'), init.config);
     post({ type: 'ready' });
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'error', message: errorMessage(err) });
     port.close();
     return;
   }
@@ -35,7 +33,7 @@ async function main(): Promise<void> {
     if (m.type === 'start') {
       prepared.run(m.startEpochMs).then(
         (run) => post({ type: 'done', run }),
-        (err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) => post({ type: 'error', message: errorMessage(err) }),
       );
     } else {
       void prepared.close().finally(() => port.close());

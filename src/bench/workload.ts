@@ -1,13 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HarnessError } from '../errors.js';
+import { invalidDocument, readYamlFile, schemaProblems } from '../read-yaml.js';
 import type { Spec } from '../spec/index.js';
 import { dataTypesOf, type ModuleName } from '../tenancy/index.js';
 
 const weight = z.number().nonnegative();
 const ratio = z.number().min(0).max(1);
-const valueSize = z.strictObject({ bytes: z.number().int().positive().max(16 * 1024 * 1024), weight });
+const valueSize = z.strictObject({
+  bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(16 * 1024 * 1024),
+  weight,
+});
 
 const channelTraits = z.strictObject({
   /** Share of reads (GET); the rest are writes (SET ... EX <ttl of the tier>). */
@@ -46,34 +51,51 @@ export const workloadSchema = z.strictObject({
   modules: z.record(z.string(), moduleTraits).default({}),
   /** Write every key the run will read before it starts, so reads hit (a cache at steady state). */
   prefill: z.boolean().default(true),
-  /** Remove every key the run touched afterwards (the run's tenants are synthetic: `bench-<plan>-<n>`). */
+  /** Remove every key the run touched afterwards (the run's tenants are synthetic: `bench-000001`, ...). */
   cleanup: z.boolean().default(true),
   seed: z.number().int().nonnegative().default(1),
 });
 export type Workload = z.output<typeof workloadSchema>;
 export type WorkloadInput = z.input<typeof workloadSchema>;
 
-const MOBILE_TRAITS = { readRatio: 0.9, valueSizes: [{ bytes: 256, weight: 0.5 }, { bytes: 1024, weight: 0.4 }, { bytes: 4096, weight: 0.1 }] };
-const WEB_TRAITS = { readRatio: 0.75, valueSizes: [{ bytes: 1024, weight: 0.5 }, { bytes: 4096, weight: 0.5 }] };
+const MOBILE_TRAITS = {
+  readRatio: 0.9,
+  valueSizes: [
+    { bytes: 256, weight: 0.5 },
+    { bytes: 1024, weight: 0.4 },
+    { bytes: 4096, weight: 0.1 },
+  ],
+};
+const WEB_TRAITS = {
+  readRatio: 0.75,
+  valueSizes: [
+    { bytes: 1024, weight: 0.5 },
+    { bytes: 4096, weight: 0.5 },
+  ],
+};
 const TENANTS = { count: 30, plans: { basic: 0.6, pro: 0.3, enterprise: 0.1 }, activity: { basic: 1, pro: 2, enterprise: 4 } };
 /** Write-heavy modules: message queues and metrics ingestion. */
 const MODULES = { whatsapp: { readRatio: { mobile: 0.6, web: 0.5 } }, analytics: { readRatio: { mobile: 0.8, web: 0.5 } } };
+
+/** A built-in profile: each channel's share of operations and how skewed key popularity is (zipf exponent). */
+function profile(name: string, channels: WorkloadInput['channels'], zipfExponent: number): WorkloadInput {
+  return {
+    name,
+    channels,
+    tenants: TENANTS,
+    keys: { perTenantModule: 500, popularity: 'zipf', zipfExponent },
+    channel: { mobile: MOBILE_TRAITS, web: WEB_TRAITS },
+    modules: MODULES,
+  };
+}
 
 /**
  * Built-in profiles. `mobile`: the product's mobile-first mix, 80% of operations from the mobile channel.
  * `web`: a web-heavy day, 80% web. Both hit both channels, so both channel SLOs are measured.
  */
 export const PROFILES: Readonly<Record<'mobile' | 'web', WorkloadInput>> = {
-  mobile: {
-    name: 'mobile', channels: { mobile: 0.8, web: 0.2 }, tenants: TENANTS,
-    keys: { perTenantModule: 500, popularity: 'zipf', zipfExponent: 0.99 },
-    channel: { mobile: MOBILE_TRAITS, web: WEB_TRAITS }, modules: MODULES,
-  },
-  web: {
-    name: 'web', channels: { mobile: 0.2, web: 0.8 }, tenants: TENANTS,
-    keys: { perTenantModule: 500, popularity: 'zipf', zipfExponent: 0.8 },
-    channel: { mobile: MOBILE_TRAITS, web: WEB_TRAITS }, modules: MODULES,
-  },
+  mobile: profile('mobile', { mobile: 0.8, web: 0.2 }, 0.99),
+  web: profile('web', { mobile: 0.2, web: 0.8 }, 0.8),
 };
 export type ProfileName = keyof typeof PROFILES;
 
@@ -85,25 +107,17 @@ export function isProfileName(s: string): s is ProfileName {
 export function buildWorkload(spec: Spec, profile: ProfileName, override?: unknown, source = 'workload'): Workload {
   const merged = override === undefined || override === null ? PROFILES[profile] : deepMerge(PROFILES[profile], override);
   const res = workloadSchema.safeParse(merged);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-    throw new HarnessError(`${source}: invalid workload\n${lines.join('\n')}`, 'fix the fields above (see PROFILES in src/bench/workload.ts)');
-  }
+  if (!res.success)
+    throw invalidDocument(source, 'workload', schemaProblems(res.error), 'fix the fields above (see PROFILES in src/bench/workload.ts)');
   const problems = checkWorkload(spec, res.data);
-  if (problems.length) throw new HarnessError(`${source}: invalid workload\n${problems.map((p) => `  ${p}`).join('\n')}`, 'use plan, module and data type names from the spec');
+  if (problems.length) throw invalidDocument(source, 'workload', problems, 'use plan, module and data type names from the spec');
   return res.data;
 }
 
 /** Read a workload YAML file over a profile. */
 export function loadWorkload(spec: Spec, profile: ProfileName, path?: string): Workload {
   if (!path) return buildWorkload(spec, profile);
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new HarnessError(`cannot read workload ${path}: ${(err as Error).message}`, 'pass a readable YAML file with --workload');
-  }
-  return buildWorkload(spec, profile, doc, path);
+  return buildWorkload(spec, profile, readYamlFile(path, 'workload file', 'pass a readable YAML file with --workload'), path);
 }
 
 /** Cross-checks against the spec: plans, modules and data types must exist; weights must leave something to choose. */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
-import type { NodeAddress } from '../cluster/index.js';
+import { isLoopbackHost, type NodeAddress } from '../cluster/index.js';
+import { errorMessage } from '../errors.js';
 
 export interface AuthProblem {
   node: string;
@@ -27,13 +28,22 @@ export async function collectAuthFacts(node: string, admin: Redis, addr: NodeAdd
 
 /** PING with no AUTH: a protected node answers NOAUTH. */
 async function anonymousPing(addr: NodeAddress): Promise<string> {
-  const c = new RedisClient({ host: addr.host, port: addr.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, connectTimeout: 1500 });
+  const c = new RedisClient({
+    host: addr.host,
+    port: addr.port,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+    connectTimeout: 1500,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
     return String(await c.ping());
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   } finally {
     c.disconnect();
   }
@@ -43,19 +53,28 @@ async function anonymousPing(addr: NodeAddress): Promise<string> {
 export function checkAuth(f: AuthFacts): AuthProblem[] {
   const out: AuthProblem[] = [];
   if (f.requirepass === '') out.push({ node: f.node, message: 'requirepass is not set: anyone who reaches the port is admin' });
-  if (f.masterauth === '') out.push({ node: f.node, message: 'masterauth is not set: with requirepass, replicas get NOAUTH and never sync, and failover is refused' });
+  if (f.masterauth === '')
+    out.push({
+      node: f.node,
+      message: 'masterauth is not set: with requirepass, replicas get NOAUTH and never sync, and failover is refused',
+    });
   for (const line of f.aclUsers) {
     const [, user, state, ...rules] = line.split(' ');
-    if (state === 'on' && rules.includes('nopass')) out.push({ node: f.node, message: `ACL user "${user}" is enabled with no password (nopass)` });
+    if (state === 'on' && rules.includes('nopass'))
+      out.push({ node: f.node, message: `ACL user "${user}" is enabled with no password (nopass)` });
   }
-  if (!/NOAUTH/i.test(f.anonymousReply)) out.push({ node: f.node, message: `a client with no password got "${f.anonymousReply}" instead of NOAUTH` });
+  if (!/NOAUTH/i.test(f.anonymousReply))
+    out.push({ node: f.node, message: `a client with no password got "${f.anonymousReply}" instead of NOAUTH` });
   return out;
 }
 
 /** Every bind address must be loopback: the harness's cluster is for this machine only. */
 export function checkBindLoopback(node: string, bind: string): AuthProblem[] {
-  const addrs = bind.split(/\s+/).filter(Boolean).map((a) => a.replace(/^-/, ''));
-  const bad = addrs.filter((a) => !(a.startsWith('127.') || a === '::1' || a === 'localhost'));
+  const addrs = bind
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((a) => a.replace(/^-/, ''));
+  const bad = addrs.filter((a) => !isLoopbackHost(a));
   if (addrs.length === 0) return [{ node, message: 'no bind address: listens on every interface' }];
   return bad.map((a) => ({ node, message: `binds ${a}, which is not loopback` }));
 }

@@ -2,9 +2,18 @@ import type { DirectiveValue } from '../spec/index.js';
 
 /** Directives whose value is a memory size: CONFIG GET answers them in bytes. */
 const MEMORY_DIRECTIVES = new Set([
-  'maxmemory', 'auto-aof-rewrite-min-size', 'client-query-buffer-limit', 'proto-max-bulk-len',
-  'repl-backlog-size', 'active-defrag-ignore-bytes', 'maxmemory-clients', 'hash-max-listpack-value',
-  'hash-max-ziplist-value', 'zset-max-listpack-value', 'zset-max-ziplist-value', 'stream-node-max-bytes',
+  'maxmemory',
+  'auto-aof-rewrite-min-size',
+  'client-query-buffer-limit',
+  'proto-max-bulk-len',
+  'repl-backlog-size',
+  'active-defrag-ignore-bytes',
+  'maxmemory-clients',
+  'hash-max-listpack-value',
+  'hash-max-ziplist-value',
+  'zset-max-listpack-value',
+  'zset-max-ziplist-value',
+  'stream-node-max-bytes',
 ]);
 
 /** Redis's memtoull: k/m/g are powers of 1000, kb/mb/gb powers of 1024, case-insensitive. */

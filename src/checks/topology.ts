@@ -1,5 +1,5 @@
 import { SLOT_COUNT, type Spec } from '../spec/index.js';
-import type { ClusterNodeInfo } from '../cluster/index.js';
+import { hostPort, nodeLabel, ownerMap, slotsOf, type ClusterNodeInfo } from '../cluster/index.js';
 
 /** Each node's own view, gathered live (see collect-topology.ts). */
 export interface NodeView {
@@ -23,8 +23,6 @@ export interface TopologyProblem {
   message: string;
 }
 
-const addr = (n: ClusterNodeInfo) => `${n.host}:${n.port}`;
-
 /**
  * Compare the live topology with the spec: masters and replicas, pairing, replica sync,
  * slot ownership and coverage, open slots, cluster state. Pure.
@@ -33,7 +31,7 @@ const addr = (n: ClusterNodeInfo) => `${n.host}:${n.port}`;
  */
 export function checkTopology(spec: Spec, snap: TopologySnapshot, nodeNames?: Record<string, string>): TopologyProblem[] {
   const out: TopologyProblem[] = [];
-  const nameOf = (n: ClusterNodeInfo) => nodeNames?.[String(n.port)] ?? addr(n);
+  const nameOf = (n: ClusterNodeInfo) => nodeLabel(n, nodeNames);
 
   for (const v of snap.views) {
     if (!v.reachable) out.push({ rule: 'node-reachable', node: v.address, message: `not reachable: ${v.error ?? 'no answer'}` });
@@ -58,7 +56,8 @@ export function checkTopology(spec: Spec, snap: TopologySnapshot, nodeNames?: Re
     const want = nodeNames
       ? spec.topology.replicas.filter((r) => r.of === nameOf(m)).length
       : Math.round(spec.topology.replicas.length / Math.max(1, spec.topology.masters.length));
-    if (mine.length !== want) out.push({ rule: 'replicas-per-master', node: nameOf(m), message: `${mine.length} replica(s), spec says ${want}` });
+    if (mine.length !== want)
+      out.push({ rule: 'replicas-per-master', node: nameOf(m), message: `${mine.length} replica(s), spec says ${want}` });
     for (const r of mine) {
       if (nodeNames) {
         const specReplica = spec.topology.replicas.find((x) => x.name === nameOf(r));
@@ -66,7 +65,7 @@ export function checkTopology(spec: Spec, snap: TopologySnapshot, nodeNames?: Re
           out.push({ rule: 'replica-pairing', node: nameOf(r), message: `replicates ${nameOf(m)}, spec says ${specReplica.of}` });
         }
       }
-      const view = snap.views.find((v) => v.address === addr(r));
+      const view = snap.views.find((v) => v.address === hostPort(r));
       if (view?.reachable && view.masterLinkStatus !== 'up') {
         out.push({ rule: 'replica-in-sync', node: nameOf(r), message: `master_link_status:${view.masterLinkStatus ?? 'unknown'}` });
       }
@@ -75,27 +74,39 @@ export function checkTopology(spec: Spec, snap: TopologySnapshot, nodeNames?: Re
 
   out.push(...checkSlots(spec, masters, nameOf, nodeNames));
   for (const n of snap.nodes) {
-    for (const o of n.openSlots) out.push({ rule: 'open-slot', node: nameOf(n), message: `slot ${o.slot} is ${o.state} (${o.state === 'migrating' ? 'to' : 'from'} ${o.peer})` });
+    for (const o of n.openSlots)
+      out.push({
+        rule: 'open-slot',
+        node: nameOf(n),
+        message: `slot ${o.slot} is ${o.state} (${o.state === 'migrating' ? 'to' : 'from'} ${o.peer})`,
+      });
   }
   return out;
 }
 
-function checkSlots(spec: Spec, masters: ClusterNodeInfo[], nameOf: (n: ClusterNodeInfo) => string, nodeNames?: Record<string, string>): TopologyProblem[] {
+function checkSlots(
+  spec: Spec,
+  masters: ClusterNodeInfo[],
+  nameOf: (n: ClusterNodeInfo) => string,
+  nodeNames?: Record<string, string>,
+): TopologyProblem[] {
   const out: TopologyProblem[] = [];
-  const owner = new Array<string | undefined>(SLOT_COUNT);
-  for (const m of masters) for (const [a, b] of m.slots) for (let s = a; s <= b; s++) owner[s] = nameOf(m);
-  let unassigned = 0;
-  for (let s = 0; s < SLOT_COUNT; s++) if (owner[s] === undefined) unassigned++; // not reduce(): it skips holes
+  const owner = ownerMap(masters).map((m) => (m ? nameOf(m) : undefined));
+  const unassigned = owner.filter((o) => o === undefined).length;
   if (unassigned > 0) out.push({ rule: 'slot-coverage', message: `${unassigned} of ${SLOT_COUNT} slots have no live master` });
 
   for (const sm of spec.topology.masters) {
-    for (const [a, b] of sm.slots) {
-      const owners = new Set<string>();
-      for (let s = a; s <= b; s++) owners.add(owner[s] ?? '(none)');
+    for (const range of sm.slots) {
+      const [a, b] = range;
+      const owners = new Set(slotsOf([range]).map((s) => owner[s] ?? '(none)'));
       const expectedOwner = nodeNames ? sm.name : [...owners][0];
       if (owners.size !== 1 || (nodeNames && !owners.has(sm.name))) {
         const moved = [...owners].filter((o) => o !== expectedOwner);
-        out.push({ rule: 'slot-ownership', node: sm.name, message: `spec range ${a}-${b} is owned by ${[...owners].join(', ')}${moved.length ? ` (expected ${expectedOwner} alone)` : ''}` });
+        out.push({
+          rule: 'slot-ownership',
+          node: sm.name,
+          message: `spec range ${a}-${b} is owned by ${[...owners].join(', ')}${moved.length ? ` (expected ${expectedOwner} alone)` : ''}`,
+        });
       }
     }
   }

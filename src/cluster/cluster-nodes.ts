@@ -1,3 +1,5 @@
+import type { SlotRange } from './slot-ranges.js';
+
 /** One line of CLUSTER NODES, parsed. */
 export interface ClusterNodeInfo {
   id: string;
@@ -9,14 +11,18 @@ export interface ClusterNodeInfo {
   /** For a replica: its master's id. */
   masterId: string | null;
   linkState: 'connected' | 'disconnected';
-  slots: Array<[number, number]>;
+  slots: SlotRange[];
   /** Slots in migrating/importing state ("open" slots). */
   openSlots: Array<{ slot: number; state: 'migrating' | 'importing'; peer: string }>;
 }
 
 /** Parse the text of CLUSTER NODES. Pure: unit-tested on captured output. */
 export function parseClusterNodes(text: string): ClusterNodeInfo[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l.length > 0).map(parseLine);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .map(parseLine);
 }
 
 function parseLine(line: string): ClusterNodeInfo {
@@ -25,7 +31,7 @@ function parseLine(line: string): ClusterNodeInfo {
   const m = /^(.*):(\d+)@(\d+)/.exec(addr);
   if (!m) throw new Error(`malformed node address in CLUSTER NODES: ${addr}`);
   const flags = flagStr.split(',');
-  const slots: Array<[number, number]> = [];
+  const slots: SlotRange[] = [];
   const openSlots: ClusterNodeInfo['openSlots'] = [];
   for (const tok of slotTokens) {
     const open = /^\[(\d+)-([<>])-(\w+)\]$/.exec(tok);

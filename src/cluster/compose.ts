@@ -25,10 +25,16 @@ export function renderCompose(spec: Spec, portBase: number, specPath = 'fixtures
       configs: [{ source: `${node.name}-conf`, target: CONF_PATH }],
       volumes: [`${node.name}-data:/data`],
       // The ACL file carries the default user's password; ACL SAVE later keeps tenant users in it.
-      command: ['sh', '-c', `test -f /data/users.acl || echo "user default on >$$REDIS_PASSWORD ~* &* +@all" > /data/users.acl; exec redis-server ${CONF_PATH}`],
+      command: [
+        'sh',
+        '-c',
+        `test -f /data/users.acl || echo "user default on >$$REDIS_PASSWORD ~* &* +@all" > /data/users.acl; exec redis-server ${CONF_PATH}`,
+      ],
       healthcheck: {
         test: ['CMD-SHELL', `redis-cli -p ${node.port} -a "$$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG`],
-        interval: '2s', timeout: '2s', retries: 15,
+        interval: '2s',
+        timeout: '2s',
+        retries: 15,
       },
     };
     configs[`${node.name}-conf`] = { content: renderRedisConf(spec, node, { kind: 'container' }) };
@@ -61,10 +67,12 @@ function initScript(layout: NodeLayout[], host: string): string {
     ...layout.flatMap((n) => n.slots.map(([a, b]) => `${cli(n.port)} cluster addslotsrange ${a} ${b}`)),
     ...layout.slice(1).map((n) => `${cli(first.port)} cluster meet ${host} ${n.port}`),
     ...layout.map((n) => `until [ "$$(${cli(n.port)} cluster nodes | grep -vc handshake)" = "${layout.length}" ]; do sleep 0.2; done`),
-    ...layout.filter((n) => n.replicaOf).map((n) => {
-      const master = layout.find((m) => m.name === n.replicaOf);
-      return `${cli(n.port)} cluster replicate "$$(${cli(master?.port ?? first.port)} cluster myid)"`;
-    }),
+    ...layout
+      .filter((n) => n.replicaOf)
+      .map((n) => {
+        const master = layout.find((m) => m.name === n.replicaOf);
+        return `${cli(n.port)} cluster replicate "$$(${cli(master?.port ?? first.port)} cluster myid)"`;
+      }),
     `until ${cli(first.port)} cluster info | grep -q cluster_state:ok; do sleep 0.5; done`,
     'echo cluster formed',
   ];

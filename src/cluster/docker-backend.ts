@@ -18,10 +18,16 @@ export async function assertDockerEngine(timeoutMs = 1500): Promise<void> {
     await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: timeoutMs });
   } catch (err) {
     const e = err as { stderr?: string; code?: string | number; killed?: boolean };
-    const why = e.code === 'ENOENT' ? 'the docker CLI is not installed'
-      : e.killed ? `docker info did not answer within ${timeoutMs} ms`
-        : (e.stderr ?? String(err)).trim().split('\n').at(-1) ?? 'docker info failed';
-    throw new HarnessError(`--backend compose needs a Docker engine: ${why}`, 'start Docker, or use the default local backend (no Docker needed): drop --backend');
+    const why =
+      e.code === 'ENOENT'
+        ? 'the docker CLI is not installed'
+        : e.killed
+          ? `docker info did not answer within ${timeoutMs} ms`
+          : ((e.stderr ?? String(err)).trim().split('\n').at(-1) ?? 'docker info failed');
+    throw new HarnessError(
+      `--backend compose needs a Docker engine: ${why}`,
+      'start Docker, or use the default local backend (no Docker needed): drop --backend',
+    );
   }
 }
 
@@ -34,17 +40,22 @@ export async function upCompose(spec: Spec, password: string, log: (l: string) =
   log(`docker compose -f ${COMPOSE_FILE} up -d`);
   await run('docker', ['compose', '-f', COMPOSE_FILE, 'up', '-d'], { env, timeout: 300_000 });
   const layout = clusterLayout(spec, 7001);
-  await waitUntil('the compose cluster to report cluster_state:ok', async () => {
-    for (const n of layout) {
-      const c = await connectNode({ host: spec.topology.host, port: n.port }, { password }, 1000);
-      try {
-        if (parseInfo(String(await c.call('CLUSTER', 'INFO'))).get('cluster_state') !== 'ok') return `${n.name} not ok`;
-      } finally {
-        await closeNode(c);
+  await waitUntil(
+    'the compose cluster to report cluster_state:ok',
+    async () => {
+      for (const n of layout) {
+        const c = await connectNode({ host: spec.topology.host, port: n.port }, { password }, 1000);
+        try {
+          if (parseInfo(String(await c.call('CLUSTER', 'INFO'))).get('cluster_state') !== 'ok') return `${n.name} not ok`;
+        } finally {
+          await closeNode(c);
+        }
       }
-    }
-    return true;
-  }, 120_000, 500);
+      return true;
+    },
+    120_000,
+    500,
+  );
   return {
     backend: 'compose',
     seeds: layout.map((n) => ({ host: spec.topology.host, port: n.port })),

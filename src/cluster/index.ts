@@ -1,14 +1,55 @@
 export { renderRedisConf, renderDirective, CONTAINER_DATA_DIR, type ConfFlavor } from './render-conf.js';
 export { initialAclFile } from './acl-file.js';
-export { upLocalCluster, stopLocalCluster, killLocalClusterSync, openLocalRun, readState, liveNodes, type LocalCluster, type RunState, type UpOptions } from './local-cluster.js';
+export {
+  upLocalCluster,
+  stopLocalCluster,
+  killLocalClusterSync,
+  openLocalRun,
+  readState,
+  liveNodes,
+  type LocalCluster,
+  type RunState,
+  type UpOptions,
+} from './local-cluster.js';
 export { parseClusterNodes, parseInfo, type ClusterNodeInfo } from './cluster-nodes.js';
-export { connectNode, closeNode, explainConnectError, type NodeAddress, type Credentials } from './node-client.js';
+export { hostPort, nodeLabel, isLoopbackHost, type NodeAddress } from './address.js';
+export {
+  rangeContains,
+  rangesContain,
+  slotsOf,
+  formatSlotRanges,
+  ownerIndex,
+  ownerMap,
+  NO_OWNER,
+  type SlotRange,
+  type SlotServer,
+} from './slot-ranges.js';
+export { scanKeys, countKeys, type ScanOptions, type ScanTally } from './scan.js';
+export { connectOrExplain, explainConnectError, type Credentials } from './connect.js';
+export { connectNode, closeNode } from './node-client.js';
 export { isPortFree, assertPortsFree, findFreePortBase, BUS_PORT_OFFSET } from './ports.js';
 export { runDirFor, harnessHome } from './run-dir.js';
 export { requireBinary, redisServerVersion } from './binaries.js';
 export { stopProcesses, isAlive, isOurRedis } from './processes.js';
 export { waitUntil } from './wait.js';
-export { parseTargetUrl, targetFromLocal, targetFromEnv, assertLoadAllowed, isLoopbackHost, ALLOW_REMOTE_LOAD_ENV, targetCredentials, discoverNodes, addressOf, targetSchema, TARGET_ENV, type Target } from './target.js';
+export {
+  parseTargetUrl,
+  resolveTarget,
+  targetFromLocal,
+  targetFromEnv,
+  assertLoadAddresses,
+  assertLoadAllowed,
+  ALLOW_REMOTE_LOAD_ENV,
+  targetCredentials,
+  discoverNodes,
+  targetSchema,
+  TARGET_ENV,
+  type Target,
+  type TargetArgs,
+  type TargetUse,
+  type UrlTargetOptions,
+} from './target.js';
+export { PASSWORD_ENV } from './password.js';
 export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
 export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';

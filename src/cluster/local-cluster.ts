@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
 import { clusterLayout, type NodeLayout, type Spec } from '../spec/index.js';
 import { initialAclFile } from './acl-file.js';
+import { hostPort } from './address.js';
 import { redisServerVersion, requireBinary } from './binaries.js';
-import { createCluster, type LiveNode } from './create-cluster.js';
+import { createCluster, type StartedNode } from './create-cluster.js';
 import { closeNode, connectNode } from './node-client.js';
 import { resolvePassword, savePassword, readPassword } from './password.js';
 import { assertPortsFree } from './ports.js';
@@ -51,22 +52,35 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
   const layout = clusterLayout(spec, opts.portBase);
   const runDir = runDirFor(opts.portBase);
   if (existsSync(join(runDir, STATE_FILE)) && liveNodes(readState(runDir)).length > 0) {
-    throw new HarnessError(`a cluster of ours already runs on port base ${opts.portBase} (run dir ${runDir})`, `stop it with \`cache-harness down --port-base ${opts.portBase}\`, or choose another --port-base`);
+    throw new HarnessError(
+      `a cluster of ours already runs on port base ${opts.portBase} (run dir ${runDir})`,
+      `stop it with \`cache-harness down --port-base ${opts.portBase}\`, or choose another --port-base`,
+    );
   }
-  await assertPortsFree(layout.map((n) => n.port), host);
+  await assertPortsFree(
+    layout.map((n) => n.port),
+    host,
+  );
 
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const password = resolvePassword();
   savePassword(runDir, password);
   const state: RunState = {
-    specName: spec.name, specPath: opts.specPath, host, portBase: opts.portBase,
-    startedAt: new Date().toISOString(), redisVersion: redisServerVersion(bin), nodes: [],
+    specName: spec.name,
+    specPath: opts.specPath,
+    host,
+    portBase: opts.portBase,
+    startedAt: new Date().toISOString(),
+    redisVersion: redisServerVersion(bin),
+    nodes: [],
   };
 
   opts.onSpawning?.(runDir);
-  log(`starting ${layout.length} redis-server ${state.redisVersion} nodes on ${host}:${layout[0]?.port}-${layout.at(-1)?.port} (run dir ${runDir})`);
-  const clients: LiveNode[] = [];
+  log(
+    `starting ${layout.length} redis-server ${state.redisVersion} nodes on ${host}:${layout[0]?.port}-${layout.at(-1)?.port} (run dir ${runDir})`,
+  );
+  const clients: StartedNode[] = [];
   try {
     for (const node of layout) {
       const dir = join(runDir, node.name);
@@ -75,7 +89,14 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
       writeFileSync(conf, renderRedisConf(spec, node, { kind: 'local', dir, password }), { mode: 0o600 });
       writeFileSync(join(dir, 'users.acl'), initialAclFile(password), { mode: 0o600 });
       const pid = spawnRedisServer(bin, conf, join(dir, 'stdout.log'));
-      state.nodes.push({ name: node.name, port: node.port, pid, dir, role: node.role, ...(node.replicaOf ? { replicaOf: node.replicaOf } : {}) });
+      state.nodes.push({
+        name: node.name,
+        port: node.port,
+        pid,
+        dir,
+        role: node.role,
+        ...(node.replicaOf ? { replicaOf: node.replicaOf } : {}),
+      });
       writeState(runDir, state); // written after every spawn: `down` can stop a half-started cluster
     }
     for (const node of layout) clients.push({ layout: node, client: await waitNodeUp(node, state, host, password) });
@@ -94,19 +115,29 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
 async function waitNodeUp(node: NodeLayout, state: RunState, host: string, password: string) {
   const entry = state.nodes.find((n) => n.name === node.name);
   if (!entry) throw new Error(`no state for ${node.name}`);
-  const logs = () => `${tailLog(join(entry.dir, 'stdout.log'))}\n${tailLog(join(entry.dir, 'redis.log'))}`.replace(/\(no log written\)\n?/g, '').trim() || '(no output)';
-  await waitUntil(`${node.name} (${host}:${node.port}) to accept connections`, async () => {
-    if (!isAlive(entry.pid)) {
-      throw new HarnessError(`${node.name} (port ${node.port}) exited at start. Its output:\n${logs()}`, 'fix the config line named above, or free the port');
-    }
-    try {
-      const c = await connectNode({ host, port: node.port }, { password }, 500);
-      await closeNode(c);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10_000, 50).catch((err: unknown) => {
+  const logs = () =>
+    `${tailLog(join(entry.dir, 'stdout.log'))}\n${tailLog(join(entry.dir, 'redis.log'))}`.replace(/\(no log written\)\n?/g, '').trim() ||
+    '(no output)';
+  await waitUntil(
+    `${node.name} (${hostPort({ host, port: node.port })}) to accept connections`,
+    async () => {
+      if (!isAlive(entry.pid)) {
+        throw new HarnessError(
+          `${node.name} (port ${node.port}) exited at start. Its output:\n${logs()}`,
+          'fix the config line named above, or free the port',
+        );
+      }
+      try {
+        const c = await connectNode({ host, port: node.port }, { password }, 500);
+        await closeNode(c);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    50,
+  ).catch((err: unknown) => {
     if (err instanceof HarnessError && err.message.includes('exited at start')) throw err;
     throw new HarnessError(`${node.name} (port ${node.port}) did not start. Its output:\n${logs()}`);
   });
@@ -155,7 +186,10 @@ function writeState(runDir: string, state: RunState): void {
 export function openLocalRun(portBase: number): LocalCluster {
   const runDir = runDirFor(portBase);
   if (!existsSync(join(runDir, STATE_FILE))) {
-    throw new HarnessError(`no local cluster of ours on port base ${portBase} (no ${join(runDir, STATE_FILE)})`, `start one with \`cache-harness up --port-base ${portBase}\``);
+    throw new HarnessError(
+      `no local cluster of ours on port base ${portBase} (no ${join(runDir, STATE_FILE)})`,
+      `start one with \`cache-harness up --port-base ${portBase}\``,
+    );
   }
   return { runDir, password: readPassword(runDir), state: readState(runDir) };
 }

@@ -17,9 +17,16 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function assertPortsFree(ports: readonly number[], host: string): Promise<void> {
   for (const port of ports) {
     for (const p of [port, port + BUS_PORT_OFFSET]) {
-      if (p > 65535) throw new HarnessError(`port ${p} is out of range (bus port = client port + ${BUS_PORT_OFFSET})`, 'choose a --port-base of 55529 or less');
+      if (p > 65535)
+        throw new HarnessError(
+          `port ${p} is out of range (bus port = client port + ${BUS_PORT_OFFSET})`,
+          'choose a --port-base of 55529 or less',
+        );
       if (!(await isPortFree(p, host))) {
-        throw new HarnessError(`port ${host}:${p} is in use${p !== port ? ` (cluster bus port of ${port})` : ''}`, `stop what listens there, or choose another --port-base`);
+        throw new HarnessError(
+          `port ${host}:${p} is in use${p !== port ? ` (cluster bus port of ${port})` : ''}`,
+          `stop what listens there, or choose another --port-base`,
+        );
       }
     }
   }

@@ -4,9 +4,7 @@ import type { DirectiveValue, NodeLayout, Spec } from '../spec/index.js';
  * Where the config will run. `local`: a redis-server process of ours, with a run dir.
  * `container`: the compose file's nodes (data in /data, log to stdout, password from the environment).
  */
-export type ConfFlavor =
-  | { kind: 'local'; dir: string; password: string }
-  | { kind: 'container' };
+export type ConfFlavor = { kind: 'local'; dir: string; password: string } | { kind: 'container' };
 
 /** The in-container paths the compose file mounts. */
 export const CONTAINER_DATA_DIR = '/data';

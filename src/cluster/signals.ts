@@ -12,7 +12,11 @@ export interface Cleanup {
  * Run `fn`; if SIGINT or SIGTERM arrives meanwhile, clean up and exit 130/143.
  * Keeps Ctrl-C from leaving redis-server (or prometheus) processes behind.
  */
-export async function withCleanupOnSignal<T>(cleanup: Cleanup, fn: () => Promise<T>, log: (line: string) => void = () => undefined): Promise<T> {
+export async function withCleanupOnSignal<T>(
+  cleanup: Cleanup,
+  fn: () => Promise<T>,
+  log: (line: string) => void = () => undefined,
+): Promise<T> {
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig} received: cleaning up`);
     void cleanup.run().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));

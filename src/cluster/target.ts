@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { HarnessError } from '../errors.js';
-import type { LocalCluster } from './local-cluster.js';
+import { hostPort, isLoopbackHost, type NodeAddress } from './address.js';
 import { parseClusterNodes, type ClusterNodeInfo } from './cluster-nodes.js';
-import { closeNode, connectNode, type Credentials, type NodeAddress } from './node-client.js';
+import type { Credentials } from './connect.js';
+import { liveNodes, openLocalRun, type LocalCluster } from './local-cluster.js';
+import { closeNode, connectNode } from './node-client.js';
+import { PASSWORD_ENV } from './password.js';
 
 /** What the suites run against; handed to them as JSON in CACHE_HARNESS_TARGET. */
 export const targetSchema = z.object({
@@ -19,24 +22,40 @@ export const targetSchema = z.object({
 export type Target = z.infer<typeof targetSchema>;
 
 export const TARGET_ENV = 'CACHE_HARNESS_TARGET';
+export const ALLOW_REMOTE_LOAD_ENV = 'CACHE_HARNESS_ALLOW_REMOTE_LOAD';
 
-/** redis://[user:pass@]host:port → a target. */
-export function parseTargetUrl(url: string, allowDestructive = false): Target {
+export interface UrlTargetOptions {
+  /** --allow-destructive: suites and comparisons may change the cluster. Default false: it is someone else's. */
+  allowDestructive?: boolean | undefined;
+  /** Where CACHE_HARNESS_PASSWORD is read. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `redis://[user:pass@]host:port` → an external target. The admin password is the URL's, else
+ * CACHE_HARNESS_PASSWORD (what the connect errors tell the user to set).
+ */
+export function parseTargetUrl(url: string, opts: UrlTargetOptions = {}): Target {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     throw new HarnessError(`--target "${url}" is not a URL`, 'use redis://[user:pass@]host:port, e.g. redis://:secret@127.0.0.1:7001');
   }
-  if (u.protocol !== 'redis:') throw new HarnessError(`--target scheme "${u.protocol}" is not supported`, 'use redis://[user:pass@]host:port (TLS is not supported yet)');
+  if (u.protocol !== 'redis:')
+    throw new HarnessError(
+      `--target scheme "${u.protocol}" is not supported`,
+      'use redis://[user:pass@]host:port (TLS is not supported yet)',
+    );
   if (!u.port) throw new HarnessError(`--target "${url}" has no port`, 'add the port of any cluster node, e.g. redis://127.0.0.1:7001');
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const password = u.password ? decodeURIComponent(u.password) : (opts.env ?? process.env)[PASSWORD_ENV] || undefined;
   return {
     backend: 'external',
     seeds: [{ host, port: Number(u.port) }],
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    destructive: allowDestructive,
+    ...(password !== undefined ? { password } : {}),
+    destructive: opts.allowDestructive ?? false,
   };
 }
 
@@ -49,6 +68,41 @@ export function targetFromLocal(run: LocalCluster): Target {
     destructive: true,
     runDir: run.runDir,
   };
+}
+
+/** The --target, --port-base and --allow-destructive options, as the commands parse them. */
+export interface TargetArgs {
+  target?: string | undefined;
+  portBase: number;
+  allowDestructive?: boolean | undefined;
+}
+
+export interface TargetUse {
+  /** Benchmark load goes there: refuse a non-loopback target unless CACHE_HARNESS_ALLOW_REMOTE_LOAD=1. */
+  load?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The cluster a command works on: `--target` (see parseTargetUrl), else the local cluster `up` started at
+ * `--port-base`, which must be running (a clear "start it" beats a connection error per node).
+ */
+export function resolveTarget(o: TargetArgs, use: TargetUse = {}): Target {
+  const env = use.env ?? process.env;
+  const t = o.target ? parseTargetUrl(o.target, { allowDestructive: o.allowDestructive, env }) : runningLocalTarget(o.portBase);
+  if (use.load) assertLoadAllowed(t, env);
+  return t;
+}
+
+function runningLocalTarget(portBase: number): Target {
+  const run = openLocalRun(portBase);
+  if (liveNodes(run.state).length === 0) {
+    throw new HarnessError(
+      `the local cluster on port base ${portBase} is not running (run dir ${run.runDir})`,
+      `start it with \`cache-harness up --port-base ${portBase}\``,
+    );
+  }
+  return targetFromLocal(run);
 }
 
 export function targetCredentials(t: Target): Credentials {
@@ -82,23 +136,23 @@ export async function discoverNodes(t: Target): Promise<ClusterNodeInfo[]> {
   throw lastErr instanceof Error ? lastErr : new HarnessError('no seed node answered');
 }
 
-export function addressOf(n: ClusterNodeInfo): NodeAddress {
-  return { host: n.host, port: n.port };
-}
-
-/** 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-export const ALLOW_REMOTE_LOAD_ENV = 'CACHE_HARNESS_ALLOW_REMOTE_LOAD';
-
 /**
  * Load (benchmarks, the perf suite) goes to loopback clusters only, unless the operator opts in with
  * CACHE_HARNESS_ALLOW_REMOTE_LOAD=1: an open-loop run against someone's production cluster by mistake does harm.
  */
 export function assertLoadAllowed(t: Target, env: NodeJS.ProcessEnv = process.env): void {
-  const remote = t.seeds.filter((s) => !isLoopbackHost(s.host));
+  assertLoadAddresses(t.seeds, env);
+}
+
+/**
+ * The same rule for the nodes the load really goes to: a loopback seed may announce other addresses
+ * (cluster-announce-ip), and the bench follows the announced ones.
+ */
+export function assertLoadAddresses(nodes: readonly NodeAddress[], env: NodeJS.ProcessEnv = process.env): void {
+  const remote = nodes.filter((s) => !isLoopbackHost(s.host));
   if (remote.length === 0 || env[ALLOW_REMOTE_LOAD_ENV] === '1') return;
-  throw new HarnessError(`refusing to send benchmark load to ${remote.map((s) => `${s.host}:${s.port}`).join(', ')}: not a loopback address`, `set ${ALLOW_REMOTE_LOAD_ENV}=1 if you mean to load that cluster`);
+  throw new HarnessError(
+    `refusing to send benchmark load to ${remote.map(hostPort).join(', ')}: not a loopback address`,
+    `set ${ALLOW_REMOTE_LOAD_ENV}=1 if you mean to load that cluster`,
+  );
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from '../errors.js';
+import { HarnessError, errorMessage } from '../errors.js';
 
 /**
  * Poll `check` until it returns true; on timeout, exit 2 with what was awaited and the last state seen.
@@ -15,7 +15,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean | str
       if (typeof r === 'string') last = r;
     } catch (err) {
       if (err instanceof HarnessError) throw err;
-      last = err instanceof Error ? err.message : String(err);
+      last = errorMessage(err);
     }
     if (Date.now() > deadline) throw new HarnessError(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
     await sleep(intervalMs);

@@ -1,4 +1,19 @@
-import { closeNode, connectNode, killLocalClusterSync, liveNodes, withCleanupOnSignal, openLocalRun, parseClusterNodes, parseInfo, stopLocalCluster, upLocalCluster, runDirFor } from '../cluster/index.js';
+import {
+  closeNode,
+  connectNode,
+  formatSlotRanges,
+  hostPort,
+  killLocalClusterSync,
+  liveNodes,
+  withCleanupOnSignal,
+  openLocalRun,
+  parseClusterNodes,
+  parseInfo,
+  stopLocalCluster,
+  upLocalCluster,
+  runDirFor,
+} from '../cluster/index.js';
+import { renderTable } from '../format/table.js';
 import { loadSpec } from '../spec/index.js';
 import { progress } from './progress.js';
 
@@ -9,16 +24,30 @@ export async function upCommand(o: { spec: string; portBase: number }): Promise<
   // Ctrl-C while starting: stop what was spawned, leave nothing behind.
   const run = await withCleanupOnSignal(
     {
-      run: async () => { if (spawnedIn) await stopLocalCluster(spawnedIn); },
-      emergency: () => { if (spawnedIn) killLocalClusterSync(spawnedIn); },
+      run: async () => {
+        if (spawnedIn) await stopLocalCluster(spawnedIn);
+      },
+      emergency: () => {
+        if (spawnedIn) killLocalClusterSync(spawnedIn);
+      },
     },
-    () => upLocalCluster(spec, { portBase: o.portBase, specPath: o.spec, log: progress, onSpawning: (d) => { spawnedIn = d; } }),
+    () =>
+      upLocalCluster(spec, {
+        portBase: o.portBase,
+        specPath: o.spec,
+        log: progress,
+        onSpawning: (d) => {
+          spawnedIn = d;
+        },
+      }),
     progress,
   );
   progress(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  process.stdout.write(`cluster ${spec.name} is up on ${run.state.host}:${o.portBase}-${o.portBase + run.state.nodes.length - 1}\n`
-    + `run dir: ${run.runDir} (admin password in ${run.runDir}/password, mode 0600)\n`
-    + `stop it with: cache-harness down --port-base ${o.portBase}\n`);
+  process.stdout.write(
+    `cluster ${spec.name} is up on ${run.state.host}:${o.portBase}-${o.portBase + run.state.nodes.length - 1}\n` +
+      `run dir: ${run.runDir} (admin password in ${run.runDir}/password, mode 0600)\n` +
+      `stop it with: cache-harness down --port-base ${o.portBase}\n`,
+  );
 }
 
 interface NodeStatus {
@@ -38,7 +67,16 @@ export async function statusCommand(o: { portBase: number; json?: boolean }): Pr
   const rows: NodeStatus[] = [];
   let topology: ReturnType<typeof parseClusterNodes> = [];
   for (const n of run.state.nodes) {
-    const row: NodeStatus = { name: n.name, port: n.port, pid: n.pid, running: alive.has(n.name), role: '-', state: 'down', slots: '', masterOf: '' };
+    const row: NodeStatus = {
+      name: n.name,
+      port: n.port,
+      pid: n.pid,
+      running: alive.has(n.name),
+      role: '-',
+      state: 'down',
+      slots: '',
+      masterOf: '',
+    };
     if (row.running) {
       try {
         const c = await connectNode({ host: run.state.host, port: n.port }, { password: run.password }, 1500);
@@ -59,18 +97,28 @@ export async function statusCommand(o: { portBase: number; json?: boolean }): Pr
     const t = byPort.get(r.port);
     if (!t) continue;
     r.role = t.role;
-    r.slots = t.slots.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(' ');
+    r.slots = formatSlotRanges(t.slots);
     const master = topology.find((m) => m.id === t.masterId);
-    r.masterOf = master ? rows.find((x) => x.port === master.port)?.name ?? `${master.host}:${master.port}` : '';
+    r.masterOf = master ? (rows.find((x) => x.port === master.port)?.name ?? hostPort(master)) : '';
   }
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ runDir: run.runDir, spec: run.state.specName, host: run.state.host, portBase: run.state.portBase, startedAt: run.state.startedAt, redisVersion: run.state.redisVersion, nodes: rows.map(({ masterOf, ...r }) => ({ ...r, master: masterOf || null })) }, null, 2)}\n`);
+    const { specName: spec, host, portBase, startedAt, redisVersion } = run.state;
+    const nodes = rows.map(({ masterOf, ...r }) => ({ ...r, master: masterOf || null }));
+    process.stdout.write(`${JSON.stringify({ runDir: run.runDir, spec, host, portBase, startedAt, redisVersion, nodes }, null, 2)}\n`);
     return;
   }
-  process.stdout.write(`run dir ${run.runDir} · spec ${run.state.specName} · Redis ${run.state.redisVersion} · started ${run.state.startedAt}\n`);
-  for (const r of rows) {
-    process.stdout.write(`${r.name.padEnd(9)} ${run.state.host}:${r.port}  pid ${String(r.pid).padEnd(7)} ${r.role.padEnd(8)} ${r.state.padEnd(6)} ${r.slots || (r.masterOf ? `replica of ${r.masterOf}` : '')}\n`);
-  }
+  process.stdout.write(
+    `run dir ${run.runDir} · spec ${run.state.specName} · Redis ${run.state.redisVersion} · started ${run.state.startedAt}\n`,
+  );
+  const table = rows.map((r) => [
+    r.name,
+    hostPort({ host: run.state.host, port: r.port }),
+    `pid ${r.pid}`,
+    r.role,
+    r.state,
+    r.slots || (r.masterOf ? `replica of ${r.masterOf}` : ''),
+  ]);
+  process.stdout.write(`${renderTable(table, { align: 'left' })}\n`);
 }
 
 export async function downCommand(o: { portBase: number; keepRunDir?: boolean }): Promise<void> {

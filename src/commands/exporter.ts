@@ -1,7 +1,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { openLocalRun, parseTargetUrl, targetFromLocal, type Target } from '../cluster/index.js';
+import { resolveTarget, type Target } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 import { startExporter, EXPORTER_HOST, type Exporter } from '../metrics/index.js';
+import { DEFAULT_PORT_BASE, parsePortBase } from './options.js';
 import { progress } from './progress.js';
 
 export interface ExporterCommandOptions {
@@ -11,17 +12,9 @@ export interface ExporterCommandOptions {
   interval: number;
 }
 
-const DEFAULT_PORT_BASE = 7001;
-
 function httpPort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1024 || n > 65535) throw new InvalidArgumentError('must be an integer from 1024 to 65535');
-  return n;
-}
-
-function nodePortBase(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1024 || n > 55529) throw new InvalidArgumentError('must be an integer from 1024 to 55529 (bus ports are +10000)');
   return n;
 }
 
@@ -34,7 +27,7 @@ function seconds(v: string): number {
 /** The cluster to account: an external `--target`, or the local cluster `up` started on `--port-base`. */
 export function exporterTarget(o: Pick<ExporterCommandOptions, 'portBase' | 'target'>): Target {
   if (o.target && o.portBase !== undefined) throw new HarnessError('give --target or --port-base, not both');
-  return o.target ? parseTargetUrl(o.target) : targetFromLocal(openLocalRun(o.portBase ?? DEFAULT_PORT_BASE));
+  return resolveTarget({ target: o.target, portBase: o.portBase ?? DEFAULT_PORT_BASE });
 }
 
 /** Start the exporter for the command's options (tests call this; the command then waits for a signal). */
@@ -47,7 +40,9 @@ export async function startExporterFromOptions(o: ExporterCommandOptions, log: (
 export async function exporterCommand(o: ExporterCommandOptions): Promise<void> {
   const exp = await startExporterFromOptions(o);
   const where = o.target ? 'the --target cluster' : `the local cluster on port base ${o.portBase ?? DEFAULT_PORT_BASE}`;
-  process.stdout.write(`exporter on ${exp.url} (bound to ${EXPORTER_HOST} only): accounting ${where} every ${o.interval} s with SCAN on every master\nstop it with Ctrl-C\n`);
+  process.stdout.write(
+    `exporter on ${exp.url} (bound to ${EXPORTER_HOST} only): accounting ${where} every ${o.interval} s with SCAN on every master\nstop it with Ctrl-C\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -56,13 +51,20 @@ export async function exporterCommand(o: ExporterCommandOptions): Promise<void> 
   await exp.close();
 }
 
-/** Register `exporter` on the CLI program (src/cli.ts calls this). */
+/** Register `exporter` on the CLI program (src/program.ts calls this). */
 export function registerExporterCommand(program: Command): void {
-  program.command('exporter')
+  program
+    .command('exporter')
     .description('serve per-tenant usage (SCAN on every master) and op metrics for Prometheus on 127.0.0.1:<port>/metrics')
     .requiredOption('--port <port>', 'HTTP port; binds 127.0.0.1 only', httpPort)
-    .addOption(new Option('--port-base <port>', `first node port of a local cluster started by \`up\` (default ${DEFAULT_PORT_BASE})`).argParser(nodePortBase).conflicts('target'))
+    .addOption(
+      new Option('--port-base <port>', `first node port of a local cluster started by \`up\` (default ${DEFAULT_PORT_BASE})`)
+        .argParser(parsePortBase)
+        .conflicts('target'),
+    )
     .option('--target <url>', 'an external cluster instead, redis://[user:pass@]host:port')
-    .addOption(new Option('--interval <seconds>', 'seconds between accountings (each one SCANs the whole keyspace)').argParser(seconds).default(15))
+    .addOption(
+      new Option('--interval <seconds>', 'seconds between accountings (each one SCANs the whole keyspace)').argParser(seconds).default(15),
+    )
     .action(async (o: ExporterCommandOptions) => exporterCommand(o));
 }

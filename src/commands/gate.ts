@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseTargetUrl } from '../cluster/index.js';
+import { hostPort, parseTargetUrl } from '../cluster/index.js';
 import { assertGateSuites, runGate } from '../gate.js';
 import type { ResultDocument } from '../report/index.js';
 import { progress } from './progress.js';
@@ -17,13 +17,23 @@ export interface GateCommandOptions {
 }
 
 export async function gateCommand(o: GateCommandOptions): Promise<void> {
-  const suites = o.suites?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const suites = o.suites
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (suites) assertGateSuites(suites); // before anything starts: exit 2 on a typo
-  const target = o.target ? parseTargetUrl(o.target, o.allowDestructive ?? false) : undefined;
-  progress(target ? `gate against external cluster ${target.seeds[0]?.host}:${target.seeds[0]?.port}`
-    : o.backend === 'compose' ? 'gate on docker-compose.cluster.yml' : `gate on the embedded local cluster, port base ${o.portBase}`);
+  const target = o.target ? parseTargetUrl(o.target, { allowDestructive: o.allowDestructive }) : undefined;
+  progress(
+    target
+      ? `gate against external cluster ${target.seeds.map(hostPort).join(', ')}`
+      : o.backend === 'compose'
+        ? 'gate on docker-compose.cluster.yml'
+        : `gate on the embedded local cluster, port base ${o.portBase}`,
+  );
   const { doc, paths } = await runGate({
-    specPath: resolve(o.spec), portBase: o.portBase, backend: o.backend,
+    specPath: resolve(o.spec),
+    portBase: o.portBase,
+    backend: o.backend,
     ...(target ? { target } : {}),
     ...(o.reports ? { reportsDir: resolve(o.reports) } : {}),
     ...(suites ? { suites } : {}),
@@ -40,6 +50,8 @@ function summaryLine(doc: ResultDocument): string {
   const checks = doc.suites.flatMap((s) => s.checks);
   const count = (st: string) => checks.filter((c) => c.status === st).length;
   const notRun = doc.suites.filter((s) => s.status === 'skipped').map((s) => s.name);
-  return `verdict: ${doc.verdict.toUpperCase()} (exit ${doc.exit_code}) · ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('inconclusive')} inconclusive`
-    + (notRun.length ? ` · suites skipped: ${notRun.join(', ')}` : '');
+  return (
+    `verdict: ${doc.verdict.toUpperCase()} (exit ${doc.exit_code}) · ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('inconclusive')} inconclusive` +
+    (notRun.length ? ` · suites skipped: ${notRun.join(', ')}` : '')
+  );
 }

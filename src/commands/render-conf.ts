@@ -8,7 +8,13 @@ import { clusterLayout, loadSpec } from '../spec/index.js';
 export function renderConfCommand(o: { spec: string; portBase: number; node?: string; outDir?: string }): void {
   const spec = loadSpec(o.spec);
   const nodes = clusterLayout(spec, o.portBase).filter((n) => !o.node || n.name === o.node);
-  if (nodes.length === 0) throw new HarnessError(`no node named "${o.node}" in the spec`, `use one of: ${clusterLayout(spec, o.portBase).map((n) => n.name).join(', ')}`);
+  if (nodes.length === 0)
+    throw new HarnessError(
+      `no node named "${o.node}" in the spec`,
+      `use one of: ${clusterLayout(spec, o.portBase)
+        .map((n) => n.name)
+        .join(', ')}`,
+    );
   if (!o.outDir) {
     process.stdout.write(nodes.map((n) => renderRedisConf(spec, n, { kind: 'container' })).join('\n'));
     return;

@@ -43,7 +43,29 @@ type Attempt = { kind: 'started' } | { kind: 'config-error'; line: number | null
 /** Overrides come after the file's lines, so the file's own line numbers stay as Redis reports them. */
 function startOnce(bin: string, conf: string, port: number, dir: string): Promise<Attempt> {
   return new Promise((resolve) => {
-    const child = spawn(bin, [conf, '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no', '--dir', dir, '--logfile', '', '--save', '', '--appendonly', 'no', '--syslog-enabled', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      bin,
+      [
+        conf,
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--daemonize',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        '',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--syslog-enabled',
+        'no',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();

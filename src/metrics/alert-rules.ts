@@ -6,16 +6,63 @@ export const SEED_ALERT_RULES_PATH = 'fixtures/prometheus/seed-alerts.yml';
 
 /** Our alert names, in file order (the promtool tests cover each). */
 export const ALERT_NAMES = ['TenantKeyQuotaHigh', 'TenantMemoryHigh', 'TenantLatencyP99High', 'TenantMobileRatioLow'] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
 
-/** PromQL expressions of our rules, from the spec's thresholds (the suites query these live). */
-export function alertExpressions(spec: Spec): Record<(typeof ALERT_NAMES)[number], string> {
+/** One rule of the file: what fires, for how long, and how it reads to the person paged. */
+interface AlertRule {
+  expr: string;
+  for: string;
+  severity: 'warning' | 'info';
+  component: string;
+  summary: string;
+  description: string;
+}
+
+/** Our rules from the spec's thresholds, by name (rendered in ALERT_NAMES order). */
+function alertRules(spec: Spec): Record<AlertName, AlertRule> {
   const a = spec.alerts;
   return {
-    TenantKeyQuotaHigh: `redis_client_keys_total / on(client_id, module) group_left redis_client_keys_limit > ${num(a.quotaRatio)}`,
-    TenantMemoryHigh: `redis_client_memory_usage_bytes / on(client_id, module) group_left redis_client_memory_limit_bytes > ${num(a.memoryRatio)}`,
-    TenantLatencyP99High: `histogram_quantile(0.99, sum by (client_id, module, plan, le) (rate(redis_client_latency_seconds_bucket[5m]))) > ${num(a.latencyP99Seconds)}`,
-    TenantMobileRatioLow: `redis_client_mobile_ratio < ${num(a.mobileRatioMinPercent)}`,
+    TenantKeyQuotaHigh: {
+      expr: `redis_client_keys_total / on(client_id, module) group_left redis_client_keys_limit > ${num(a.quotaRatio)}`,
+      for: '5m',
+      severity: 'warning',
+      component: 'quota',
+      summary: `Tenant {{ $labels.client_id }} uses over ${pct(a.quotaRatio)} of its {{ $labels.module }} key quota`,
+      description:
+        "Tenant {{ $labels.client_id }} (plan {{ $labels.plan }}) holds {{ $value | humanizePercentage }} of the plan's maxKeys in module {{ $labels.module }}; new keys are refused at 100%",
+    },
+    TenantMemoryHigh: {
+      expr: `redis_client_memory_usage_bytes / on(client_id, module) group_left redis_client_memory_limit_bytes > ${num(a.memoryRatio)}`,
+      for: '3m',
+      severity: 'warning',
+      component: 'memory',
+      summary: `Tenant {{ $labels.client_id }} uses over ${pct(a.memoryRatio)} of its {{ $labels.module }} memory allowance`,
+      description:
+        "Tenant {{ $labels.client_id }} (plan {{ $labels.plan }}) uses an estimated {{ $value | humanizePercentage }} of the plan's maxMemoryMB in module {{ $labels.module }} (sampled MEMORY USAGE)",
+    },
+    TenantLatencyP99High: {
+      expr: `histogram_quantile(0.99, sum by (client_id, module, plan, le) (rate(redis_client_latency_seconds_bucket[5m]))) > ${num(a.latencyP99Seconds)}`,
+      for: '2m',
+      severity: 'warning',
+      component: 'performance',
+      summary: `p99 cache latency above ${ms(a.latencyP99Seconds)} for tenant {{ $labels.client_id }} ({{ $labels.module }})`,
+      description: `p99 of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops over 5m is {{ $value | humanizeDuration }} (threshold ${ms(a.latencyP99Seconds)})`,
+    },
+    TenantMobileRatioLow: {
+      expr: `redis_client_mobile_ratio < ${num(a.mobileRatioMinPercent)}`,
+      for: '10m',
+      severity: 'info',
+      component: 'optimization',
+      summary: 'Few mobile ops for tenant {{ $labels.client_id }} ({{ $labels.module }})',
+      description: `Only {{ $value | printf \\"%.1f\\" }}% of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops in the last 5m were on the mobile channel (minimum ${num(a.mobileRatioMinPercent)}%)`,
+    },
   };
+}
+
+/** PromQL expressions of our rules, from the spec's thresholds (the suites query these live). */
+export function alertExpressions(spec: Spec): Record<AlertName, string> {
+  const rules = alertRules(spec);
+  return Object.fromEntries(ALERT_NAMES.map((n) => [n, rules[n].expr])) as Record<AlertName, string>;
 }
 
 /**
@@ -26,8 +73,7 @@ export function alertExpressions(spec: Spec): Record<(typeof ALERT_NAMES)[number
  * per (client_id, module) and the rule errors; add `instance` to the on() labels then.
  */
 export function renderAlertRules(spec: Spec): string {
-  const a = spec.alerts;
-  const e = alertExpressions(spec);
+  const rules = alertRules(spec);
   return `# cache-harness tenant alert rules, rendered from the spec's \`alerts:\` thresholds by
 # src/metrics/alert-rules.ts (tests/unit/metrics-alert-rules.test.ts keeps this file equal to the render).
 # Series: src/metrics/tenant-metrics.ts, exported by \`cache-harness exporter\`. Usage and limits are per
@@ -37,49 +83,21 @@ export function renderAlertRules(spec: Spec): string {
 groups:
   - name: cache-harness-tenant-alerts
     rules:
-      - alert: TenantKeyQuotaHigh
-        expr: ${e.TenantKeyQuotaHigh}
-        for: 5m
-        labels:
-          severity: warning
-          service: cache
-          component: quota
-        annotations:
-          summary: "Tenant {{ $labels.client_id }} uses over ${pct(a.quotaRatio)} of its {{ $labels.module }} key quota"
-          description: "Tenant {{ $labels.client_id }} (plan {{ $labels.plan }}) holds {{ $value | humanizePercentage }} of the plan's maxKeys in module {{ $labels.module }}; new keys are refused at 100%"
+${ALERT_NAMES.map((name) => ruleYaml(name, rules[name])).join('\n')}`;
+}
 
-      - alert: TenantMemoryHigh
-        expr: ${e.TenantMemoryHigh}
-        for: 3m
+/** One rule's YAML block (hand-written, not stringified: the file keeps its comments and quoting). */
+function ruleYaml(name: AlertName, r: AlertRule): string {
+  return `      - alert: ${name}
+        expr: ${r.expr}
+        for: ${r.for}
         labels:
-          severity: warning
+          severity: ${r.severity}
           service: cache
-          component: memory
+          component: ${r.component}
         annotations:
-          summary: "Tenant {{ $labels.client_id }} uses over ${pct(a.memoryRatio)} of its {{ $labels.module }} memory allowance"
-          description: "Tenant {{ $labels.client_id }} (plan {{ $labels.plan }}) uses an estimated {{ $value | humanizePercentage }} of the plan's maxMemoryMB in module {{ $labels.module }} (sampled MEMORY USAGE)"
-
-      - alert: TenantLatencyP99High
-        expr: ${e.TenantLatencyP99High}
-        for: 2m
-        labels:
-          severity: warning
-          service: cache
-          component: performance
-        annotations:
-          summary: "p99 cache latency above ${ms(a.latencyP99Seconds)} for tenant {{ $labels.client_id }} ({{ $labels.module }})"
-          description: "p99 of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops over 5m is {{ $value | humanizeDuration }} (threshold ${ms(a.latencyP99Seconds)})"
-
-      - alert: TenantMobileRatioLow
-        expr: ${e.TenantMobileRatioLow}
-        for: 10m
-        labels:
-          severity: info
-          service: cache
-          component: optimization
-        annotations:
-          summary: "Few mobile ops for tenant {{ $labels.client_id }} ({{ $labels.module }})"
-          description: "Only {{ $value | printf \\"%.1f\\" }}% of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops in the last 5m were on the mobile channel (minimum ${num(a.mobileRatioMinPercent)}%)"
+          summary: "${r.summary}"
+          description: "${r.description}"
 `;
 }
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Target } from '../cluster/index.js';
-import { HarnessError } from '../errors.js';
+import { HarnessError, errorMessage } from '../errors.js';
 import { tenantMetrics, type TenantMetrics } from './tenant-metrics.js';
 import { accountUsage, type AccountingOptions, type UsageSnapshot } from './usage.js';
 
@@ -47,18 +47,23 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
     if (!o.target) return Promise.resolve(null);
     const target = o.target;
     inFlight ??= accountUsage(target, o.accounting)
-      .then((s) => {
-        last = s;
-        lastErr = null;
-        metrics.applyUsage(s);
-        log(`accounted ${s.keysScanned} keys on ${s.masters.length} masters in ${s.durationMs} ms (${s.tenantModules.length} tenant-modules)`);
-        return s;
-      }, (err: unknown) => {
-        lastErr = err instanceof Error ? err.message : String(err);
-        metrics.accountingFailed();
-        log(`accounting failed: ${lastErr}`);
-        return null;
-      })
+      .then(
+        (s) => {
+          last = s;
+          lastErr = null;
+          metrics.applyUsage(s);
+          log(
+            `accounted ${s.keysScanned} keys on ${s.masters.length} masters in ${s.durationMs} ms (${s.tenantModules.length} tenant-modules)`,
+          );
+          return s;
+        },
+        (err: unknown) => {
+          lastErr = errorMessage(err);
+          metrics.accountingFailed();
+          log(`accounting failed: ${lastErr}`);
+          return null;
+        },
+      )
       .finally(() => {
         inFlight = null;
       });
@@ -79,16 +84,21 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
       return;
     }
     if (path === '/metrics') {
-      metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text);
-      }, (err: unknown) => {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      });
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${errorMessage(err)}\n`);
+        },
+      );
       return;
     }
     if (path === '/') {
       const status = last ? `last accounting ${last.takenAt}, ${last.keysScanned} keys, ${last.durationMs} ms` : 'no accounting yet';
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(`cache-harness exporter: GET /metrics\n${status}${lastErr ? `\nlast error: ${lastErr}` : ''}\n`);
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(`cache-harness exporter: GET /metrics\n${status}${lastErr ? `\nlast error: ${lastErr}` : ''}\n`);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -117,9 +127,7 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(err.code === 'EADDRINUSE'
-        ? new HarnessError(`port ${EXPORTER_HOST}:${port} is in use`, 'choose another --port')
-        : err);
+      reject(err.code === 'EADDRINUSE' ? new HarnessError(`port ${EXPORTER_HOST}:${port} is in use`, 'choose another --port') : err);
     });
     server.listen({ host: EXPORTER_HOST, port, exclusive: true }, () => resolve());
   });

@@ -10,8 +10,8 @@ import type { UsageSnapshot } from './usage.js';
  *   maxKeys, which the quota script enforces per tenant-module.
  * - redis_client_memory_usage_bytes / _memory_limit_bytes: sampled MEMORY USAGE × keys (an estimate) /
  *   the plan's maxMemoryMB, per tenant-module like maxKeys.
- * - redis_client_latency_seconds: Histogram of client-side op latency, fed by `observeTenantOp`
- *   (TenantCache, benches): whoever runs the ops in this process.
+ * - redis_client_latency_seconds: Histogram of client-side op latency, fed by `observeOp` from whoever
+ *   measures ops in this process (the quota suite; a TenantCache given `onOp: observeTenantOp`).
  * - redis_client_mobile_ratio: percent (0-100) of the tenant-module's ops observed with channel=mobile in
  *   the last `mobileWindowSeconds` (default 300). Ops-based, because a key does not record the channel
  *   that wrote it. No series when the tenant-module made no op in the window (no division by zero, no
@@ -26,8 +26,8 @@ type TenantLabel = (typeof TENANT_LABELS)[number];
 /** Buckets in seconds; 0.1 (the alert's p99 threshold) and 0.2 (the SLO's p99) are bucket bounds, so quantiles there are exact. */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5];
 
-/** One cache operation of a tenant, as its client measured it. */
-export interface TenantOp {
+/** One cache operation of a tenant, as its client measured it (TenantCache's TenantCacheOp fits). */
+export interface ObservedOp {
   tenant: string;
   module: string;
   plan: string;
@@ -45,10 +45,17 @@ export interface TenantMetricsOptions {
 
 /** Ops per channel per tenant-module over a sliding window of fixed buckets (bounded memory). */
 export class ChannelWindow {
-  private readonly entries = new Map<string, { labels: Record<TenantLabel, string>; buckets: Map<number, { mobile: number; web: number }> }>();
+  private readonly entries = new Map<
+    string,
+    { labels: Record<TenantLabel, string>; buckets: Map<number, { mobile: number; web: number }> }
+  >();
   private readonly bucketMs: number;
 
-  constructor(readonly windowSeconds: number, private readonly now: () => number, readonly bucketCount = 30) {
+  constructor(
+    readonly windowSeconds: number,
+    private readonly now: () => number,
+    readonly bucketCount = 30,
+  ) {
     this.bucketMs = Math.max(1, Math.floor((windowSeconds * 1000) / bucketCount));
   }
 
@@ -112,12 +119,43 @@ export class TenantMetrics {
     const registers = [this.registry];
     const labelNames = TENANT_LABELS;
     this.window = new ChannelWindow(opts.mobileWindowSeconds ?? 300, opts.now ?? Date.now);
-    this.keysTotal = new Gauge({ name: 'redis_client_keys_total', help: 'Keys of the tenant-module (SCAN on every master; quota bookkeeping excluded)', labelNames, registers });
-    this.keysLimit = new Gauge({ name: 'redis_client_keys_limit', help: 'The plan\'s maxKeys, per tenant-module (enforced by the quota script)', labelNames, registers });
-    this.memoryUsage = new Gauge({ name: 'redis_client_memory_usage_bytes', help: 'Estimated bytes of the tenant-module on the masters: mean MEMORY USAGE of sampled keys x keys', labelNames, registers });
-    this.memoryLimit = new Gauge({ name: 'redis_client_memory_limit_bytes', help: 'The plan\'s maxMemoryMB in bytes, per tenant-module', labelNames, registers });
-    this.latency = new Histogram({ name: 'redis_client_latency_seconds', help: 'Client-side latency of the tenant\'s cache ops', labelNames, buckets: LATENCY_BUCKETS, registers });
-    this.ops = new Counter({ name: 'redis_client_ops_total', help: 'Cache ops of the tenant-module by channel', labelNames: [...labelNames, 'channel'], registers });
+    this.keysTotal = new Gauge({
+      name: 'redis_client_keys_total',
+      help: 'Keys of the tenant-module (SCAN on every master; quota bookkeeping excluded)',
+      labelNames,
+      registers,
+    });
+    this.keysLimit = new Gauge({
+      name: 'redis_client_keys_limit',
+      help: "The plan's maxKeys, per tenant-module (enforced by the quota script)",
+      labelNames,
+      registers,
+    });
+    this.memoryUsage = new Gauge({
+      name: 'redis_client_memory_usage_bytes',
+      help: 'Estimated bytes of the tenant-module on the masters: mean MEMORY USAGE of sampled keys x keys',
+      labelNames,
+      registers,
+    });
+    this.memoryLimit = new Gauge({
+      name: 'redis_client_memory_limit_bytes',
+      help: "The plan's maxMemoryMB in bytes, per tenant-module",
+      labelNames,
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'redis_client_latency_seconds',
+      help: "Client-side latency of the tenant's cache ops",
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.ops = new Counter({
+      name: 'redis_client_ops_total',
+      help: 'Cache ops of the tenant-module by channel',
+      labelNames: [...labelNames, 'channel'],
+      registers,
+    });
     const window = this.window;
     this.mobileRatio = new Gauge({
       name: 'redis_client_mobile_ratio',
@@ -129,14 +167,26 @@ export class TenantMetrics {
         for (const r of window.ratios()) this.set(r.labels, r.percent);
       },
     });
-    this.accountingDuration = new Gauge({ name: 'cache_harness_accounting_duration_seconds', help: 'Duration of the last usage accounting (SCAN of every master)', registers });
-    this.accountingKeys = new Gauge({ name: 'cache_harness_accounting_keys_scanned', help: 'Distinct keys scanned by the last usage accounting', registers });
-    this.accountingLastSuccess = new Gauge({ name: 'cache_harness_accounting_last_success_timestamp_seconds', help: 'Unix time of the last successful usage accounting', registers });
+    this.accountingDuration = new Gauge({
+      name: 'cache_harness_accounting_duration_seconds',
+      help: 'Duration of the last usage accounting (SCAN of every master)',
+      registers,
+    });
+    this.accountingKeys = new Gauge({
+      name: 'cache_harness_accounting_keys_scanned',
+      help: 'Distinct keys scanned by the last usage accounting',
+      registers,
+    });
+    this.accountingLastSuccess = new Gauge({
+      name: 'cache_harness_accounting_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful usage accounting',
+      registers,
+    });
     this.accountingUp = new Gauge({ name: 'cache_harness_accounting_up', help: '1 when the last usage accounting succeeded', registers });
   }
 
   /** Record one op: latency histogram, per-channel counter, mobile-ratio window. */
-  observeOp(op: TenantOp): void {
+  observeOp(op: ObservedOp): void {
     const labels = { client_id: op.tenant, module: op.module, plan: op.plan };
     this.latency.observe(labels, op.seconds);
     this.ops.inc({ ...labels, channel: op.channel });
@@ -177,6 +227,6 @@ export function tenantMetrics(): TenantMetrics {
  * Record one tenant op in the process-wide metrics. For TenantCache and benches:
  * `const t0 = performance.now(); ...; observeTenantOp({ tenant, module, plan, channel, seconds: (performance.now() - t0) / 1000 })`.
  */
-export function observeTenantOp(op: TenantOp): void {
+export function observeTenantOp(op: ObservedOp): void {
   tenantMetrics().observeOp(op);
 }

@@ -1,7 +1,16 @@
 import type { Redis } from 'ioredis';
-import { addressOf, closeNode, connectNode, discoverNodes, targetCredentials, type Target } from '../cluster/index.js';
+import {
+  closeNode,
+  connectNode,
+  discoverNodes,
+  hostPort,
+  scanKeys,
+  targetCredentials,
+  type ScanTally,
+  type Target,
+} from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
-import { tenantMetaSchema, type TenantMeta } from '../tenancy/index.js';
+import { InvalidTenantMeta, parseTenantMeta, type TenantMeta } from '../tenancy/index.js';
 import { classifyKey } from './parse-key.js';
 
 /**
@@ -16,7 +25,7 @@ import { classifyKey } from './parse-key.js';
  *   tenant-module, measured with MEMORY USAGE (key, value and allocator overhead of the master's copy;
  *   nested types sampled by Redis), mean × keys. Replicas hold a second copy that is not counted.
  * - limits: from the tenant's meta (`tenant-meta:<id>`, src/tenancy/meta.ts). The plan's maxKeys and
- *   maxMemoryMB are read PER TENANT-MODULE, the unit the quota script enforces (DESIGN decision 7), and
+ *   maxMemoryMB are read PER TENANT-MODULE, the unit the quota script enforces (docs/quota.md), and
  *   the unit of the `redis_client_*{client_id, module, plan}` series the alerts divide.
  */
 
@@ -107,7 +116,7 @@ export async function accountUsage(target: Target, opts: AccountingOptions = {})
   if (masters.length === 0) throw new HarnessError('no master with slots found', 'is the cluster up and its slots assigned?');
   const conns: MasterConnection[] = [];
   try {
-    for (const m of masters) conns.push({ address: `${m.host}:${m.port}`, client: await connectNode(addressOf(m), targetCredentials(target)) });
+    for (const m of masters) conns.push({ address: hostPort(m), client: await connectNode(m, targetCredentials(target)) });
     return await accountMasters(conns, opts);
   } finally {
     await Promise.all(conns.map((c) => closeNode(c.client)));
@@ -187,33 +196,39 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
   samples.forEach((s, i) => bytesOf.set(s, toBytes(sampleBytes[i])));
   quotaSamples.forEach((s, i) => bytesOf.set(s, toBytes(quotaBytes[i])));
 
-  const tenantModules: TenantModuleUsage[] = rows.map((a) => {
-    const meta = metaByTenant.get(a.tenant)?.meta ?? null;
-    // A sampled key deleted since the scan has no MEMORY USAGE: leave it out of the mean.
-    const measured = a.reservoir.map((s) => bytesOf.get(s)).filter((b): b is number => typeof b === 'number');
-    const mean = measured.length ? measured.reduce((x, y) => x + y, 0) / measured.length : 0;
-    const bytesEstimate = Math.round(mean * a.keys);
-    const memoryLimitBytes = meta ? meta.maxMemoryMB * 1024 * 1024 : null;
-    return {
-      tenant: a.tenant,
-      module: a.module,
-      plan: meta?.plan ?? null,
-      inPlan: meta?.modules.includes(a.module) ?? false,
-      keys: a.keys,
-      bytesEstimate,
-      sampledKeys: measured.length,
-      keysLimit: meta?.maxKeys ?? null,
-      memoryLimitBytes,
-      keysRatio: meta ? a.keys / meta.maxKeys : null,
-      memoryRatio: memoryLimitBytes ? bytesEstimate / memoryLimitBytes : null,
-      quotaKeyBytes: a.quotaKey ? bytesOf.get(a.quotaKey) ?? null : null,
-    };
-  }).sort((x, y) => (x.tenant === y.tenant ? x.module.localeCompare(y.module) : x.tenant.localeCompare(y.tenant)));
+  const tenantModules: TenantModuleUsage[] = rows
+    .map((a) => {
+      const meta = metaByTenant.get(a.tenant)?.meta ?? null;
+      // A sampled key deleted since the scan has no MEMORY USAGE: leave it out of the mean.
+      const measured = a.reservoir.map((s) => bytesOf.get(s)).filter((b): b is number => typeof b === 'number');
+      const mean = measured.length ? measured.reduce((x, y) => x + y, 0) / measured.length : 0;
+      const bytesEstimate = Math.round(mean * a.keys);
+      const memoryLimitBytes = meta ? meta.maxMemoryMB * 1024 * 1024 : null;
+      return {
+        tenant: a.tenant,
+        module: a.module,
+        plan: meta?.plan ?? null,
+        inPlan: meta?.modules.includes(a.module) ?? false,
+        keys: a.keys,
+        bytesEstimate,
+        sampledKeys: measured.length,
+        keysLimit: meta?.maxKeys ?? null,
+        memoryLimitBytes,
+        keysRatio: meta ? a.keys / meta.maxKeys : null,
+        memoryRatio: memoryLimitBytes ? bytesEstimate / memoryLimitBytes : null,
+        quotaKeyBytes: a.quotaKey ? (bytesOf.get(a.quotaKey) ?? null) : null,
+      };
+    })
+    .sort((x, y) => (x.tenant === y.tenant ? x.module.localeCompare(y.module) : x.tenant.localeCompare(y.tenant)));
 
   const tenantIds = new Set([...tenantModules.map((r) => r.tenant), ...metaByTenant.keys()]);
   const tenants = [...tenantIds].sort().map((tenant) => {
     const m = metaByTenant.get(tenant);
-    return { tenant, plan: m?.meta?.plan ?? null, ...(m?.problem ? { metaProblem: m.problem } : m ? {} : { metaProblem: 'no tenant-meta key' }) };
+    return {
+      tenant,
+      plan: m?.meta?.plan ?? null,
+      ...(m?.problem ? { metaProblem: m.problem } : m ? {} : { metaProblem: 'no tenant-meta key' }),
+    };
   });
 
   return {
@@ -230,18 +245,18 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
   };
 }
 
-async function scanMaster(m: MasterConnection, node: number, count: number, dedupe: boolean, deadline: number, onKey: (node: number, key: string) => void): Promise<MasterScan> {
+async function scanMaster(
+  m: MasterConnection,
+  node: number,
+  count: number,
+  dedupe: boolean,
+  deadline: number,
+  onKey: (node: number, key: string) => void,
+): Promise<MasterScan> {
   const seen = dedupe ? new Set<string>() : null;
-  let cursor = '0';
-  let calls = 0;
-  let returned = 0;
+  const tally: ScanTally = { calls: 0, keys: 0 };
   let duplicates = 0;
-  do {
-    if (Date.now() > deadline) throw new HarnessError(`SCAN of ${m.address} did not finish in time (${calls} calls, ${returned} keys)`, 'raise the accounting timeout, or the SCAN COUNT');
-    if (calls >= MAX_SCAN_CALLS) throw new HarnessError(`SCAN of ${m.address} exceeded ${MAX_SCAN_CALLS} calls`);
-    const [next, keys] = await m.client.scan(cursor, 'COUNT', count);
-    calls++;
-    returned += keys.length;
+  for await (const keys of scanKeys(m.client, { count, deadline, maxCalls: MAX_SCAN_CALLS, tally })) {
     for (const key of keys) {
       if (seen) {
         if (seen.has(key)) {
@@ -252,15 +267,18 @@ async function scanMaster(m: MasterConnection, node: number, count: number, dedu
       }
       onKey(node, key);
     }
-    cursor = next;
-  } while (cursor !== '0');
-  return { address: m.address, scanCalls: calls, keysReturned: returned, duplicates, dbsize: await m.client.dbsize() };
+  }
+  return { address: m.address, scanCalls: tally.calls, keysReturned: tally.keys, duplicates, dbsize: await m.client.dbsize() };
 }
 
 type Pipe = ReturnType<Redis['pipeline']>;
 
 /** Run one command per item on the item's node, pipelined in chunks; replies in item order (errors as null). */
-async function pipelined(masters: readonly MasterConnection[], items: readonly Sample[], add: (p: Pipe, s: Sample) => void): Promise<unknown[]> {
+async function pipelined(
+  masters: readonly MasterConnection[],
+  items: readonly Sample[],
+  add: (p: Pipe, s: Sample) => void,
+): Promise<unknown[]> {
   const out = new Array<unknown>(items.length).fill(null);
   const byNode = new Map<number, number[]>();
   items.forEach((s, i) => {
@@ -268,23 +286,25 @@ async function pipelined(masters: readonly MasterConnection[], items: readonly S
     list.push(i);
     byNode.set(s.node, list);
   });
-  await Promise.all([...byNode].map(async ([node, idx]) => {
-    const client = masters[node]?.client;
-    if (!client) return;
-    for (let off = 0; off < idx.length; off += PIPELINE_CHUNK) {
-      const chunk = idx.slice(off, off + PIPELINE_CHUNK);
-      const p = client.pipeline();
-      for (const i of chunk) {
-        const s = items[i];
-        if (s) add(p, s);
+  await Promise.all(
+    [...byNode].map(async ([node, idx]) => {
+      const client = masters[node]?.client;
+      if (!client) return;
+      for (let off = 0; off < idx.length; off += PIPELINE_CHUNK) {
+        const chunk = idx.slice(off, off + PIPELINE_CHUNK);
+        const p = client.pipeline();
+        for (const i of chunk) {
+          const s = items[i];
+          if (s) add(p, s);
+        }
+        const res = (await p.exec()) ?? [];
+        chunk.forEach((i, j) => {
+          const r = res[j];
+          out[i] = r && !r[0] ? r[1] : null;
+        });
       }
-      const res = (await p.exec()) ?? [];
-      chunk.forEach((i, j) => {
-        const r = res[j];
-        out[i] = r && !r[0] ? r[1] : null;
-      });
-    }
-  }));
+    }),
+  );
   return out;
 }
 
@@ -296,12 +316,10 @@ function toBytes(v: unknown): number | null {
 
 function parseMeta(raw: unknown): { meta: TenantMeta | null; problem?: string } {
   if (typeof raw !== 'string') return { meta: null, problem: 'meta key vanished or is not a string' };
-  let json: unknown;
   try {
-    json = JSON.parse(raw);
-  } catch {
-    return { meta: null, problem: 'meta is not JSON' };
+    return { meta: parseTenantMeta(raw, 'meta') };
+  } catch (err) {
+    if (err instanceof InvalidTenantMeta) return { meta: null, problem: err.message };
+    throw err;
   }
-  const p = tenantMetaSchema.safeParse(json);
-  return p.success ? { meta: p.data } : { meta: null, problem: `meta does not match the schema: ${p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
 }

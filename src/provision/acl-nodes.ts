@@ -1,4 +1,4 @@
-import { HarnessError } from '../errors.js';
+import { HarnessError, errorMessage } from '../errors.js';
 import type { AdminNode } from './admin-session.js';
 
 /** How a node keeps its ACL users across restarts. */
@@ -15,20 +15,22 @@ const NO_ACLFILE = /not configured to use an ACL file/i;
  * ACL SAVE; there CONFIG REWRITE writes the users into redis.conf instead, and we say so.
  */
 export async function persistAcl(nodes: readonly AdminNode[]): Promise<NodePersist[]> {
-  return Promise.all(nodes.map(async (n): Promise<NodePersist> => {
-    try {
-      await n.client.call('ACL', 'SAVE');
-      return { node: n.address, method: 'acl-save' };
-    } catch (err) {
-      if (!(err instanceof Error) || !NO_ACLFILE.test(err.message)) throw nodeError(n, 'ACL SAVE', err);
-    }
-    try {
-      await n.client.call('CONFIG', 'REWRITE');
-      return { node: n.address, method: 'config-rewrite' };
-    } catch (err) {
-      throw nodeError(n, 'CONFIG REWRITE (the node has no aclfile)', err);
-    }
-  }));
+  return Promise.all(
+    nodes.map(async (n): Promise<NodePersist> => {
+      try {
+        await n.client.call('ACL', 'SAVE');
+        return { node: n.address, method: 'acl-save' };
+      } catch (err) {
+        if (!(err instanceof Error) || !NO_ACLFILE.test(err.message)) throw nodeError(n, 'ACL SAVE', err);
+      }
+      try {
+        await n.client.call('CONFIG', 'REWRITE');
+        return { node: n.address, method: 'config-rewrite' };
+      } catch (err) {
+        throw nodeError(n, 'CONFIG REWRITE (the node has no aclfile)', err);
+      }
+    }),
+  );
 }
 
 /** Run many `ACL ...` commands on one node, pipelined in chunks; the first refused command is an error naming the node. */
@@ -47,12 +49,20 @@ export async function aclPipeline(node: AdminNode, commands: readonly string[][]
 }
 
 /** ACL DELUSER on every node; how many users each node deleted. Never throws on a missing user. */
-export async function deleteUsers(nodes: readonly AdminNode[], users: readonly string[]): Promise<Array<{ node: string; deleted: number }>> {
+export async function deleteUsers(
+  nodes: readonly AdminNode[],
+  users: readonly string[],
+): Promise<Array<{ node: string; deleted: number }>> {
   if (users.length === 0) return nodes.map((n) => ({ node: n.address, deleted: 0 }));
-  return Promise.all(nodes.map(async (n) => {
-    const replies = await aclPipeline(n, chunked(users, 500).map((c) => ['DELUSER', ...c]));
-    return { node: n.address, deleted: replies.reduce<number>((a, r) => a + Number(r), 0) };
-  }));
+  return Promise.all(
+    nodes.map(async (n) => {
+      const replies = await aclPipeline(
+        n,
+        chunked(users, 500).map((c) => ['DELUSER', ...c]),
+      );
+      return { node: n.address, deleted: replies.reduce<number>((a, r) => a + Number(r), 0) };
+    }),
+  );
 }
 
 /** The user names a node knows (ACL USERS). */
@@ -84,5 +94,5 @@ function chunked<T>(xs: readonly T[], n: number): T[][] {
 }
 
 function nodeError(n: AdminNode, what: string, err: unknown): HarnessError {
-  return new HarnessError(`${n.address}: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  return new HarnessError(`${n.address}: ${what} failed: ${errorMessage(err)}`);
 }

@@ -1,18 +1,20 @@
-import { aclUserName, escapeGlob, tenantPrefix, type TenantId } from '../tenancy/index.js';
+import { aclUserName, escapeGlob, QUOTA_ACL_GRANTS, tenantPrefix, type TenantId } from '../tenancy/index.js';
+
+/** The data commands TenantCache sends. */
+const DATA_COMMANDS = ['get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget'];
+/** What ioredis Cluster needs to connect: cluster|slots, cluster|info, info for its ready check, readonly for replica reads, ping. */
+const CLUSTER_CLIENT_COMMANDS = ['cluster|slots', 'cluster|info', 'info', 'readonly', 'ping'];
 
 /**
- * What a tenant may run: the data commands TenantCache sends, plus what ioredis Cluster needs to
- * connect (cluster|slots, cluster|info, info for its ready check, readonly for replica reads, ping).
+ * What a tenant may run: the data commands, EVALSHA and what the quota scripts call (scripts run with the
+ * caller's ACL; the list is tenancy's QUOTA_ACL_GRANTS, EVAL itself stays denied), and the cluster client's needs.
  * Everything else stays denied by `-@all`: ACL key patterns do not filter keyless commands, so
  * KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, SWAPDB, CONFIG, DEBUG, MONITOR, ACL, SCRIPT, EVAL... must
  * simply not be granted (SCAN would list other tenants' key names).
  */
-export const TENANT_COMMANDS = [
-  'get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget', 'evalsha',
-  // what the quota scripts call (scripts run with the caller's ACL); EVAL itself stays denied
-  'time', 'zremrangebyscore', 'zscore', 'zcard', 'zcount', 'zadd', 'zrem', 'pexpiretime',
-  'cluster|slots', 'cluster|info', 'info', 'readonly', 'ping',
-] as const;
+export const TENANT_COMMANDS: readonly string[] = [
+  ...new Set([...DATA_COMMANDS, ...QUOTA_ACL_GRANTS.map((g) => g.slice(1)), ...CLUSTER_CLIENT_COMMANDS]),
+];
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -28,8 +30,15 @@ export function tenantKeyPattern(tenant: TenantId): string {
 export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string[] {
   if (!SHA256_HEX.test(passwordSha256)) throw new Error('the password hash must be 64 lower-case hex digits (SHA-256)');
   return [
-    'SETUSER', aclUserName(tenant), 'reset', 'on', `#${passwordSha256}`, tenantKeyPattern(tenant),
-    'resetchannels', '-@all', ...TENANT_COMMANDS.map((c) => `+${c}`),
+    'SETUSER',
+    aclUserName(tenant),
+    'reset',
+    'on',
+    `#${passwordSha256}`,
+    tenantKeyPattern(tenant),
+    'resetchannels',
+    '-@all',
+    ...TENANT_COMMANDS.map((c) => `+${c}`),
   ];
 }
 

@@ -1,5 +1,15 @@
 import type { Cluster, Redis } from 'ioredis';
-import { addressOf, closeNode, connectClusterClient, connectNode, discoverNodes, targetCredentials, type ClusterNodeInfo, type Target } from '../cluster/index.js';
+import {
+  closeNode,
+  connectClusterClient,
+  connectNode,
+  discoverNodes,
+  hostPort,
+  targetCredentials,
+  type ClusterNodeInfo,
+  type Credentials,
+  type Target,
+} from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 
 /** One live node with an admin connection of its own. */
@@ -8,6 +18,11 @@ export interface AdminNode {
   /** `host:port`, how results name the node. */
   address: string;
   client: Redis;
+}
+
+/** An admin connection to one node CLUSTER NODES listed. */
+export async function connectAdminNode(info: ClusterNodeInfo, creds: Credentials, connectTimeoutMs = 3000): Promise<AdminNode> {
+  return { info, address: hostPort(info), client: await connectNode(info, creds, connectTimeoutMs) };
 }
 
 /**
@@ -23,16 +38,17 @@ export interface AdminSession {
 }
 
 /** Discover the nodes live (CLUSTER NODES), connect to each; a failed or unreachable node is an error: users would be missing there. */
-export async function openAdmin(target: Target, connectTimeoutMs = 3000): Promise<AdminSession> {
+export async function openAdminSession(target: Target, connectTimeoutMs = 3000): Promise<AdminSession> {
   const infos = await discoverNodes(target);
   const failing = infos.filter((n) => n.flags.includes('fail') || n.flags.includes('noaddr') || n.flags.includes('handshake'));
   if (failing.length > 0) {
-    throw new HarnessError(`node(s) ${failing.map((n) => `${n.host}:${n.port} (${n.flags.join(',')})`).join(', ')} are failing: ACL users must be written on every node`, 'repair the cluster first (`cache-harness status`)');
+    throw new HarnessError(
+      `node(s) ${failing.map((n) => `${hostPort(n)} (${n.flags.join(',')})`).join(', ')} are failing: ACL users must be written on every node`,
+      'repair the cluster first (`cache-harness status`)',
+    );
   }
   const creds = targetCredentials(target);
-  const settled = await Promise.allSettled(infos.map(async (info): Promise<AdminNode> => ({
-    info, address: `${info.host}:${info.port}`, client: await connectNode(addressOf(info), creds, connectTimeoutMs),
-  })));
+  const settled = await Promise.allSettled(infos.map((info) => connectAdminNode(info, creds, connectTimeoutMs)));
   const nodes = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
@@ -43,32 +59,33 @@ export async function openAdmin(target: Target, connectTimeoutMs = 3000): Promis
   const masters = nodes.filter((n) => n.info.role === 'master' && n.info.slots.length > 0);
   let cluster: Cluster;
   try {
-    cluster = await connectCluster(masters.map((m) => addressOf(m.info)), creds, connectTimeoutMs);
+    // Auto-pipelined (the default): bulk meta writes rely on it.
+    cluster = await connectClusterClient(
+      masters.map((m) => m.info),
+      creds,
+      { connectTimeoutMs },
+    );
   } catch (err) {
     await Promise.all(nodes.map((n) => closeNode(n.client)));
     throw err;
   }
   return {
-    target, nodes, masters, cluster,
+    target,
+    nodes,
+    masters,
+    cluster,
     close: async () => {
-      await Promise.all([...nodes.map((n) => closeNode(n.client)), quitCluster(cluster)]);
+      await Promise.all([...nodes.map((n) => closeNode(n.client)), closeNode(cluster)]);
     },
   };
 }
 
 /** Run `fn` with an admin session, always closing it. */
-export async function withAdmin<T>(target: Target, fn: (s: AdminSession) => Promise<T>): Promise<T> {
-  const s = await openAdmin(target);
+export async function withAdminSession<T>(target: Target, fn: (s: AdminSession) => Promise<T>): Promise<T> {
+  const s = await openAdminSession(target);
   try {
     return await fn(s);
   } finally {
     await s.close();
   }
 }
-
-/** An auto-pipelined Cluster client (bulk meta writes rely on it) that fails at once; see src/cluster. */
-export function connectCluster(seeds: Array<{ host: string; port: number }>, creds: { username?: string; password?: string }, connectTimeoutMs = 3000): Promise<Cluster> {
-  return connectClusterClient(seeds, creds, { connectTimeoutMs });
-}
-
-export const quitCluster = closeNode;

@@ -1,13 +1,12 @@
-import { HarnessError } from '../errors.js';
+import { HarnessError, errorMessage } from '../errors.js';
 import type { Spec } from '../spec/index.js';
-import { aclUserName, loadQuotaScripts, metaKey, type TenantId } from '../tenancy/index.js';
+import { aclUserName, buildTenantMeta, loadQuotaScripts, metaKey, parseTenantMeta, type TenantId } from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
 import { aclSetUserArgs } from './acl-rule.js';
 import type { AdminSession } from './admin-session.js';
 import { validateTenantInputs, type TenantInput, type TenantRequest } from './input.js';
 import { generatePassword, sha256Hex } from './secrets.js';
-import { buildTenantMeta, parseStoredMeta } from './tenant-meta.js';
 
 export interface TenantCredential {
   tenant: string;
@@ -42,7 +41,12 @@ export interface ProvisionOptions {
  * keys with SET NX through the Cluster client (auto-pipelined per node), then one ACL pipeline per node
  * with every new user, then one persist per node. A failure after the claims rolls back this call's new tenants.
  */
-export async function provisionMany(session: AdminSession, spec: Spec, inputs: readonly TenantInput[], opts: ProvisionOptions = {}): Promise<ProvisionReport> {
+export async function provisionMany(
+  session: AdminSession,
+  spec: Spec,
+  inputs: readonly TenantInput[],
+  opts: ProvisionOptions = {},
+): Promise<ProvisionReport> {
   const chunk = opts.chunk ?? 1000;
   const log = opts.log ?? (() => undefined);
   const now = opts.now ?? new Date();
@@ -63,8 +67,8 @@ export async function provisionMany(session: AdminSession, spec: Spec, inputs: r
   const t2 = performance.now();
 
   const created: TenantCredential[] = [];
-  let persisted: NodePersist[] = [];
-  let t3 = t2;
+  let persisted: NodePersist[];
+  let t3: number;
   try {
     const hashes: string[] = [];
     for (const { meta } of fresh) {
@@ -81,7 +85,7 @@ export async function provisionMany(session: AdminSession, spec: Spec, inputs: r
     await loadQuotaScripts(session.nodes.map((n) => n.client));
   } catch (err) {
     await rollback(session, fresh);
-    throw new HarnessError(`provisioning failed; the ${fresh.length} new tenant(s) of this run were rolled back: ${err instanceof Error ? err.message : String(err)}`);
+    throw new HarnessError(`provisioning failed; the ${fresh.length} new tenant(s) of this run were rolled back: ${errorMessage(err)}`);
   }
   const t4 = performance.now();
 
@@ -89,15 +93,25 @@ export async function provisionMany(session: AdminSession, spec: Spec, inputs: r
   const repair = await repairUsers(session.nodes, existing);
   if (repair.repaired.length > 0) persisted = await persistAcl(session.nodes);
   if (repair.missingEverywhere.length > 0) {
-    log(`warning: ${repair.missingEverywhere.length} existing tenant(s) have no ACL user on any node (remove and re-create them): ${repair.missingEverywhere.slice(0, 5).join(', ')}`);
+    log(
+      `warning: ${repair.missingEverywhere.length} existing tenant(s) have no ACL user on any node (remove and re-create them): ${repair.missingEverywhere.slice(0, 5).join(', ')}`,
+    );
   }
   return {
-    created, existing, conflicts, aclRepaired: repair.repaired.length, nodes: session.nodes.length, persisted,
+    created,
+    existing,
+    conflicts,
+    aclRepaired: repair.repaired.length,
+    nodes: session.nodes.length,
+    persisted,
     timingsMs: { validate: t1 - t0, meta: t2 - t1, acl: t3 - t2, persist: t4 - t3, total: performance.now() - t0 },
   };
 }
 
-async function classifyTaken(session: AdminSession, taken: readonly TenantRequest[]): Promise<{ existing: TenantId[]; conflicts: ProvisionReport['conflicts'] }> {
+async function classifyTaken(
+  session: AdminSession,
+  taken: readonly TenantRequest[],
+): Promise<{ existing: TenantId[]; conflicts: ProvisionReport['conflicts'] }> {
   const existing: TenantId[] = [];
   const conflicts: ProvisionReport['conflicts'] = [];
   const raws = await Promise.all(taken.map((t) => session.cluster.get(metaKey(t.tenant))));
@@ -107,15 +121,19 @@ async function classifyTaken(session: AdminSession, taken: readonly TenantReques
       conflicts.push({ tenant: t.tenant, wanted: t.plan, stored: '(deleted meanwhile)' });
       return;
     }
-    const stored = parseStoredMeta(metaKey(t.tenant), raw);
+    const stored = parseTenantMeta(raw, metaKey(t.tenant));
     if (stored.plan === t.plan && (t.channel === undefined || t.channel === stored.channel)) existing.push(t.tenant);
-    else conflicts.push({ tenant: t.tenant, wanted: `${t.plan}/${t.channel ?? stored.channel}`, stored: `${stored.plan}/${stored.channel}` });
+    else
+      conflicts.push({ tenant: t.tenant, wanted: `${t.plan}/${t.channel ?? stored.channel}`, stored: `${stored.plan}/${stored.channel}` });
   });
   return { existing, conflicts };
 }
 
 async function rollback(session: AdminSession, fresh: ReadonlyArray<{ req: TenantRequest }>): Promise<void> {
-  await deleteUsers(session.nodes, fresh.map(({ req }) => aclUserName(req.tenant))).catch(() => undefined);
+  await deleteUsers(
+    session.nodes,
+    fresh.map(({ req }) => aclUserName(req.tenant)),
+  ).catch(() => undefined);
   await persistAcl(session.nodes).catch(() => undefined);
   await Promise.all(fresh.map(({ req }) => session.cluster.del(metaKey(req.tenant)))).catch(() => undefined);
 }

@@ -1,13 +1,12 @@
 import { HarnessError } from '../errors.js';
 import type { Spec } from '../spec/index.js';
-import { aclUserName, metaKey, type TenantMeta, loadQuotaScripts } from '../tenancy/index.js';
+import { aclUserName, buildTenantMeta, loadQuotaScripts, metaKey, parseTenantMeta, type TenantMeta } from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
 import { aclSetUserArgs } from './acl-rule.js';
 import type { AdminSession } from './admin-session.js';
 import { validateTenantInput, type TenantInput, type TenantRequest } from './input.js';
 import { generatePassword, sha256Hex } from './secrets.js';
-import { buildTenantMeta, parseStoredMeta } from './tenant-meta.js';
 
 export interface CreateOptions {
   /** Rewrite an existing tenant's meta config when its plan or channel differs (the ACL user and password stay). */
@@ -50,19 +49,25 @@ async function existing(session: AdminSession, spec: Spec, req: TenantRequest, o
   const key = metaKey(req.tenant);
   const raw = await session.cluster.get(key);
   if (raw === null) throw new HarnessError(`${key} was deleted while tenant ${req.tenant} was being created`, 'run the command again');
-  const stored = parseStoredMeta(key, raw);
+  const stored = parseTenantMeta(raw, key);
   const channel = req.channel ?? stored.channel;
   if (stored.plan === req.plan && channel === stored.channel) {
     const repair = await repairUsers(session.nodes, [req.tenant]);
     if (repair.missingEverywhere.length > 0) {
-      throw new HarnessError(`tenant ${req.tenant} exists but its ACL user ${stored.aclUser} is on no node`, `remove it (\`cache-harness tenant remove ${req.tenant}\`) and create it again to get a new password`);
+      throw new HarnessError(
+        `tenant ${req.tenant} exists but its ACL user ${stored.aclUser} is on no node`,
+        `remove it (\`cache-harness tenant remove ${req.tenant}\`) and create it again to get a new password`,
+      );
     }
     const aclRepairedOn = repair.repaired.flatMap((r) => r.nodes);
     return { status: 'exists', meta: stored, aclRepairedOn, persisted: aclRepairedOn.length > 0 ? await persistAcl(session.nodes) : [] };
   }
   if (!opts.changePlan) {
     const what = stored.plan !== req.plan ? `plan ${stored.plan}` : `channel ${stored.channel}`;
-    throw new HarnessError(`tenant ${req.tenant} already exists with ${what}; nothing was changed`, `pass --change-plan to move it to plan ${req.plan}, channel ${channel}`);
+    throw new HarnessError(
+      `tenant ${req.tenant} already exists with ${what}; nothing was changed`,
+      `pass --change-plan to move it to plan ${req.plan}, channel ${channel}`,
+    );
   }
   // Rebuilt from the spec for the new plan; identity (creation time, ACL user, password) is kept.
   const meta = buildTenantMeta(spec, req.tenant, req.plan, channel, new Date(stored.createdAt));

@@ -1,9 +1,16 @@
 export { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, tenantKeyPattern } from './acl-rule.js';
 export { generatePassword, sha256Hex } from './secrets.js';
-export { InvalidTenantInput, validateTenantInput, validateTenantInputs, parsePlan, tenantIdOrExit, type PlanName, type TenantInput, type TenantRequest } from './input.js';
-export { buildTenantMeta, parseStoredMeta } from './tenant-meta.js';
-export { openAdmin, withAdmin, connectCluster, quitCluster, type AdminSession, type AdminNode } from './admin-session.js';
-export { scanKeys, countKeys, tenantKeysMatch, META_KEYS_MATCH } from './scan.js';
+export {
+  InvalidTenantInput,
+  validateTenantInput,
+  validateTenantInputs,
+  parsePlan,
+  parseTenantIdInput,
+  type TenantInput,
+  type TenantRequest,
+} from './input.js';
+export { openAdminSession, withAdminSession, connectAdminNode, type AdminSession, type AdminNode } from './admin-session.js';
+export { tenantKeysMatch, META_KEYS_MATCH } from './scan.js';
 export { persistAcl, deleteUsers, usersOn, getUser, type PersistMethod, type NodePersist } from './acl-nodes.js';
 export { repairUsers, type AclRepair } from './acl-repair.js';
 export { createTenant, type CreateOptions, type CreateResult } from './create.js';
@@ -15,4 +22,4 @@ export { loadPopulation, parsePopulation, populationFileSchema, type PopulationF
 export { writeCredentialsFile, readCredentialsFile, credentialsFileSchema } from './credentials.js';
 export { connectAsTenant } from './tenant-client.js';
 export { restartLocalNode, type Restarted } from './restart-node.js';
-export { placementFromMeta, sampleKeys, writeSampleKeys, type SampleKey } from './sample-keys.js';
+export { sampleKeys, writeSampleKeys, type SampleKey } from './sample-keys.js';

@@ -1,10 +1,10 @@
-import { HarnessError } from '../errors.js';
-import { aclUserName, metaKey, type TenantMeta } from '../tenancy/index.js';
+import { countKeys, scanKeys } from '../cluster/index.js';
+import { HarnessError, errorMessage } from '../errors.js';
+import { aclUserName, metaKey, parseTenantMeta, type TenantMeta } from '../tenancy/index.js';
 import { getUser } from './acl-nodes.js';
 import type { AdminSession } from './admin-session.js';
-import { tenantIdOrExit } from './input.js';
-import { countKeys, META_KEYS_MATCH, scanKeys, tenantKeysMatch } from './scan.js';
-import { parseStoredMeta } from './tenant-meta.js';
+import { parseTenantIdInput } from './input.js';
+import { META_KEYS_MATCH, tenantKeysMatch } from './scan.js';
 
 export interface TenantListing {
   /** Sorted by tenant id. */
@@ -18,7 +18,7 @@ export async function listTenants(session: AdminSession): Promise<TenantListing>
   const tenants: TenantMeta[] = [];
   const invalid: TenantListing['invalid'] = [];
   for (const m of session.masters) {
-    for await (const keys of scanKeys(m.client, META_KEYS_MATCH)) {
+    for await (const keys of scanKeys(m.client, { match: META_KEYS_MATCH })) {
       const p = m.client.pipeline();
       for (const k of keys) p.get(k);
       const res = (await p.exec()) ?? [];
@@ -29,9 +29,9 @@ export async function listTenants(session: AdminSession): Promise<TenantListing>
           return;
         }
         try {
-          tenants.push(parseStoredMeta(key, value));
+          tenants.push(parseTenantMeta(value, key));
         } catch (e) {
-          invalid.push({ node: m.address, key, reason: e instanceof Error ? e.message : String(e) });
+          invalid.push({ node: m.address, key, reason: errorMessage(e) });
         }
       });
     }
@@ -55,12 +55,14 @@ export interface TenantDetails {
 
 /** One tenant: its meta config, its keys per master (SCAN, escaped MATCH) and where its ACL user exists. */
 export async function showTenant(session: AdminSession, rawId: string): Promise<TenantDetails> {
-  const tenant = tenantIdOrExit(rawId);
+  const tenant = parseTenantIdInput(rawId);
   const key = metaKey(tenant);
   const raw = await session.cluster.get(key);
   if (raw === null) throw new HarnessError(`tenant ${tenant} not found (no ${key})`, 'see `cache-harness tenant list`');
-  const meta = parseStoredMeta(key, raw);
-  const keys = await Promise.all(session.masters.map(async (m) => ({ node: m.address, keys: await countKeys(m.client, tenantKeysMatch(tenant)) })));
+  const meta = parseTenantMeta(raw, key);
+  const keys = await Promise.all(
+    session.masters.map(async (m) => ({ node: m.address, keys: await countKeys(m.client, tenantKeysMatch(tenant)) })),
+  );
   const name = aclUserName(tenant);
   const users = await Promise.all(session.nodes.map(async (n) => ({ node: n.address, user: await getUser(n, name) })));
   const present = users.filter((u) => u.user !== null);
@@ -69,7 +71,12 @@ export async function showTenant(session: AdminSession, rawId: string): Promise<
     meta,
     keys,
     totalKeys: keys.reduce((a, k) => a + k.keys, 0),
-    aclUser: { name, presentOn: present.map((u) => u.node), missingOn: users.filter((u) => u.user === null).map((u) => u.node), consistent: rules.size <= 1 },
+    aclUser: {
+      name,
+      presentOn: present.map((u) => u.node),
+      missingOn: users.filter((u) => u.user === null).map((u) => u.node),
+      consistent: rules.size <= 1,
+    },
   };
 }
 
@@ -78,6 +85,11 @@ export async function showTenant(session: AdminSession, rawId: string): Promise<
  * processes (randomised dict hashing): compare token sets, not strings.
  */
 function canonicalRules(user: Record<string, unknown> | null): string {
-  const tokens = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : String(v ?? '').split(' ').filter(Boolean)).sort();
-  return JSON.stringify(Object.keys(user ?? {}).sort().map((k) => [k, tokens(user?.[k])]));
+  const tokens = (v: unknown): string[] =>
+    (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(' ').filter(Boolean) : []).sort();
+  return JSON.stringify(
+    Object.keys(user ?? {})
+      .sort()
+      .map((k) => [k, tokens(user?.[k])]),
+  );
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HarnessError } from '../errors.js';
-import { readYamlFile } from '../read-yaml.js';
+import { invalidDocument, readYamlFile, schemaProblems } from '../read-yaml.js';
 import type { Spec } from '../spec/index.js';
 import { TENANT_ID_RULE } from '../tenancy/index.js';
 import { validateTenantInputs, type TenantInput } from './input.js';
@@ -14,27 +14,29 @@ const tenantEntry = z.strictObject({
 
 const generated = z.strictObject({
   count: z.number().int().min(1).max(1_000_000),
-  prefix: z.string().regex(/^[A-Za-z0-9_-]{0,40}$/, 'prefix must be 0-40 letters, digits, "_" or "-"').default('t'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,40}$/, 'prefix must be 0-40 letters, digits, "_" or "-"')
+    .default('t'),
   planMix: z.record(z.string(), z.number().nonnegative()).optional(),
   webPercent: z.number().min(0).max(100).optional(),
 });
 
 /** A population file: listed tenants, generated ones, or both (listed first). */
-export const populationFileSchema = z.strictObject({
-  version: z.literal(1),
-  description: z.string().optional(),
-  tenants: z.array(tenantEntry).default([]),
-  generate: generated.optional(),
-}).refine((f) => f.tenants.length > 0 || f.generate !== undefined, { message: 'a population needs `tenants` or `generate`' });
+export const populationFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    description: z.string().optional(),
+    tenants: z.array(tenantEntry).default([]),
+    generate: generated.optional(),
+  })
+  .refine((f) => f.tenants.length > 0 || f.generate !== undefined, { message: 'a population needs `tenants` or `generate`' });
 export type PopulationFile = z.output<typeof populationFileSchema>;
 
 /** Validate a parsed population against the schema and the spec (plans, duplicates); exit 2 naming every problem. */
 export function parsePopulation(doc: unknown, spec: Spec, source = 'population'): TenantInput[] {
   const res = populationFileSchema.safeParse(doc);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-    throw new HarnessError(`${source}: invalid population\n${lines.join('\n')}`, 'see fixtures/tenants.yaml for a valid file');
-  }
+  if (!res.success) throw invalidDocument(source, 'population', schemaProblems(res.error), 'see fixtures/tenants.yaml for a valid file');
   const f = res.data;
   const all: TenantInput[] = [...f.tenants, ...(f.generate ? generatePopulation({ ...f.generate }) : [])];
   try {

@@ -16,6 +16,7 @@ export interface PopulationOptions {
 /**
  * A deterministic population: same options, same tenants, in every process. Plans and channels are
  * interleaved by smooth weighted round-robin, so any prefix of the list keeps the mix (exact at multiples of 10).
+ * The one generator of synthetic tenants: population files (`generate:`), the bench and the sharding suite use it.
  */
 export function generatePopulation(opts: PopulationOptions): Array<Required<TenantInput>> {
   const { count, prefix = 't', planMix = DEFAULT_PLAN_MIX, webPercent = DEFAULT_WEB_PERCENT } = opts;

@@ -1,9 +1,10 @@
+import { scanKeys } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
-import { aclUserName, metaKey, slotGroups, type TenantId } from '../tenancy/index.js';
+import { aclUserName, InvalidTenantMeta, metaKey, parseTenantMeta, slotGroups, type TenantId } from '../tenancy/index.js';
 import { deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import type { AdminNode, AdminSession } from './admin-session.js';
-import { tenantIdOrExit } from './input.js';
-import { scanKeys, tenantKeysMatch } from './scan.js';
+import { parseTenantIdInput } from './input.js';
+import { tenantKeysMatch } from './scan.js';
 
 export interface RemoveResult {
   tenant: string;
@@ -28,15 +29,15 @@ const UNLINK_BATCH = 500;
  */
 export async function removeTenant(session: AdminSession, rawId: string): Promise<RemoveResult> {
   const t0 = performance.now();
-  const tenant = tenantIdOrExit(rawId);
+  const tenant = parseTenantIdInput(rawId);
   const key = metaKey(tenant);
   const raw = await session.cluster.get(key);
   let plan: string | null = null;
   if (raw !== null) {
     try {
-      plan = (JSON.parse(raw) as { plan?: unknown }).plan?.toString() ?? null;
-    } catch {
-      plan = null; // a broken meta is still removed
+      plan = parseTenantMeta(raw, key).plan;
+    } catch (err) {
+      if (!(err instanceof InvalidTenantMeta)) throw err; // a broken meta is still removed, with no plan to report
     }
   }
   const deleted = await deleteUsers(session.nodes, [aclUserName(tenant)]);
@@ -44,7 +45,10 @@ export async function removeTenant(session: AdminSession, rawId: string): Promis
   const keysRemoved = await Promise.all(session.masters.map(async (m) => ({ node: m.address, keys: await unlinkTenantKeys(m, tenant) })));
   const metaDeleted = await session.cluster.del(key);
   return {
-    tenant, metaFound: metaDeleted > 0, plan, keysRemoved,
+    tenant,
+    metaFound: metaDeleted > 0,
+    plan,
+    keysRemoved,
     totalKeys: keysRemoved.reduce((a, k) => a + k.keys, 0),
     aclUserRemovedOn: deleted.filter((d) => d.deleted > 0).map((d) => d.node),
     persisted,
@@ -55,12 +59,16 @@ export async function removeTenant(session: AdminSession, rawId: string): Promis
 /** SCAN one master and UNLINK what matched, grouped by slot, one pipeline per SCAN batch. */
 async function unlinkTenantKeys(node: AdminNode, tenant: TenantId): Promise<number> {
   let removed = 0;
-  for await (const keys of scanKeys(node.client, tenantKeysMatch(tenant))) {
+  for await (const keys of scanKeys(node.client, { match: tenantKeysMatch(tenant) })) {
     const p = node.client.pipeline();
     for (const group of slotGroups(keys, UNLINK_BATCH)) p.unlink(...group);
     for (const [err, n] of (await p.exec()) ?? []) {
       // MOVED/ASK here means a slot moved during the remove: stop and say so rather than report a partial count as done.
-      if (err) throw new HarnessError(`${node.address}: UNLINK failed while removing tenant ${tenant}: ${err.message}`, 'run `tenant remove` again when the cluster is stable');
+      if (err)
+        throw new HarnessError(
+          `${node.address}: UNLINK failed while removing tenant ${tenant}: ${err.message}`,
+          'run `tenant remove` again when the cluster is stable',
+        );
       removed += Number(n);
     }
   }

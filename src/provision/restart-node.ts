@@ -3,7 +3,7 @@ import { loadQuotaScripts } from '../tenancy/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closeNode, connectNode, isOurRedis, parseInfo, readState, requireBinary, stopProcesses, waitUntil } from '../cluster/index.js';
-import { HarnessError } from '../errors.js';
+import { HarnessError, errorMessage } from '../errors.js';
 
 export interface Restarted {
   name: string;
@@ -23,7 +23,8 @@ export async function restartLocalNode(runDir: string, name: string, adminPasswo
   const state = readState(runDir);
   const node = state.nodes.find((n) => n.name === name);
   if (!node) throw new HarnessError(`no node ${name} in ${runDir}/state.json`);
-  if (!isOurRedis(node.pid, node.port)) throw new HarnessError(`${name} (pid ${node.pid}) is not our running redis-server on port ${node.port}`);
+  if (!isOurRedis(node.pid, node.port))
+    throw new HarnessError(`${name} (pid ${node.pid}) is not our running redis-server on port ${node.port}`);
   const bin = requireBinary('redis-server');
   const t0 = performance.now();
   await stopProcesses([node.pid], 10_000);
@@ -35,22 +36,27 @@ export async function restartLocalNode(runDir: string, name: string, adminPasswo
   writeFileSync(join(runDir, 'state.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
 
   const addr = { host: state.host, port: node.port };
-  await waitUntil(`${name} to rejoin the cluster after restart`, async () => {
-    // connectNode's errors are final for waitUntil; while the node boots, "refused" just means "not yet".
-    const c = await connectNode(addr, { password: adminPassword }, 500).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
-    if (typeof c === 'string') return c;
-    try {
-      const info = parseInfo(String(await c.call('CLUSTER', 'INFO')));
-      if (info.get('cluster_state') !== 'ok') return `cluster_state:${info.get('cluster_state')}`;
-      if (node.role === 'replica') {
-        const repl = parseInfo(await c.info('replication'));
-        if (repl.get('master_link_status') !== 'up') return `master_link_status:${repl.get('master_link_status')}`;
+  await waitUntil(
+    `${name} to rejoin the cluster after restart`,
+    async () => {
+      // connectNode's errors are final for waitUntil; while the node boots, "refused" just means "not yet".
+      const c = await connectNode(addr, { password: adminPassword }, 500).catch((err: unknown) => errorMessage(err));
+      if (typeof c === 'string') return c;
+      try {
+        const info = parseInfo(String(await c.call('CLUSTER', 'INFO')));
+        if (info.get('cluster_state') !== 'ok') return `cluster_state:${info.get('cluster_state')}`;
+        if (node.role === 'replica') {
+          const repl = parseInfo(await c.info('replication'));
+          if (repl.get('master_link_status') !== 'up') return `master_link_status:${repl.get('master_link_status')}`;
+        }
+        return true;
+      } finally {
+        await closeNode(c);
       }
-      return true;
-    } finally {
-      await closeNode(c);
-    }
-  }, timeoutMs, 100);
+    },
+    timeoutMs,
+    100,
+  );
   // A restart empties the node's script cache: reload the quota scripts tenants call with EVALSHA.
   const admin = await connectNode(addr, { password: adminPassword });
   try {

@@ -1,14 +1,6 @@
 import type { Cluster } from 'ioredis';
 import type { Spec } from '../spec/index.js';
-import { buildKey, parseModule, type Placement, type TenantId, type TenantMeta } from '../tenancy/index.js';
-import { tenantIdOrExit } from './input.js';
-
-/** A module's placement as the tenant's meta config recorded it (what a TenantCache client reads). */
-export function placementFromMeta(meta: TenantMeta, module: string): Placement {
-  const p = meta.placement.modules[module];
-  if (!p) throw new Error(`tenant ${meta.tenant} has no placement for module ${module}`);
-  return { strategy: meta.placement.strategy, tag: p.tag, slot: p.slot };
-}
+import { buildKey, modulePlacement, parseModule, type TenantMeta } from '../tenancy/index.js';
 
 export interface SampleKey {
   key: string;
@@ -17,14 +9,19 @@ export interface SampleKey {
   ttl: number;
 }
 
-/** `perDataType` keys for every (module, data type) of the tenant's plan, laid out as the tenancy rules say. */
+/** `perDataType` keys for every (module, data type) of the tenant's plan, laid out as its meta config's placement says. */
 export function sampleKeys(spec: Spec, meta: TenantMeta, perDataType: number): SampleKey[] {
-  const tenant: TenantId = tenantIdOrExit(meta.tenant);
   return meta.modules.flatMap((mod) => {
     const module = parseModule(spec, mod);
-    return Object.entries(meta.ttl[mod] ?? {}).flatMap(([dataType, ttl]) => Array.from({ length: perDataType }, (_, i) => ({
-      key: buildKey(spec, tenant, module, placementFromMeta(meta, mod), dataType, `k${i}`), module: mod, dataType, ttl,
-    })));
+    const placement = modulePlacement(meta, mod);
+    return Object.entries(meta.ttl[mod] ?? {}).flatMap(([dataType, ttl]) =>
+      Array.from({ length: perDataType }, (_, i) => ({
+        key: buildKey(spec, meta.tenant, module, placement, dataType, `k${i}`),
+        module: mod,
+        dataType,
+        ttl,
+      })),
+    );
   });
 }
 

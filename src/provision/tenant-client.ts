@@ -1,8 +1,7 @@
 import type { Cluster } from 'ioredis';
-import type { Target } from '../cluster/index.js';
-import { connectCluster } from './admin-session.js';
+import { connectClusterClient, type Target } from '../cluster/index.js';
 
 /** A Cluster client authenticated as a tenant's ACL user, on the target's seeds: what a tenant's app would hold. */
 export function connectAsTenant(target: Target, aclUser: string, password: string, connectTimeoutMs = 3000): Promise<Cluster> {
-  return connectCluster(target.seeds, { username: aclUser, password }, connectTimeoutMs);
+  return connectClusterClient(target.seeds, { username: aclUser, password }, { connectTimeoutMs });
 }

@@ -1,5 +1,9 @@
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access --
+   chart.js types its drawing context as the DOM's CanvasRenderingContext2D, and this Node build has no DOM
+   lib: those types do not resolve here. @napi-rs/canvas implements the same context. */
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
+import { PERCENTILES, percentileKey, percentileLabel } from './percentiles.js';
 import type { PercentileCurve, PerSecondPoint } from './perf-schema.js';
 
 Chart.register(...registerables);
@@ -46,54 +50,84 @@ export function percentileX(p: number): number {
   return p >= 100 ? 1e6 : 1 / (1 - p / 100);
 }
 
-const PERCENTILE_TICKS = new Map<number, string>([[1, '0%'], [2, '50%'], [10, '90%'], [100, '99%'], [1000, '99.9%'], [10_000, '99.99%'], [100_000, '99.999%'], [1_000_000, 'max']]);
+/** The labelled x ticks: every summary percentile, and the axis's ends (p0 and the decade before the max). */
+const PERCENTILE_TICKS = [...new Set([0, ...PERCENTILES, 99.999])]
+  .sort((a, b) => a - b)
+  .map((p) => ({ value: percentileX(p), label: percentileLabel(p) }));
 
 /** Latency by percentile (HdrHistogram style): x = 1/(1-p) on a log axis, y = ms on a log axis. */
 export function percentileChartPng(curves: readonly PercentileCurve[], title: string, size: ChartSize = DEFAULT_SIZE): string {
-  return renderChartPng({
-    type: 'line',
-    data: {
-      datasets: curves.map((c, i) => ({
-        label: c.label,
-        data: c.points.map((pt) => ({ x: percentileX(pt.percentile), y: Math.max(pt.value_us, 1) / 1000 })),
-        borderColor: COLORS[c.label] ?? FALLBACK[i % FALLBACK.length],
-        backgroundColor: COLORS[c.label] ?? FALLBACK[i % FALLBACK.length],
-        pointRadius: 2,
-        borderWidth: 2,
-      })),
-    },
-    options: {
-      plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
-      scales: {
-        x: {
-          type: 'logarithmic', min: 1, max: 1e6, title: { display: true, text: 'percentile' },
-          ticks: { autoSkip: false, callback: (v) => PERCENTILE_TICKS.get(Number(v)) ?? null },
-          afterBuildTicks: (axis) => { axis.ticks = [...PERCENTILE_TICKS.keys()].map((value) => ({ value })); },
+  return renderChartPng(
+    {
+      type: 'line',
+      data: {
+        datasets: curves.map((c, i) => ({
+          label: c.label,
+          data: c.points.map((pt) => ({ x: percentileX(pt.percentile), y: Math.max(pt.value_us, 1) / 1000 })),
+          borderColor: COLORS[c.label] ?? FALLBACK[i % FALLBACK.length],
+          backgroundColor: COLORS[c.label] ?? FALLBACK[i % FALLBACK.length],
+          pointRadius: 2,
+          borderWidth: 2,
+        })),
+      },
+      options: {
+        plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
+        scales: {
+          x: {
+            type: 'logarithmic',
+            min: 1,
+            max: 1e6,
+            title: { display: true, text: 'percentile' },
+            ticks: { autoSkip: false, callback: (_v, i) => PERCENTILE_TICKS[i]?.label ?? null },
+            afterBuildTicks: (axis) => {
+              axis.ticks = PERCENTILE_TICKS.map(({ value }) => ({ value }));
+            },
+          },
+          y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
         },
-        y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
       },
     },
-  }, size);
+    size,
+  );
 }
 
 /** p99 per second per channel, and the overall p50 dashed. */
 export function perSecondChartPng(points: readonly PerSecondPoint[], title: string, size: ChartSize = DEFAULT_SIZE): string {
-  const series = (channel: PerSecondPoint['channel'], key: 'p99_us' | 'p50_us') => points.filter((p) => p.channel === channel).map((p) => ({ x: p.second, y: p[key] / 1000 }));
+  const series = (channel: PerSecondPoint['channel'], p: 50 | 99) =>
+    points.filter((x) => x.channel === channel).map((x) => ({ x: x.second, y: x[percentileKey(p)] / 1000 }));
   const channels = (['all', 'mobile', 'web'] as const).filter((c) => points.some((p) => p.channel === c));
-  return renderChartPng({
-    type: 'line',
-    data: {
-      datasets: [
-        ...channels.map((c) => ({ label: `p99 ${c}`, data: series(c, 'p99_us'), borderColor: COLORS[c], backgroundColor: COLORS[c], pointRadius: 2, borderWidth: 2 })),
-        { label: 'p50 all', data: series('all', 'p50_us'), borderColor: '#888888', backgroundColor: '#888888', borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5 },
-      ],
-    },
-    options: {
-      plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
-      scales: {
-        x: { type: 'linear', title: { display: true, text: 'second of the measured window' }, ticks: { precision: 0 } },
-        y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
+  return renderChartPng(
+    {
+      type: 'line',
+      data: {
+        datasets: [
+          ...channels.map((c) => ({
+            label: `${percentileLabel(99)} ${c}`,
+            data: series(c, 99),
+            borderColor: COLORS[c],
+            backgroundColor: COLORS[c],
+            pointRadius: 2,
+            borderWidth: 2,
+          })),
+          {
+            label: `${percentileLabel(50)} all`,
+            data: series('all', 50),
+            borderColor: '#888888',
+            backgroundColor: '#888888',
+            borderDash: [6, 4],
+            pointRadius: 0,
+            borderWidth: 1.5,
+          },
+        ],
+      },
+      options: {
+        plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'second of the measured window' }, ticks: { precision: 0 } },
+          y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
+        },
       },
     },
-  }, size);
+    size,
+  );
 }

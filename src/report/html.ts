@@ -1,4 +1,6 @@
+import { formatSeconds } from '../format/duration.js';
 import { escapeXml as esc } from './escape.js';
+import { classed, html, htmlTable } from './html-table.js';
 import { PERF_CSS, renderBenchSection } from './perf-html.js';
 import type { CheckResult, Finding, ResultDocument } from './result.js';
 
@@ -11,7 +13,9 @@ export function renderHtml(doc: ResultDocument): string {
 <body>
 <header class="v-${doc.verdict}"><h1>${esc(doc.verdict.toUpperCase())}</h1>
 <p>spec <b>${esc(doc.spec.name)}</b> (${esc(doc.spec.path)}) · target <b>${esc(doc.target.backend)}</b>${doc.target.redis_version ? ` · Redis ${esc(doc.target.redis_version)}` : ''} · run ${esc(doc.run_id)} · exit code ${doc.exit_code}</p>
-<p>${esc(doc.started_at)} → ${esc(doc.finished_at)} (${(doc.duration_ms / 1000).toFixed(1)} s) · ${Object.entries(doc.timings_ms).map(([k, v]) => `${esc(k)} ${(v / 1000).toFixed(1)} s`).join(' · ')}</p>
+<p>${esc(doc.started_at)} → ${esc(doc.finished_at)} (${formatSeconds(doc.duration_ms)}) · ${Object.entries(doc.timings_ms)
+    .map(([k, v]) => `${esc(k)} ${formatSeconds(v)}`)
+    .join(' · ')}</p>
 </header>
 ${doc.errors.length ? `<section><h2>Harness errors</h2>${doc.errors.map((e) => `<pre class="err">${esc(e)}</pre>`).join('')}</section>` : ''}
 <section><h2>Summary</h2>${summaryTable(doc)}</section>
@@ -27,9 +31,18 @@ function summaryTable(doc: ResultDocument): string {
   const rows = doc.suites.map((s) => {
     const count = (st: CheckResult['status']) => s.checks.filter((c) => c.status === st).length;
     const note = s.skip_reason ?? (s.errors.length ? `${s.errors.length} suite error(s)` : '');
-    return `<tr><td><a href="#suite-${esc(s.name)}">${esc(s.name)}</a></td><td class="${s.status}">${s.status}</td><td>${count('passed')}</td><td>${count('failed')}</td><td>${count('skipped')}</td><td>${count('inconclusive')}</td><td>${s.checks.reduce((n, c) => n + c.findings.length, 0)}</td><td>${(s.duration_ms / 1000).toFixed(2)} s</td><td>${esc(note)}</td></tr>`;
+    const findings = s.checks.reduce((n, c) => n + c.findings.length, 0);
+    const counts = (['passed', 'failed', 'skipped', 'inconclusive'] as const).map(count);
+    return [
+      html(`<a href="#suite-${esc(s.name)}">${esc(s.name)}</a>`),
+      classed(s.status, s.status),
+      ...counts,
+      findings,
+      formatSeconds(s.duration_ms, 2),
+      note,
+    ];
   });
-  return `<table><tr><th>suite</th><th>status</th><th>passed</th><th>failed</th><th>skipped</th><th>inconclusive</th><th>findings</th><th>time</th><th>note</th></tr>${rows.join('')}</table>`;
+  return htmlTable(['suite', 'status', 'passed', 'failed', 'skipped', 'inconclusive', 'findings', 'time', 'note'], rows);
 }
 
 const MARK: Record<CheckResult['status'], string> = { passed: '✔', failed: '✘', skipped: '–', inconclusive: '?' };
@@ -42,12 +55,14 @@ function reasonLine(status: string, reason: string | undefined): string {
 }
 
 function suiteSection(s: ResultDocument['suites'][number]): string {
-  const checks = s.checks.map((c) => `<div class="check">
+  const checks = s.checks.map(
+    (c) => `<div class="check">
 <h3><span class="${c.status}">${MARK[c.status]}</span> ${esc(c.name)} <span class="badge ${c.status}">${c.status}</span> <small>${c.duration_ms.toFixed(0)} ms</small></h3>
 ${reasonLine(c.status, c.reason)}
 ${c.failure ? `<pre class="err">${esc(c.failure)}</pre>` : ''}
 ${c.findings.map(findingBlock).join('')}
-</div>`);
+</div>`,
+  );
   return `<section id="suite-${esc(s.name)}"><h2>Suite: ${esc(s.name)} <span class="badge ${s.status}">${s.status}</span></h2>
 ${s.skip_reason ? `<p class="reason skipped"><b>suite skipped:</b> ${esc(s.skip_reason)}</p>` : ''}
 ${s.errors.map((e) => `<pre class="err">${esc(e)}</pre>`).join('')}
@@ -60,20 +75,25 @@ function findingBlock(f: Finding): string {
 
 function dataBlock(data: unknown): string {
   if (data === undefined) return '';
-  if (Array.isArray(data) && data.length > 0 && data.every(isFlatRecord)) return table(data as Array<Record<string, unknown>>);
+  if (Array.isArray(data) && data.length > 0 && data.every(isFlatRecord)) return table(data);
   return `<pre>${esc(JSON.stringify(data, null, 2))}</pre>`;
 }
 
-function isFlatRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((v) => v === null || typeof v !== 'object');
+/** What a table cell may hold: a value String() prints as itself. */
+type Scalar = string | number | boolean | bigint | null | undefined;
+const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number', 'boolean', 'bigint', 'undefined'].includes(typeof v);
+
+function isFlatRecord(x: unknown): x is Record<string, Scalar> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every(isScalar);
 }
 
-function table(rows: Array<Record<string, unknown>>): string {
+function table(rows: Array<Record<string, Scalar>>): string {
   if (rows.length === 0) return '<p>(none)</p>';
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const head = cols.map((c) => `<th>${esc(c)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${esc(String(r[c] ?? ''))}</td>`).join('')}</tr>`).join('');
-  return `<table><tr>${head}</tr>${body}</table>`;
+  return htmlTable(
+    cols,
+    rows.map((r) => cols.map((c) => String(r[c] ?? ''))),
+  );
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}

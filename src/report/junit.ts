@@ -8,25 +8,52 @@ import type { CheckResult, ResultDocument, SuiteResult } from './result.js';
  */
 export function renderJUnit(doc: ResultDocument): string {
   const harnessErrors = doc.errors.length
-    ? [`  <testsuite name="harness" tests="${doc.errors.length}" failures="0" errors="${doc.errors.length}" skipped="0" time="0">`,
-      ...doc.errors.map((e) => `    <testcase classname="harness" name="harness error" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`),
-      '  </testsuite>']
+    ? [
+        `  <testsuite name="harness" tests="${doc.errors.length}" failures="0" errors="${doc.errors.length}" skipped="0" time="0">`,
+        ...doc.errors.map(
+          (e) =>
+            `    <testcase classname="harness" name="harness error" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`,
+        ),
+        '  </testsuite>',
+      ]
     : [];
-  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="cache-harness ${escapeXml(doc.run_id)}" time="${sec(doc.duration_ms)}">`, ...doc.suites.map(suiteXml), ...harnessErrors, '</testsuites>', ''].join('\n');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="cache-harness ${escapeXml(doc.run_id)}" time="${sec(doc.duration_ms)}">`,
+    ...doc.suites.map(suiteXml),
+    ...harnessErrors,
+    '</testsuites>',
+    '',
+  ].join('\n');
 }
 
 function suiteXml(s: SuiteResult): string {
   const failures = s.checks.filter((c) => c.status === 'failed').length;
   const cases = s.checks.map((c) => caseXml(s.name, c));
   // A suite the gate did not run still shows up, as one skipped case with the reason.
-  if (s.checks.length === 0 && s.status === 'skipped') cases.push(`    <testcase classname="${escapeXml(s.name)}" name="(suite skipped)" time="0"><skipped message="${escapeXml(`suite skipped: ${s.skip_reason ?? 'no reason given'}`)}"/></testcase>`);
-  const skipped = s.checks.filter((c) => c.status === 'skipped' || c.status === 'inconclusive').length + (s.checks.length === 0 && s.status === 'skipped' ? 1 : 0);
-  const errors = s.errors.map((e) => `    <testcase classname="${escapeXml(s.name)}" name="(suite error)" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`);
-  const props = [`      <property name="status" value="${s.status}"/>`, ...(s.skip_reason ? [`      <property name="skip_reason" value="${escapeXml(s.skip_reason)}"/>`] : [])];
+  if (s.checks.length === 0 && s.status === 'skipped')
+    cases.push(
+      `    <testcase classname="${escapeXml(s.name)}" name="(suite skipped)" time="0"><skipped message="${escapeXml(`suite skipped: ${s.skip_reason ?? 'no reason given'}`)}"/></testcase>`,
+    );
+  const skipped =
+    s.checks.filter((c) => c.status === 'skipped' || c.status === 'inconclusive').length +
+    (s.checks.length === 0 && s.status === 'skipped' ? 1 : 0);
+  const errors = s.errors.map(
+    (e) =>
+      `    <testcase classname="${escapeXml(s.name)}" name="(suite error)" time="0"><error message="${escapeXml(firstLine(e))}">${escapeXml(e)}</error></testcase>`,
+  );
+  const props = [
+    `      <property name="status" value="${s.status}"/>`,
+    ...(s.skip_reason ? [`      <property name="skip_reason" value="${escapeXml(s.skip_reason)}"/>`] : []),
+  ];
   return [
     `  <testsuite name="${escapeXml(s.name)}" tests="${cases.length + errors.length}" failures="${failures}" errors="${s.errors.length}" skipped="${skipped}" time="${sec(s.duration_ms)}">`,
-    '    <properties>', ...props, '    </properties>',
-    ...cases, ...errors, '  </testsuite>',
+    '    <properties>',
+    ...props,
+    '    </properties>',
+    ...cases,
+    ...errors,
+    '  </testsuite>',
   ].join('\n');
 }
 
@@ -34,7 +61,9 @@ function caseXml(suite: string, c: CheckResult): string {
   const findings = c.findings.map((f) => `[${f.severity}] ${f.title}${f.detail ? `: ${f.detail}` : ''}`);
   const out = c.status === 'inconclusive' ? [`INCONCLUSIVE (not a pass): ${c.reason ?? ''}`, ...findings] : findings;
   const body = [
-    c.status === 'failed' ? `<failure message="${escapeXml(firstLine(c.failure ?? 'failed'))}">${escapeXml(c.failure ?? '')}</failure>` : '',
+    c.status === 'failed'
+      ? `<failure message="${escapeXml(firstLine(c.failure ?? 'failed'))}">${escapeXml(c.failure ?? '')}</failure>`
+      : '',
     c.status === 'skipped' ? `<skipped message="${escapeXml(`skipped by policy: ${c.reason ?? 'no reason given'}`)}"/>` : '',
     c.status === 'inconclusive' ? `<skipped message="${escapeXml(`inconclusive: ${c.reason ?? 'no reason given'}`)}"/>` : '',
     out.length ? `<system-out>${escapeXml(out.join('\n'))}</system-out>` : '',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PERCENTILES, percentileFields, type Percentile } from './percentiles.js';
 
 /**
  * The `benches` section of the result document: one entry per benchmark run. Everything the report
@@ -9,12 +10,7 @@ export const latencySummarySchema = z.object({
   count: z.number().int().nonnegative(),
   min_us: z.number(),
   mean_us: z.number(),
-  p50_us: z.number(),
-  p90_us: z.number(),
-  p99_us: z.number(),
-  p99_9_us: z.number(),
-  p99_99_us: z.number(),
-  max_us: z.number(),
+  ...percentileFields(PERCENTILES),
 });
 export type LatencySummary = z.infer<typeof latencySummarySchema>;
 
@@ -30,13 +26,14 @@ export const benchGroupSchema = latencySummarySchema.extend({
 });
 export type BenchGroup = z.infer<typeof benchGroupSchema>;
 
+/** The per-second series keeps three figures, to keep many seconds small (a subset of PERCENTILES). */
+export const PER_SECOND_PERCENTILES = [50, 99, 100] as const satisfies readonly Percentile[];
+
 export const perSecondPointSchema = z.object({
   second: z.number().int().nonnegative(),
   channel: z.enum(['all', 'mobile', 'web']),
   count: z.number().int().nonnegative(),
-  p50_us: z.number(),
-  p99_us: z.number(),
-  max_us: z.number(),
+  ...percentileFields(PER_SECOND_PERCENTILES),
 });
 export type PerSecondPoint = z.infer<typeof perSecondPointSchema>;
 
@@ -44,18 +41,22 @@ export const curvePointSchema = z.object({ percentile: z.number(), value_us: z.n
 export const curveSchema = z.object({ label: z.string(), points: z.array(curvePointSchema) });
 export type PercentileCurve = z.infer<typeof curveSchema>;
 
+/** The percentiles the spec's SLO puts limits on (slo.<channel>.p99Ms, p999Ms). */
+export const SLO_PERCENTILES = [99, 99.9] as const satisfies readonly Percentile[];
+
 export const sloRowSchema = z.object({
   channel: channelSchema,
   status: z.enum(['pass', 'fail', 'no-data']),
   count: z.number().int().nonnegative(),
-  p99_us: z.number(),
-  p99_9_us: z.number(),
-  p99_limit_ms: z.number(),
-  p99_9_limit_ms: z.number(),
+  ...percentileFields(SLO_PERCENTILES),
+  ...percentileFields(SLO_PERCENTILES, '_limit_ms'),
   /** What failed, in words ("p99.9 12.3 ms > 10 ms"). */
   detail: z.string(),
 });
 export type SloRow = z.infer<typeof sloRowSchema>;
+
+/** What redis-benchmark and memtier both report, so what a comparison can put side by side. */
+export const PEER_PERCENTILES = [50, 99] as const satisfies readonly Percentile[];
 
 /** One run of one tool (ours or a peer) for one op, figures from that run alone. */
 export const peerRunSchema = z.object({
@@ -63,8 +64,7 @@ export const peerRunSchema = z.object({
   op: z.enum(['set', 'get']),
   ops_per_s: z.number(),
   count: z.number(),
-  p50_us: z.number(),
-  p99_us: z.number(),
+  ...percentileFields(PEER_PERCENTILES),
   /** The tool's process CPU over this run (kernel figures), and per op. */
   cpu_ms: z.number(),
   cpu_us_per_op: z.number(),
@@ -114,7 +114,7 @@ export const httpEdgeSchema = z.object({
   autocannon: z.object({
     requests_total: z.number(),
     requests_per_s: z.number(),
-    latency_ms: z.object({ p50: z.number(), p90: z.number(), p99: z.number(), p99_9: z.number(), max: z.number(), mean: z.number() }),
+    latency_ms: z.object({ ...percentileFields(PERCENTILES, ''), mean: z.number() }),
     errors: z.number(),
     timeouts: z.number(),
     non_2xx: z.number(),
@@ -196,16 +196,18 @@ export const benchResultSchema = z.object({
     completed_rate: z.number(),
   }),
   /** Open loop: how close the sends were to their intended times, and what the in-flight bound held back. */
-  schedule: z.object({
-    expected_gap_us: z.number(),
-    /** Actual send − intended send: the generator's share of every latency below. */
-    send_lag: latencySummarySchema,
-    /** Measured ops that waited for room under the in-flight bound before being sent. */
-    deferred: z.number().int().nonnegative(),
-    /** Measured ops still waiting at the end: never sent (counted as timeouts). */
-    unsent: z.number().int().nonnegative(),
-    max_inflight_per_conn: z.number().int().positive(),
-  }).optional(),
+  schedule: z
+    .object({
+      expected_gap_us: z.number(),
+      /** Actual send − intended send: the generator's share of every latency below. */
+      send_lag: latencySummarySchema,
+      /** Measured ops that waited for room under the in-flight bound before being sent. */
+      deferred: z.number().int().nonnegative(),
+      /** Measured ops still waiting at the end: never sent (counted as timeouts). */
+      unsent: z.number().int().nonnegative(),
+      max_inflight_per_conn: z.number().int().positive(),
+    })
+    .optional(),
   generator: z.object({
     cpu_user_ms: z.number(),
     cpu_system_ms: z.number(),
@@ -216,13 +218,26 @@ export const benchResultSchema = z.object({
     /** Most resident memory of the generator's process so far (MB). */
     max_rss_mb: z.number(),
     /** Where that CPU went, ms over the run (null where /proc/thread-self is missing): the thread reading replies, the sender thread and its spinning. */
-    threads: z.object({
-      receiver_ms: z.number().nullable(), sender_ms: z.number().nullable(), sender_spin_ms: z.number().nullable(),
-      /** The sender's write(2) calls and futex sleeps: ops per write shows how much a rate batches. */
-      sender_writes: z.number(), sender_sleeps: z.number(),
-    }).optional(),
+    threads: z
+      .object({
+        receiver_ms: z.number().nullable(),
+        sender_ms: z.number().nullable(),
+        sender_spin_ms: z.number().nullable(),
+        /** The sender's write(2) calls and futex sleeps: ops per write shows how much a rate batches. */
+        sender_writes: z.number(),
+        sender_sleeps: z.number(),
+      })
+      .optional(),
     /** Open loop through a sender thread: how it waited (spin within a CPU budget, then futex sleeps). */
-    pacing: z.object({ sender_thread: z.boolean(), spin_us: z.number(), spin_budget: z.number(), batch_us: z.number(), fine_timer_slack: z.boolean() }).optional(),
+    pacing: z
+      .object({
+        sender_thread: z.boolean(),
+        spin_us: z.number(),
+        spin_budget: z.number(),
+        batch_us: z.number(),
+        fine_timer_slack: z.boolean(),
+      })
+      .optional(),
   }),
   overall: latencySummarySchema,
   channels: z.array(latencySummarySchema.extend({ channel: channelSchema })),

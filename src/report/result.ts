@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXIT } from '../errors.js';
 import { benchResultSchema } from './perf-schema.js';
 
 /** Bump on any breaking change to the document's keys; readers check it. */
@@ -48,7 +49,7 @@ export const resultSchema = z.object({
   finished_at: z.string(),
   duration_ms: z.number(),
   verdict: z.enum(['pass', 'fail', 'error', 'inconclusive']),
-  exit_code: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  exit_code: z.literal([EXIT.pass, EXIT.fail, EXIT.harness, EXIT.inconclusive]),
   spec: z.object({ name: z.string(), path: z.string() }),
   target: z.object({
     backend: z.string(),
@@ -68,11 +69,13 @@ export type ResultDocument = z.infer<typeof resultSchema>;
  * suite, or when nothing was checked at all (every suite skipped); 3 when something could not be judged; else 0.
  */
 export function verdictOf(suites: SuiteResult[], errors: string[]): Pick<ResultDocument, 'verdict' | 'exit_code'> {
-  if (errors.length > 0 || suites.some((s) => s.errors.length > 0)) return { verdict: 'error', exit_code: 2 };
-  if (suites.some((s) => s.status === 'failed' || s.checks.some((c) => c.status === 'failed'))) return { verdict: 'fail', exit_code: 1 };
-  if (suites.every((s) => s.status === 'skipped')) return { verdict: 'fail', exit_code: 1 };
-  if (suites.some((s) => s.status === 'inconclusive' || s.checks.some((c) => c.status === 'inconclusive'))) return { verdict: 'inconclusive', exit_code: 3 };
-  return { verdict: 'pass', exit_code: 0 };
+  if (errors.length > 0 || suites.some((s) => s.errors.length > 0)) return { verdict: 'error', exit_code: EXIT.harness };
+  if (suites.some((s) => s.status === 'failed' || s.checks.some((c) => c.status === 'failed')))
+    return { verdict: 'fail', exit_code: EXIT.fail };
+  if (suites.every((s) => s.status === 'skipped')) return { verdict: 'fail', exit_code: EXIT.fail };
+  if (suites.some((s) => s.status === 'inconclusive' || s.checks.some((c) => c.status === 'inconclusive')))
+    return { verdict: 'inconclusive', exit_code: EXIT.inconclusive };
+  return { verdict: 'pass', exit_code: EXIT.pass };
 }
 
 /** A suite the gate did not run, with the reason it logs. */

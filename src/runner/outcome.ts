@@ -35,12 +35,13 @@ export function checkOf(t: ObservedTest): CheckResult {
 /** The failure text of a test that never ran and was not skipped by policy. */
 export function whyNotRun(t: ObservedTest): string {
   if (t.mode === 'todo') return 'did not run: it.todo — an unwritten check is not a pass';
-  if (t.mode === 'skip') return 'did not run: skipped with it.skip/describe.skip, not by the harness\'s policy (use skipByPolicy(ctx, reason))';
+  if (t.mode === 'skip')
+    return "did not run: skipped with it.skip/describe.skip, not by the harness's policy (use skipByPolicy(ctx, reason))";
   if (t.blockedBy) return `did not run: beforeAll in ${t.blockedBy.where} failed: ${t.blockedBy.error}`;
   if (t.state === 'skipped') {
     return t.note
       ? `did not run: skipped with ctx.skip(${JSON.stringify(t.note)}), not by the harness's policy (use skipByPolicy(ctx, reason))`
-      : 'did not run: skipped (ctx.skip() or .only elsewhere), not by the harness\'s policy';
+      : "did not run: skipped (ctx.skip() or .only elsewhere), not by the harness's policy";
   }
   return 'did not run: vitest left it pending (the run stopped before it)';
 }

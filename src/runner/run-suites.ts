@@ -26,7 +26,9 @@ export async function runSuites(opts: RunSuitesOptions): Promise<SuiteResult[]> 
     onTestCaseResult(tc: TestCase) {
       const c = checkOf(observe(tc));
       const mark = c.status === 'passed' ? '✔' : c.status === 'failed' ? '✘' : c.status === 'inconclusive' ? '?' : '–';
-      opts.log(`  ${mark} ${nameOf(tc.module)} › ${tc.fullName} (${Math.round(c.duration_ms)} ms)${c.reason ? ` [${c.status}: ${c.reason}]` : ''}`);
+      opts.log(
+        `  ${mark} ${nameOf(tc.module)} › ${tc.fullName} (${Math.round(c.duration_ms)} ms)${c.reason ? ` [${c.status}: ${c.reason}]` : ''}`,
+      );
     },
     onTestModuleEnd(m: TestModule) {
       for (const e of suiteErrors(m)) opts.log(`  ✘ ${nameOf(m)} › ${firstLine(e)}`);
@@ -56,7 +58,14 @@ export async function runSuites(opts: RunSuitesOptions): Promise<SuiteResult[]> 
       results.set(name, suite);
     }
     for (const name of opts.suites) {
-      if (!results.has(name)) results.set(name, { name, status: 'failed', duration_ms: 0, checks: [], errors: [`no test file found under ${suitesDir}/${name}/`] });
+      if (!results.has(name))
+        results.set(name, {
+          name,
+          status: 'failed',
+          duration_ms: 0,
+          checks: [],
+          errors: [`no test file found under ${suitesDir}/${name}/`],
+        });
     }
     attachUnhandled(vitest.state.getUnhandledErrors(), results, (path) => suiteNameOf(join(root, suitesDir), path));
     return opts.suites.flatMap((n) => {
@@ -101,7 +110,8 @@ function blockedBy(tc: TestCase): ObservedTest['blockedBy'] {
 /** Errors outside any test: the file's (import, top-level hooks) and every describe's (its hooks). */
 function suiteErrors(m: TestModule): string[] {
   const out = m.errors().map(errorText);
-  for (const s of m.children.allSuites()) out.push(...s.errors().map((e) => `describe '${s.fullName}' (${m.relativeModuleId}): ${errorText(e)}`));
+  for (const s of m.children.allSuites())
+    out.push(...s.errors().map((e) => `describe '${s.fullName}' (${m.relativeModuleId}): ${errorText(e)}`));
   return out;
 }
 
@@ -119,7 +129,7 @@ function attachUnhandled(errors: unknown[], results: Map<string, SuiteResult>, n
 }
 
 function errorText(e: SerializedError): string {
-  return e.stack ?? e.message ?? String(e);
+  return e.stack ?? e.message;
 }
 
 function firstLine(s: string): string {

@@ -12,28 +12,27 @@ export interface RuleViolation {
 
 /** Cross-field rules zod cannot express per field: references, slot coverage, uniqueness. */
 export function checkSpecRules(spec: ParsedSpec): RuleViolation[] {
-  return [
-    ...checkNodeNames(spec),
-    ...checkSlots(spec),
-    ...checkModules(spec),
-    ...checkPlans(spec),
-    ...checkTtl(spec),
-    ...checkSlo(spec),
-  ];
+  return [...checkNodeNames(spec), ...checkSlots(spec), ...checkModules(spec), ...checkPlans(spec), ...checkTtl(spec), ...checkSlo(spec)];
 }
 
 function checkNodeNames(spec: ParsedSpec): RuleViolation[] {
   const out: RuleViolation[] = [];
   const masters = new Set(spec.topology.masters.map((m) => m.name));
   const seen = new Set<string>();
-  const all = [...spec.topology.masters.map((m, i) => ({ n: m.name, p: `topology.masters[${i}].name` })),
-    ...spec.topology.replicas.map((r, i) => ({ n: r.name, p: `topology.replicas[${i}].name` }))];
+  const all = [
+    ...spec.topology.masters.map((m, i) => ({ n: m.name, p: `topology.masters[${i}].name` })),
+    ...spec.topology.replicas.map((r, i) => ({ n: r.name, p: `topology.replicas[${i}].name` })),
+  ];
   for (const { n, p } of all) {
     if (seen.has(n)) out.push({ path: p, message: `node name "${n}" is used twice; node names must be unique` });
     seen.add(n);
   }
   spec.topology.replicas.forEach((r, i) => {
-    if (!masters.has(r.of)) out.push({ path: `topology.replicas[${i}].of`, message: `"${r.of}" is not a master; replicas must name one of: ${[...masters].join(', ')}` });
+    if (!masters.has(r.of))
+      out.push({
+        path: `topology.replicas[${i}].of`,
+        message: `"${r.of}" is not a master; replicas must name one of: ${[...masters].join(', ')}`,
+      });
   });
   return out;
 }
@@ -49,12 +48,19 @@ function checkSlots(spec: ParsedSpec): RuleViolation[] {
         if (prev !== undefined) firstOverlap ??= { slot: s, prev };
         else owner[s] = m.name; // keep assigning: an overlap must not also read as a gap
       }
-      if (firstOverlap) out.push({ path: `topology.masters[${i}].slots[${j}]`, message: `slot ${firstOverlap.slot} is already assigned to ${firstOverlap.prev}; slot ranges must not overlap` });
+      if (firstOverlap)
+        out.push({
+          path: `topology.masters[${i}].slots[${j}]`,
+          message: `slot ${firstOverlap.slot} is already assigned to ${firstOverlap.prev}; slot ranges must not overlap`,
+        });
     });
   });
   const missing = missingRanges(owner);
   if (missing.length > 0) {
-    out.push({ path: 'topology.masters', message: `slots ${missing.join(', ')} are not assigned; the masters' ranges must cover 0-${SLOT_COUNT - 1}` });
+    out.push({
+      path: 'topology.masters',
+      message: `slots ${missing.join(', ')} are not assigned; the masters' ranges must cover 0-${SLOT_COUNT - 1}`,
+    });
   }
   return out;
 }
@@ -77,7 +83,11 @@ function checkModules(spec: ParsedSpec): RuleViolation[] {
   const out: RuleViolation[] = [];
   const masters = new Set(spec.topology.masters.map((m) => m.name));
   for (const [mod, def] of Object.entries(spec.modules)) {
-    if (!masters.has(def.shard)) out.push({ path: `modules.${mod}.shard`, message: `"${def.shard}" is not a master; a module's shard must name one of: ${[...masters].join(', ')}` });
+    if (!masters.has(def.shard))
+      out.push({
+        path: `modules.${mod}.shard`,
+        message: `"${def.shard}" is not a master; a module's shard must name one of: ${[...masters].join(', ')}`,
+      });
   }
   return out;
 }
@@ -86,7 +96,11 @@ function checkPlans(spec: ParsedSpec): RuleViolation[] {
   const out: RuleViolation[] = [];
   for (const [planName, p] of Object.entries(spec.plans)) {
     p.modules.forEach((m, i) => {
-      if (!(m in spec.modules)) out.push({ path: `plans.${planName}.modules[${i}]`, message: `module "${m}" is not in the module map (modules:); known modules: ${Object.keys(spec.modules).join(', ')}` });
+      if (!(m in spec.modules))
+        out.push({
+          path: `plans.${planName}.modules[${i}]`,
+          message: `module "${m}" is not in the module map (modules:); known modules: ${Object.keys(spec.modules).join(', ')}`,
+        });
     });
   }
   return out;
@@ -95,14 +109,19 @@ function checkPlans(spec: ParsedSpec): RuleViolation[] {
 function checkTtl(spec: ParsedSpec): RuleViolation[] {
   const out: RuleViolation[] = [];
   const classRef = (path: string, cls: string): void => {
-    if (!(cls in spec.ttlClasses)) out.push({ path, message: `TTL class "${cls}" is not defined in ttlClasses; known: ${Object.keys(spec.ttlClasses).join(', ')}` });
+    if (!(cls in spec.ttlClasses))
+      out.push({ path, message: `TTL class "${cls}" is not defined in ttlClasses; known: ${Object.keys(spec.ttlClasses).join(', ')}` });
   };
   for (const [mod, def] of Object.entries(spec.modules)) {
     for (const [dt, cls] of Object.entries(def.dataTypes)) classRef(`modules.${mod}.dataTypes.${dt}`, cls);
   }
   for (const [dt, cls] of Object.entries(spec.commonDataTypes)) classRef(`commonDataTypes.${dt}`, cls);
   for (const [cls, t] of Object.entries(spec.ttlClasses)) {
-    if (t.mobile > t.web) out.push({ path: `ttlClasses.${cls}`, message: `mobile TTL (${t.mobile}s) must be <= web TTL (${t.web}s): mobile data is kept fresher` });
+    if (t.mobile > t.web)
+      out.push({
+        path: `ttlClasses.${cls}`,
+        message: `mobile TTL (${t.mobile}s) must be <= web TTL (${t.web}s): mobile data is kept fresher`,
+      });
   }
   return out;
 }
@@ -120,11 +139,20 @@ function checkSlo(spec: ParsedSpec): RuleViolation[] {
     const { p99Ms, p999Ms } = spec.slo[channel];
     // p99 <= p99.9 for every sample: a p99.9 limit below the p99 limit makes the p99 limit unreachable as a check.
     if (p999Ms < p99Ms) {
-      out.push({ path: `slo.${channel}.p999Ms`, message: `p99.9 limit (${p999Ms} ms) must be >= the p99 limit (${p99Ms} ms): p99 <= p99.9 always, so a lower p99.9 limit leaves the p99 limit meaningless` });
+      out.push({
+        path: `slo.${channel}.p999Ms`,
+        message: `p99.9 limit (${p999Ms} ms) must be >= the p99 limit (${p99Ms} ms): p99 <= p99.9 always, so a lower p99.9 limit leaves the p99 limit meaningless`,
+      });
     }
-    for (const [field, v] of [['p99Ms', p99Ms], ['p999Ms', p999Ms]] as const) {
+    for (const [field, v] of [
+      ['p99Ms', p99Ms],
+      ['p999Ms', p999Ms],
+    ] as const) {
       if (v > BRIEF_LATENCY_CEILING_MS) {
-        out.push({ path: `slo.${channel}.${field}`, message: `${v} ms is above the platform brief's ${BRIEF_LATENCY_CEILING_MS} ms ("Performance < 200 ms for mobile operations"); every SLO limit must be <= ${BRIEF_LATENCY_CEILING_MS} ms` });
+        out.push({
+          path: `slo.${channel}.${field}`,
+          message: `${v} ms is above the platform brief's ${BRIEF_LATENCY_CEILING_MS} ms ("Performance < 200 ms for mobile operations"); every SLO limit must be <= ${BRIEF_LATENCY_CEILING_MS} ms`,
+        });
       }
     }
   }

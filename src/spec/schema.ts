@@ -8,7 +8,18 @@ const className = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'must be lett
 const positiveInt = z.number().int().positive();
 
 const slotRange = z
-  .tuple([z.number().int().min(0).max(SLOT_COUNT - 1), z.number().int().min(0).max(SLOT_COUNT - 1)])
+  .tuple([
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(SLOT_COUNT - 1),
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(SLOT_COUNT - 1),
+  ])
   .refine(([a, b]) => a <= b, { message: 'slot range start must be <= end' });
 
 const master = z.strictObject({ name, slots: z.array(slotRange).min(1) });

@@ -53,7 +53,10 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 export class ValueCodec {
   readonly options: Readonly<CodecOptions>;
   private readonly counts: CodecStats = {
-    writes: 0, jsonBytes: 0, storedBytes: 0, savedBytes: 0,
+    writes: 0,
+    jsonBytes: 0,
+    storedBytes: 0,
+    savedBytes: 0,
     written: { json: 0, gzip: 0, brotli: 0 },
     read: { json: 0, gzip: 0, brotli: 0, 'legacy-base64': 0, 'legacy-json': 0 },
   };
@@ -112,10 +115,26 @@ export function formOf(stored: Buffer): StoredForm {
 function decodeStored(stored: Buffer, maxOutputLength: number): { form: StoredForm; value: JsonValue } {
   const body = stored.subarray(1);
   switch (stored[0]) {
-    case undefined: throw new CodecError('stored value is empty', 'codec');
-    case CODEC_HEADER.json: return { form: 'json', value: parseJson(body, 'json') };
-    case CODEC_HEADER.gzip: return { form: 'gzip', value: parseJson(inflate(() => gunzipSync(body, { maxOutputLength }), 'gzip'), 'gzip') };
-    case CODEC_HEADER.brotli: return { form: 'brotli', value: parseJson(inflate(() => brotliDecompressSync(body, { maxOutputLength }), 'brotli'), 'brotli') };
+    case undefined:
+      throw new CodecError('stored value is empty', 'codec');
+    case CODEC_HEADER.json:
+      return { form: 'json', value: parseJson(body, 'json') };
+    case CODEC_HEADER.gzip:
+      return {
+        form: 'gzip',
+        value: parseJson(
+          inflate(() => gunzipSync(body, { maxOutputLength }), 'gzip'),
+          'gzip',
+        ),
+      };
+    case CODEC_HEADER.brotli:
+      return {
+        form: 'brotli',
+        value: parseJson(
+          inflate(() => brotliDecompressSync(body, { maxOutputLength }), 'brotli'),
+          'brotli',
+        ),
+      };
   }
   return decodeLegacy(stored);
 }
@@ -133,7 +152,10 @@ function decodeLegacy(stored: Buffer): { form: StoredForm; value: JsonValue } {
   }
   const value = tryParseJson(stored);
   if (value.ok) return { form: 'legacy-json', value: value.value };
-  throw new CodecError(`stored value (${stored.length} bytes, first byte 0x${(stored[0] ?? 0).toString(16).padStart(2, '0')}) is neither ours, the seed's base64 JSON nor plain JSON`, 'codec');
+  throw new CodecError(
+    `stored value (${stored.length} bytes, first byte 0x${(stored[0] ?? 0).toString(16).padStart(2, '0')}) is neither ours, the seed's base64 JSON nor plain JSON`,
+    'codec',
+  );
 }
 
 function inflate(run: () => Buffer, form: StoredForm): Buffer {

@@ -10,6 +10,8 @@ export type TenantId = Brand<string, 'TenantId'>;
 export type ModuleName = Brand<string, 'ModuleName'>;
 /** A data type valid for its module in the spec. */
 export type DataType = Brand<string, 'DataType'>;
+/** A plan named in the spec (provisioning's `parsePlan` hands these out). */
+export type PlanName = Brand<string, 'PlanName'>;
 export type Channel = 'mobile' | 'web';
 
 export const TENANT_ID_RULE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -17,14 +19,20 @@ export const TENANT_ID_RULE = /^[A-Za-z0-9_-]{1,64}$/;
 /** Tenant ids are 1-64 of [A-Za-z0-9_-]: no glob (* ? [), no brace, colon, space, quote or unicode. */
 export function parseTenantId(raw: string): TenantId {
   if (!TENANT_ID_RULE.test(raw)) {
-    throw new InvalidKey(`tenant id ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)} is invalid: it must match ${TENANT_ID_RULE.source} (1-64 letters, digits, "_" or "-")`, 'tenant-id');
+    throw new InvalidKey(
+      `tenant id ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)} is invalid: it must match ${TENANT_ID_RULE.source} (1-64 letters, digits, "_" or "-")`,
+      'tenant-id',
+    );
   }
   return raw as TenantId;
 }
 
 export function parseModule(spec: Spec, raw: string): ModuleName {
   if (!Object.hasOwn(spec.modules, raw)) {
-    throw new InvalidKey(`module ${JSON.stringify(raw)} is not in the spec; known modules: ${Object.keys(spec.modules).join(', ')}`, 'module');
+    throw new InvalidKey(
+      `module ${JSON.stringify(raw)} is not in the spec; known modules: ${Object.keys(spec.modules).join(', ')}`,
+      'module',
+    );
   }
   return raw as ModuleName;
 }
@@ -36,7 +44,10 @@ export function dataTypesOf(spec: Spec, module: ModuleName): string[] {
 
 export function parseDataType(spec: Spec, module: ModuleName, raw: string): DataType {
   if (!dataTypesOf(spec, module).includes(raw)) {
-    throw new InvalidKey(`data type ${JSON.stringify(raw)} is not defined for module ${module}; known: ${dataTypesOf(spec, module).join(', ')}`, 'data-type');
+    throw new InvalidKey(
+      `data type ${JSON.stringify(raw)} is not defined for module ${module}; known: ${dataTypesOf(spec, module).join(', ')}`,
+      'data-type',
+    );
   }
   return raw as DataType;
 }

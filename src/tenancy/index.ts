@@ -1,19 +1,76 @@
-export { TenancyError, InvalidKey, NotProvisioned, PermissionDenied, QuotaExceeded } from './errors.js';
-export { parseTenantId, parseModule, parseDataType, parseChannel, dataTypesOf, TENANT_ID_RULE, type TenantId, type ModuleName, type DataType, type Channel } from './ids.js';
+export { TenancyError, InvalidKey, NotProvisioned, InvalidTenantMeta, PermissionDenied, QuotaExceeded } from './errors.js';
+export {
+  parseTenantId,
+  parseModule,
+  parseDataType,
+  parseChannel,
+  dataTypesOf,
+  TENANT_ID_RULE,
+  type TenantId,
+  type ModuleName,
+  type DataType,
+  type PlanName,
+  type Channel,
+} from './ids.js';
 export { tagForSlot, slotOf, slotGroups } from './slot-tags.js';
 export { placeTenantModule, shardSlots, type Placement, type PlacementStrategy } from './placement.js';
-export { tenantPrefix, tenantModulePrefix, buildDataKey, buildKey, metaKey, escapeGlob, TENANT_KEY_ROOT, META_KEY_ROOT, MAX_USER_KEY_LENGTH } from './keys.js';
+export {
+  tenantPrefix,
+  tenantModulePrefix,
+  buildDataKey,
+  buildKey,
+  metaKey,
+  escapeGlob,
+  TENANT_KEY_ROOT,
+  META_KEY_ROOT,
+  MAX_USER_KEY_LENGTH,
+} from './keys.js';
 export { ttlClassOf, ttlSeconds, ttlTable } from './ttl.js';
-export { tenantMetaSchema, aclUserName, type TenantMeta } from './meta.js';
-export { ValueCodec, CodecError, formOf, CODEC_HEADER, DEFAULT_CODEC_OPTIONS, type JsonValue, type CodecOptions, type CodecStats, type Compression, type StoredForm } from './codec.js';
-export { TenantCache, type TenantCacheOptions, type SeedAddress } from './tenant-cache.js';
+export { buildTenantMeta, parseTenantMeta, modulePlacement, aclUserName, type TenantMeta } from './meta.js';
+export {
+  ValueCodec,
+  CodecError,
+  formOf,
+  CODEC_HEADER,
+  DEFAULT_CODEC_OPTIONS,
+  type JsonValue,
+  type CodecOptions,
+  type CodecStats,
+  type Compression,
+  type StoredForm,
+} from './codec.js';
+export { TenantCache, type TenantCacheOptions, type TenantCacheOp } from './tenant-cache.js';
 export { tenantScope } from './tenant-scope.js';
 export { plainSet, type WriteStrategy, type WriteScope, type PreparedWrite } from './write-path.js';
 export { mapRedisError } from './redis-errors.js';
 export { groupBySlot } from './slot-groups.js';
-export { slotOwners, bindSpecMasters, checkModulePlacement, shardMatchRate, type LiveNode, type ProbedKey, type PlacementProblem, type PlacementReport } from './placement-check.js';
+export {
+  bindSpecMasters,
+  checkModulePlacement,
+  shardMatchRate,
+  type LiveNode,
+  type ProbedKey,
+  type PlacementProblem,
+  type PlacementReport,
+} from './placement-check.js';
 export { slotSpread, type SlotSpread } from './slot-spread.js';
-export { QUOTA_KEY_SUFFIX, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS, quotaKeyOf, quotaKeysFor, isQuotaKey, loadQuotaScripts, quotaSet, quotaDel, quotaDelMany, quotaCount, quotaReconcile, mapQuotaError, type QuotaKeys, type QuotaSetResult, type QuotaClient } from './quota-script.js';
+export {
+  QUOTA_KEY_SUFFIX,
+  QUOTA_ACL_GRANTS,
+  QUOTA_SCRIPTS,
+  quotaKeyOf,
+  quotaKeysFor,
+  isQuotaKey,
+  loadQuotaScripts,
+  quotaSet,
+  quotaDel,
+  quotaDelMany,
+  quotaCount,
+  quotaReconcile,
+  mapQuotaError,
+  type QuotaKeys,
+  type QuotaSetResult,
+  type QuotaClient,
+} from './quota-script.js';
 export { quotaWriteStrategy } from './quota-strategy.js';
 export { openQuotaCluster, closeQuotaCluster, type QuotaClusterOptions } from './quota-cluster.js';
-export type { TenantOp } from './tenant-cache.js';

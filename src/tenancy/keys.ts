@@ -22,12 +22,20 @@ export function tenantModulePrefix(tenant: TenantId, module: ModuleName, placeme
 /** `cliente:<tenant>:<module>:{<tag>}:<dataType>:<key>`; the user key may hold any character. */
 export function buildDataKey(tenant: TenantId, module: ModuleName, placement: Placement, dataType: DataType, userKey: string): string {
   if (userKey.length === 0) throw new InvalidKey('the key must not be empty', 'user-key');
-  if (userKey.length > MAX_USER_KEY_LENGTH) throw new InvalidKey(`the key is ${userKey.length} characters; at most ${MAX_USER_KEY_LENGTH}`, 'user-key');
+  if (userKey.length > MAX_USER_KEY_LENGTH)
+    throw new InvalidKey(`the key is ${userKey.length} characters; at most ${MAX_USER_KEY_LENGTH}`, 'user-key');
   return `${tenantModulePrefix(tenant, module, placement)}${dataType}:${userKey}`;
 }
 
 /** Same, validating the data type against the spec first. */
-export function buildKey(spec: Spec, tenant: TenantId, module: ModuleName, placement: Placement, dataType: string, userKey: string): string {
+export function buildKey(
+  spec: Spec,
+  tenant: TenantId,
+  module: ModuleName,
+  placement: Placement,
+  dataType: string,
+  userKey: string,
+): string {
   return buildDataKey(tenant, module, placement, parseDataType(spec, module, dataType), userKey);
 }
 

@@ -1,3 +1,5 @@
+import { hostPort } from '../cluster/address.js';
+import { ownerMap, type SlotRange } from '../cluster/slot-ranges.js';
 import type { Spec } from '../spec/index.js';
 
 /** The part of a live CLUSTER NODES entry the check needs (ClusterNodeInfo fits). */
@@ -7,7 +9,7 @@ export interface LiveNode {
   port: number;
   role: 'master' | 'replica';
   masterId: string | null;
-  slots: ReadonlyArray<readonly [number, number]>;
+  slots: readonly SlotRange[];
 }
 
 /** One key of a tenant-module and the slot the SERVER computed for it (CLUSTER KEYSLOT), not ours. */
@@ -34,22 +36,17 @@ export interface PlacementReport {
   problems: PlacementProblem[];
 }
 
-/** Live master serving each slot. */
-export function slotOwners(live: readonly LiveNode[]): Map<number, LiveNode> {
-  const owners = new Map<number, LiveNode>();
-  for (const n of live.filter((x) => x.role === 'master')) {
-    for (const [a, b] of n.slots) for (let s = a; s <= b; s++) owners.set(s, n);
-  }
-  return owners;
-}
-
 /**
  * Spec master name → the live master that now serves that shard. With node names (a cluster we started):
  * the named node, or its master if a failover made it a replica. Without: the live master owning the spec
  * master's first slot. Names that cannot be bound are returned in `unbound`.
  */
-export function bindSpecMasters(spec: Spec, live: readonly LiveNode[], nodeNames?: Readonly<Record<string, string>>): { bound: Map<string, LiveNode>; unbound: string[] } {
-  const owners = slotOwners(live);
+export function bindSpecMasters(
+  spec: Spec,
+  live: readonly LiveNode[],
+  nodeNames?: Readonly<Record<string, string>>,
+): { bound: Map<string, LiveNode>; unbound: string[] } {
+  const owners = ownerMap(live);
   const byId = new Map(live.map((n) => [n.id, n]));
   const bound = new Map<string, LiveNode>();
   const unbound: string[] = [];
@@ -60,7 +57,7 @@ export function bindSpecMasters(spec: Spec, live: readonly LiveNode[], nodeNames
       node = named?.role === 'replica' && named.masterId ? byId.get(named.masterId) : named;
     } else {
       const first = m.slots[0]?.[0];
-      node = first === undefined ? undefined : owners.get(first);
+      node = first === undefined ? undefined : owners[first];
     }
     if (node) bound.set(m.name, node);
     else unbound.push(m.name);
@@ -72,24 +69,35 @@ export function bindSpecMasters(spec: Spec, live: readonly LiveNode[], nodeNames
  * Each key must sit in the slot its placement promises (server's CLUSTER KEYSLOT) and that slot must be
  * served by the live master of its module's shard. Problems name the slot, so a moved slot is findable.
  */
-export function checkModulePlacement(spec: Spec, keys: readonly ProbedKey[], live: readonly LiveNode[], shardMasters: ReadonlyMap<string, LiveNode>): PlacementReport {
-  const owners = slotOwners(live);
+export function checkModulePlacement(
+  spec: Spec,
+  keys: readonly ProbedKey[],
+  live: readonly LiveNode[],
+  shardMasters: ReadonlyMap<string, LiveNode>,
+): PlacementReport {
+  const owners = ownerMap(live);
   const problems: PlacementProblem[] = [];
   let onShard = 0;
   for (const k of keys) {
     const where = { tenant: k.tenant, module: k.module, slot: k.serverSlot };
     if (k.expectedSlot !== null && k.serverSlot !== k.expectedSlot) {
-      problems.push({ ...where, message: `key ${JSON.stringify(k.key)} hashes to slot ${k.serverSlot} on the server, but its placement promises slot ${k.expectedSlot}` });
+      problems.push({
+        ...where,
+        message: `key ${JSON.stringify(k.key)} hashes to slot ${k.serverSlot} on the server, but its placement promises slot ${k.expectedSlot}`,
+      });
     }
     const shard = spec.modules[k.module]?.shard;
     const want = shard === undefined ? undefined : shardMasters.get(shard);
-    const owner = owners.get(k.serverSlot);
+    const owner = owners[k.serverSlot];
     if (!want) {
       problems.push({ ...where, message: `module ${k.module}'s shard ${shard ?? '(none in the spec)'} has no live master` });
     } else if (!owner) {
       problems.push({ ...where, message: `slot ${k.serverSlot} is served by no master` });
     } else if (owner.id !== want.id) {
-      problems.push({ ...where, message: `slot ${k.serverSlot} is served by ${addr(owner)}, but module ${k.module}'s shard ${shard} is ${addr(want)}` });
+      problems.push({
+        ...where,
+        message: `slot ${k.serverSlot} is served by ${hostPort(owner)}, but module ${k.module}'s shard ${shard} is ${hostPort(want)}`,
+      });
     } else {
       onShard++;
     }
@@ -98,12 +106,18 @@ export function checkModulePlacement(spec: Spec, keys: readonly ProbedKey[], liv
 }
 
 /** Fraction of keys on their module's shard, ignoring placement promises: how the `none`/`tenant-slot` layouts fare. */
-export function shardMatchRate(spec: Spec, keys: readonly ProbedKey[], live: readonly LiveNode[], shardMasters: ReadonlyMap<string, LiveNode>): number {
+export function shardMatchRate(
+  spec: Spec,
+  keys: readonly ProbedKey[],
+  live: readonly LiveNode[],
+  shardMasters: ReadonlyMap<string, LiveNode>,
+): number {
   if (keys.length === 0) return 0;
-  const r = checkModulePlacement(spec, keys.map((k) => ({ ...k, expectedSlot: null })), live, shardMasters);
+  const r = checkModulePlacement(
+    spec,
+    keys.map((k) => ({ ...k, expectedSlot: null })),
+    live,
+    shardMasters,
+  );
   return r.onShard / r.total;
-}
-
-function addr(n: LiveNode): string {
-  return `${n.host}:${n.port}`;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { slotsOf } from '../cluster/slot-ranges.js';
 import type { Spec } from '../spec/index.js';
 import type { ModuleName, TenantId } from './ids.js';
 import { slotOf, tagForSlot } from './slot-tags.js';
@@ -17,12 +18,12 @@ const slotCache = new WeakMap<Spec, Map<string, readonly number[]>>();
 /** Every slot of a master, in order. Memoised per spec: placement runs once per tenant-module. */
 export function shardSlots(spec: Spec, master: string): readonly number[] {
   let bySpec = slotCache.get(spec);
-  if (!bySpec) slotCache.set(spec, (bySpec = new Map()));
+  if (!bySpec) slotCache.set(spec, (bySpec = new Map<string, readonly number[]>()));
   const cached = bySpec.get(master);
   if (cached) return cached;
   const m = spec.topology.masters.find((x) => x.name === master);
   if (!m) throw new Error(`no master ${master} in the spec`);
-  const slots = m.slots.flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+  const slots = slotsOf(m.slots);
   bySpec.set(master, slots);
   return slots;
 }
@@ -33,7 +34,12 @@ export function shardSlots(spec: Spec, master: string): readonly number[] {
  * tenant-slot: the seed's braces read literally, `{tenant}`: all of a tenant in one slot.
  * none: the seed's literal layout, no tag: plain CRC16 of the whole key.
  */
-export function placeTenantModule(spec: Spec, tenant: TenantId, module: ModuleName, strategy: PlacementStrategy = spec.placement.strategy): Placement {
+export function placeTenantModule(
+  spec: Spec,
+  tenant: TenantId,
+  module: ModuleName,
+  strategy: PlacementStrategy = spec.placement.strategy,
+): Placement {
   if (strategy === 'none') return { strategy, tag: null, slot: null };
   if (strategy === 'tenant-slot') return { strategy, tag: tenant, slot: slotOf(`{${tenant}}`) };
   const shard = spec.modules[module]?.shard;

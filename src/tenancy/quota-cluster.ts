@@ -14,18 +14,21 @@ export interface QuotaClusterOptions {
  * `readyTimeoutMs`: reads and writes go to masters, the offline queue is off once ready.
  */
 export async function openQuotaCluster(o: QuotaClusterOptions): Promise<Cluster> {
-  const cluster = new Cluster(o.seeds.map((s) => ({ host: s.host, port: s.port })), {
-    scaleReads: 'master',
-    enableAutoPipelining: o.autoPipelining ?? false,
-    maxRedirections: 16,
-    clusterRetryStrategy: (times) => (times > 5 ? null : 100 * times),
-    redisOptions: {
-      ...(o.username ? { username: o.username } : {}),
-      ...(o.password ? { password: o.password } : {}),
-      connectTimeout: 3000,
-      maxRetriesPerRequest: 2,
+  const cluster = new Cluster(
+    o.seeds.map((s) => ({ host: s.host, port: s.port })),
+    {
+      scaleReads: 'master',
+      enableAutoPipelining: o.autoPipelining ?? false,
+      maxRedirections: 16,
+      clusterRetryStrategy: (times) => (times > 5 ? null : 100 * times),
+      redisOptions: {
+        ...(o.username ? { username: o.username } : {}),
+        ...(o.password ? { password: o.password } : {}),
+        connectTimeout: 3000,
+        maxRetriesPerRequest: 2,
+      },
     },
-  });
+  );
   let lastError: unknown;
   cluster.on('error', (err: unknown) => {
     lastError = err;
@@ -33,7 +36,11 @@ export async function openQuotaCluster(o: QuotaClusterOptions): Promise<Cluster>
   const timeoutMs = o.readyTimeoutMs ?? 10_000;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster client not ready after ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`cluster client not ready after ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}`)),
+        timeoutMs,
+      );
       cluster.once('ready', () => {
         clearTimeout(timer);
         resolve();

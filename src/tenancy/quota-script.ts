@@ -6,7 +6,7 @@ import { tenantModulePrefix } from './keys.js';
 import type { Placement } from './placement.js';
 
 /**
- * Per tenant-module `maxKeys`, enforced atomically in the tenant-module's slot (DESIGN decision 7).
+ * Per tenant-module `maxKeys`, enforced atomically in the tenant-module's slot (docs/quota.md).
  *
  * Bookkeeping: one sorted set per tenant-module, `cliente:<t>:<m>:{<tag>}:__quota` (the tenant-module
  * prefix + `__quota`), so it shares the slot of every data key of that tenant-module and lies under
@@ -44,7 +44,7 @@ import type { Placement } from './placement.js';
  * an evicted zset would reset the count to 0. Members of a tenant-module that stops writing stay until
  * its next write prunes them (or `quotaCount`/`quotaReconcile` run); an empty zset disappears by itself.
  *
- * Memory cost (Redis 7.0.15, MEMORY USAGE ... SAMPLES 0, tests/integration/quota-bench.test.ts; docs/quota.md):
+ * Memory cost (Redis 7.0.15, MEMORY USAGE ... SAMPLES 0, `npm run bench:quota`; docs/quota.md):
  * with 17-byte members, 31 B per member up to `zset-max-listpack-entries` (256 in the spec, listpack);
  * above it a skiplist + dict: 118.5 B per member at 1,000 members, 122.5 B at 10,000. A data key with a
  * 40-byte name and a 64-byte value is 184 B, so the quota adds about two thirds of a small key's memory.
@@ -60,7 +60,19 @@ export const QUOTA_KEY_SUFFIX = '__quota';
  * Lua, e.g. a loop that blocks the shard for every tenant on it until `busy-reply-threshold`. So the
  * scripts are loaded by an admin (`loadQuotaScripts`, on every node) and a tenant only runs them by sha.
  */
-export const QUOTA_ACL_GRANTS = ['+evalsha', '+time', '+zremrangebyscore', '+zscore', '+zcard', '+zcount', '+zadd', '+zrem', '+set', '+del', '+pexpiretime'] as const;
+export const QUOTA_ACL_GRANTS = [
+  '+evalsha',
+  '+time',
+  '+zremrangebyscore',
+  '+zscore',
+  '+zcard',
+  '+zcount',
+  '+zadd',
+  '+zrem',
+  '+set',
+  '+del',
+  '+pexpiretime',
+] as const;
 
 /** The two keys every quota write touches; both in the tenant-module's slot. */
 export interface QuotaKeys {
@@ -82,7 +94,10 @@ export type QuotaClient = Cluster | Redis;
 /** `cliente:<t>:<m>:{<tag>}:__quota`. The quota needs a hash tag: with placement `none` a tenant-module spans every slot. */
 export function quotaKeyOf(tenant: TenantId, module: ModuleName, placement: Placement): string {
   if (placement.tag === null) {
-    throw new InvalidKey(`placement ${placement.strategy} has no hash tag: a tenant-module's keys span many slots, so no script can count them atomically`, 'quota-needs-tag');
+    throw new InvalidKey(
+      `placement ${placement.strategy} has no hash tag: a tenant-module's keys span many slots, so no script can count them atomically`,
+      'quota-needs-tag',
+    );
   }
   return `${tenantModulePrefix(tenant, module, placement)}${QUOTA_KEY_SUFFIX}`;
 }
@@ -216,7 +231,11 @@ function isCluster(client: QuotaClient): client is Cluster {
  * (admin) and caches the script there; a tenant (no +eval) gets PermissionDenied naming the fix instead.
  */
 export async function loadQuotaScripts(target: QuotaClient | readonly Redis[]): Promise<{ nodes: number; shas: string[] }> {
-  const nodes: readonly Redis[] = Array.isArray(target) ? target : isCluster(target as QuotaClient) ? (target as Cluster).nodes('all') : [target as Redis];
+  const nodes: readonly Redis[] = Array.isArray(target)
+    ? target
+    : isCluster(target as QuotaClient)
+      ? (target as Cluster).nodes('all')
+      : [target as Redis];
   const scripts = Object.values(QUOTA_SCRIPTS);
   for (const node of nodes) {
     for (const s of scripts) {
@@ -228,7 +247,12 @@ export async function loadQuotaScripts(target: QuotaClient | readonly Redis[]): 
 }
 
 /** EVALSHA, falling back to EVAL on NOSCRIPT. Reply errors are mapped to tenancy errors. */
-async function run(client: QuotaClient, s: Script, keys: readonly string[], args: ReadonlyArray<string | Buffer | number>): Promise<unknown> {
+async function run(
+  client: QuotaClient,
+  s: Script,
+  keys: readonly string[],
+  args: ReadonlyArray<string | Buffer | number>,
+): Promise<unknown> {
   try {
     try {
       return await client.call('EVALSHA', s.sha, keys.length, ...keys, ...args);
@@ -238,7 +262,10 @@ async function run(client: QuotaClient, s: Script, keys: readonly string[], args
         return await client.call('EVAL', s.lua, keys.length, ...keys, ...args);
       } catch (evalErr) {
         if (evalErr instanceof Error && /NOPERM[^\n]*'eval'/.test(evalErr.message)) {
-          throw new PermissionDenied(`${s.name} is not loaded on the node serving ${keys[0] ?? ''} (restarted, or promoted by a failover) and this user may not EVAL: an admin must run loadQuotaScripts`, 'quota-script-not-loaded');
+          throw new PermissionDenied(
+            `${s.name} is not loaded on the node serving ${keys[0] ?? ''} (restarted, or promoted by a failover) and this user may not EVAL: an admin must run loadQuotaScripts`,
+            'quota-script-not-loaded',
+          );
         }
         throw evalErr;
       }
@@ -263,14 +290,21 @@ export function mapQuotaError(err: unknown, quotaKey: string): unknown {
 }
 
 function checkTtl(ttlSeconds: number): void {
-  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) throw new InvalidKey(`ttl ${ttlSeconds} must be a positive integer of seconds (every data key has a TTL)`, 'ttl');
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1)
+    throw new InvalidKey(`ttl ${ttlSeconds} must be a positive integer of seconds (every data key has a TTL)`, 'ttl');
 }
 
 /**
  * Write `value` at `keys.dataKey` with a TTL, unless it is a NEW key and the tenant-module already holds
  * `maxKeys` live keys: then QuotaExceeded is thrown and nothing is written. Overwrites are always allowed.
  */
-export async function quotaSet(client: QuotaClient, keys: QuotaKeys, value: string | Buffer, ttlSeconds: number, maxKeys: number): Promise<QuotaSetResult> {
+export async function quotaSet(
+  client: QuotaClient,
+  keys: QuotaKeys,
+  value: string | Buffer,
+  ttlSeconds: number,
+  maxKeys: number,
+): Promise<QuotaSetResult> {
   checkTtl(ttlSeconds);
   if (!Number.isSafeInteger(maxKeys) || maxKeys < 0) throw new InvalidKey(`maxKeys ${maxKeys} must be an integer >= 0`, 'max-keys');
   const reply = await run(client, QUOTA_SCRIPTS.set, [keys.quotaKey, keys.dataKey], [value, ttlSeconds, maxKeys]);
@@ -298,7 +332,11 @@ export async function quotaCount(client: QuotaClient, quotaKey: string): Promise
  * Drop members whose data key no longer exists (deleted without the script, or evicted), walking the zset
  * with ZSCAN in batches. Bounded by `maxBatches`. Needs ZSCAN + EXISTS + ZREM: an admin operation.
  */
-export async function quotaReconcile(client: QuotaClient, quotaKey: string, opts: { batch?: number; maxBatches?: number } = {}): Promise<{ checked: number; removed: number }> {
+export async function quotaReconcile(
+  client: QuotaClient,
+  quotaKey: string,
+  opts: { batch?: number; maxBatches?: number } = {},
+): Promise<{ checked: number; removed: number }> {
   const batch = opts.batch ?? 500;
   const maxBatches = opts.maxBatches ?? 10_000;
   const prefix = quotaKey.slice(0, -QUOTA_KEY_SUFFIX.length);
@@ -307,7 +345,8 @@ export async function quotaReconcile(client: QuotaClient, quotaKey: string, opts
   let removed = 0;
   for (let i = 0; i < maxBatches; i++) {
     const reply = await client.call('ZSCAN', quotaKey, cursor, 'COUNT', batch);
-    if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) throw new Error(`ZSCAN: unexpected reply ${JSON.stringify(reply)}`);
+    if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1]))
+      throw new Error(`ZSCAN: unexpected reply ${JSON.stringify(reply)}`);
     cursor = String(reply[0]);
     const flat = reply[1] as unknown[];
     const dataKeys: string[] = [];

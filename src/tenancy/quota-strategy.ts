@@ -2,9 +2,9 @@ import { quotaDelMany, quotaKeyOf, quotaKeysFor, quotaSet } from './quota-script
 import type { WriteStrategy } from './write-path.js';
 
 /**
- * TenantCache's write path with the plan's maxKeys enforced (DESIGN decision 7): set() runs the quota
+ * TenantCache's write path with the plan's maxKeys enforced (docs/quota.md): set() runs the quota
  * script (QuotaExceeded beyond maxKeys, nothing written), del() removes keys and their quota members in
- * one script per slot, so the count stays exact. `new TenantCache({ ..., writer: quotaWriteStrategy })`.
+ * one script per slot, so the count stays exact. TenantCache's default writer (except under placement `none`).
  * The tenant's ACL user needs QUOTA_ACL_GRANTS, and an admin must have run `loadQuotaScripts` on the
  * cluster (tenants are not granted EVAL).
  */

@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { hostPort, type NodeAddress } from '../cluster/address.js';
 import type { Spec } from '../spec/index.js';
 import { ValueCodec, type CodecStats, type JsonValue } from './codec.js';
 import { parseChannel, parseDataType, type Channel } from './ids.js';
@@ -10,9 +11,10 @@ import { tenantScope } from './tenant-scope.js';
 import { ttlSeconds } from './ttl.js';
 import { quotaWriteStrategy } from './quota-strategy.js';
 import { plainSet, type WriteScope, type WriteStrategy } from './write-path.js';
+import { errorMessage } from '../errors.js';
 
-/** One finished operation, for metrics: who, which channel, how long (client side). */
-export interface TenantOp {
+/** One finished TenantCache operation, for metrics: which op, who, which channel, how long (client side). */
+export interface TenantCacheOp {
   op: 'get' | 'set' | 'mget' | 'del' | 'ttl';
   tenant: string;
   module: string;
@@ -21,21 +23,19 @@ export interface TenantOp {
   seconds: number;
 }
 
-export interface SeedAddress {
-  host: string;
-  port: number;
-}
-
 export interface TenantCacheOptions {
   spec: Spec;
-  seeds: readonly SeedAddress[];
+  seeds: readonly NodeAddress[];
   tenant: string;
   module: string;
   channel: string;
   /** The tenant's own ACL user (never the admin): Redis, not this class, enforces isolation. */
   aclUser: string;
   password: string;
-  /** The tenant's meta config (`tenant-meta:<id>`, parsed JSON), passed by whoever provisioned it: the ACL user cannot read it. */
+  /**
+   * The tenant's meta config (`tenant-meta:<id>`: its JSON text, the decoded value, or a TenantMeta), passed by
+   * whoever provisioned it: the ACL user cannot read it. Validated here (parseTenantMeta).
+   */
   meta: unknown;
   codec?: ValueCodec;
   /**
@@ -44,7 +44,7 @@ export interface TenantCacheOptions {
    */
   writer?: WriteStrategy;
   /** Called after every operation with its client-side latency (e.g. metrics' observeTenantOp). */
-  onOp?: (op: TenantOp) => void;
+  onOp?: (op: TenantCacheOp) => void;
   /**
    * ioredis auto-pipelining (concurrent commands to one node share a round trip). Default false: measured on
    * the local cluster (2 busy cores, 6 rounds), it cost 25-55% ops/s for a sequential caller and gained only
@@ -66,7 +66,7 @@ export class TenantCache {
   private readonly spec: Spec;
   private readonly aclUser: string;
   private readonly writer: WriteStrategy;
-  private readonly onOp: ((op: TenantOp) => void) | undefined;
+  private readonly onOp: ((op: TenantCacheOp) => void) | undefined;
   private readonly plan: string;
   private readonly cluster: Cluster;
   private readonly seeds: string;
@@ -78,23 +78,37 @@ export class TenantCache {
     const { scope, meta } = tenantScope(opts.spec, opts.meta, opts.tenant, opts.module);
     this.scope = scope;
     this.channel = parseChannel(opts.channel);
-    if (meta.aclUser !== opts.aclUser) throw new NotProvisioned(`ACL user ${opts.aclUser} is not tenant ${scope.tenant}'s (its meta config names ${meta.aclUser})`, 'acl-user');
+    if (meta.aclUser !== opts.aclUser)
+      throw new NotProvisioned(
+        `ACL user ${opts.aclUser} is not tenant ${scope.tenant}'s (its meta config names ${meta.aclUser})`,
+        'acl-user',
+      );
     this.aclUser = opts.aclUser;
     this.codec = opts.codec ?? new ValueCodec();
     // The seed's `none` layout spreads a tenant-module over many slots: no script can count it atomically.
     this.writer = opts.writer ?? (scope.placement.tag === null ? plainSet : quotaWriteStrategy);
     this.onOp = opts.onOp;
     this.plan = meta.plan;
-    this.cluster = new Cluster(opts.seeds.map((s) => ({ host: s.host, port: s.port })), {
-      lazyConnect: true,
-      enableAutoPipelining: opts.autoPipelining ?? false,
-      // Bounded: a dead cluster or a refused user fails in seconds, not forever.
-      clusterRetryStrategy: (times) => (times > 3 ? null : 200 * times),
-      slotsRefreshTimeout: opts.connectTimeoutMs ?? 3000,
-      redisOptions: { username: opts.aclUser, password: opts.password, connectTimeout: opts.connectTimeoutMs ?? 3000, maxRetriesPerRequest: 2 },
+    this.cluster = new Cluster(
+      opts.seeds.map((s) => ({ host: s.host, port: s.port })),
+      {
+        lazyConnect: true,
+        enableAutoPipelining: opts.autoPipelining ?? false,
+        // Bounded: a dead cluster or a refused user fails in seconds, not forever.
+        clusterRetryStrategy: (times) => (times > 3 ? null : 200 * times),
+        slotsRefreshTimeout: opts.connectTimeoutMs ?? 3000,
+        redisOptions: {
+          username: opts.aclUser,
+          password: opts.password,
+          connectTimeout: opts.connectTimeoutMs ?? 3000,
+          maxRetriesPerRequest: 2,
+        },
+      },
+    );
+    this.seeds = opts.seeds.map(hostPort).join(', ');
+    this.cluster.on('error', (err: Error) => {
+      this.lastError = err;
     });
-    this.seeds = opts.seeds.map((s) => `${s.host}:${s.port}`).join(', ');
-    this.cluster.on('error', (err: Error) => { this.lastError = err; });
   }
 
   /** Validate, then connect. Prefer this to `new`: a refused ACL user surfaces here, typed. */
@@ -107,7 +121,9 @@ export class TenantCache {
   async connect(): Promise<void> {
     // ioredis reports causes (WRONGPASS, ECONNREFUSED) as events and rejects with a generic message.
     let cause: unknown;
-    const onNodeError = (err: unknown) => { cause ??= err; };
+    const onNodeError = (err: unknown) => {
+      cause ??= err;
+    };
     this.cluster.on('node error', onNodeError);
     try {
       await this.cluster.connect();
@@ -116,7 +132,9 @@ export class TenantCache {
       const why = cause ?? lastNodeErrorOf(err) ?? err;
       const mapped = mapRedisError(why, this.aclUser);
       if (mapped !== why) throw mapped;
-      throw new Error(`TenantCache: cannot connect to ${this.seeds} as ${this.aclUser}: ${why instanceof Error ? why.message : String(why)}`, { cause: why });
+      // The cause is the first node error, not ioredis's generic "Connection is closed." it was caught as.
+      // eslint-disable-next-line preserve-caught-error -- see above
+      throw new Error(`TenantCache: cannot connect to ${this.seeds} as ${this.aclUser}: ${errorMessage(why)}`, { cause: why });
     } finally {
       this.cluster.off('node error', onNodeError);
     }
@@ -149,23 +167,27 @@ export class TenantCache {
   async mget(dataType: string, keys: readonly string[]): Promise<Array<JsonValue | undefined>> {
     const full = keys.map((k) => this.key(dataType, k));
     const out = new Array<JsonValue | undefined>(full.length).fill(undefined);
-    await Promise.all([...groupBySlot(full)].map(async ([, idx]) => {
-      const vals = await this.run('mget', () => this.cluster.mgetBuffer(...idx.map((i) => full[i] as string)));
-      idx.forEach((i, j) => {
-        const v = vals[j];
-        if (v) out[i] = this.codec.decode(v);
-      });
-    }));
+    await Promise.all(
+      [...groupBySlot(full)].map(async ([, idx]) => {
+        const vals = await this.run('mget', () => this.cluster.mgetBuffer(...idx.map((i) => full[i] as string)));
+        idx.forEach((i, j) => {
+          const v = vals[j];
+          if (v) out[i] = this.codec.decode(v);
+        });
+      }),
+    );
     return out;
   }
 
   /** Remove keys; returns how many existed. One DEL per slot. */
   async del(dataType: string, keys: string | readonly string[]): Promise<number> {
     const full = (typeof keys === 'string' ? [keys] : keys).map((k) => this.key(dataType, k));
-    const counts = await Promise.all([...groupBySlot(full)].map(([, idx]) => {
-      const group = idx.map((i) => full[i] as string);
-      return this.run('del', () => (this.writer.del ? this.writer.del(this.cluster, this.scope, group) : this.cluster.del(...group)));
-    }));
+    const counts = await Promise.all(
+      [...groupBySlot(full)].map(([, idx]) => {
+        const group = idx.map((i) => full[i] as string);
+        return this.run('del', () => (this.writer.del ? this.writer.del(this.cluster, this.scope, group) : this.cluster.del(...group)));
+      }),
+    );
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -187,7 +209,7 @@ export class TenantCache {
     }
   }
 
-  private async run<T>(name: TenantOp['op'], op: () => Promise<T>): Promise<T> {
+  private async run<T>(name: TenantCacheOp['op'], op: () => Promise<T>): Promise<T> {
     const t0 = this.onOp ? performance.now() : 0;
     try {
       return await op();

@@ -21,11 +21,11 @@ export interface PreparedWrite {
 }
 
 /**
- * How set() and del() reach Redis. The default is a plain SET EX / DEL; the quota check (an EVALSHA that
- * counts the tenant-module's keys in its slot and refuses beyond maxKeys) is another WriteStrategy passed
- * to TenantCache, e.g. `write: quotaSet(redis, quotaKeysFor(scope.tenant, scope.module, scope.placement, w.key),
- * w.payload, w.ttlSeconds, scope.maxKeys)`. It may throw QuotaExceeded; Redis errors it lets through are
- * mapped by TenantCache (NOPERM → PermissionDenied). Keys reach it validated, in `scope.prefix`.
+ * How set() and del() reach Redis. TenantCache's default is quotaWriteStrategy (quota-strategy.ts: an EVALSHA
+ * that counts the tenant-module's keys in its slot and refuses beyond maxKeys); under placement `none`, where
+ * no script can count a tenant-module, it is `plainSet` (SET EX / DEL). A strategy may throw QuotaExceeded;
+ * Redis errors it lets through are mapped by TenantCache (NOPERM → PermissionDenied). Keys reach it
+ * validated, in `scope.prefix`.
  */
 export interface WriteStrategy {
   readonly name: string;

@@ -2,12 +2,36 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeNode, connectNode, parseClusterNodes, readState } from '../../src/cluster/index.js';
+import { closeNode, connectNode, countKeys, parseClusterNodes, rangesContain, readState } from '../../src/cluster/index.js';
 import {
-  connectAsTenant, countKeys, createTenant, getUser, InvalidTenantInput, openAdmin, quitCluster, removeTenant, restartLocalNode, sampleKeys,
-  tenantKeysMatch, usersOn, writeSampleKeys, type AdminSession, type SampleKey,
+  connectAsTenant,
+  createTenant,
+  getUser,
+  InvalidTenantInput,
+  openAdminSession,
+  removeTenant,
+  restartLocalNode,
+  sampleKeys,
+  tenantKeysMatch,
+  usersOn,
+  writeSampleKeys,
+  type AdminSession,
+  type SampleKey,
 } from '../../src/provision/index.js';
-import { buildKey, dataTypesOf, escapeGlob, metaKey, parseModule, parseTenantId, placeTenantModule, slotOf, TENANT_ID_RULE, tenantPrefix, type TenantMeta } from '../../src/tenancy/index.js';
+import {
+  buildKey,
+  dataTypesOf,
+  escapeGlob,
+  metaKey,
+  parseModule,
+  parseTenantId,
+  placeTenantModule,
+  slotOf,
+  TENANT_ID_RULE,
+  tenantPrefix,
+  type TenantMeta,
+} from '../../src/tenancy/index.js';
+import { errorMessage } from '../../src/errors.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
@@ -51,7 +75,7 @@ async function keysOf(id: string): Promise<number> {
 
 beforeAll(async () => {
   ctx = await openSuiteContext();
-  admin = await openAdmin(ctx.target);
+  admin = await openAdminSession(ctx.target);
   A = await provision(ids.a, 'basic', 2);
   B = await provision(ids.b, 'pro', 2);
   // Scripts are loaded by the admin (tenants may EVALSHA, never EVAL or SCRIPT LOAD).
@@ -62,7 +86,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([A?.client, B?.client, ...extraClients].filter((c): c is Cluster => c !== undefined).map(quitCluster));
+  await Promise.all([A?.client, B?.client, ...extraClients].filter((c): c is Cluster => c !== undefined).map(closeNode));
   if (admin) {
     for (const id of Object.values(ids)) await removeTenant(admin, id).catch(() => undefined);
     await admin.close();
@@ -93,11 +117,14 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       if (!r.ok || r.text !== wanted) problems.push(`${name}: got ${r.text}, want ${wanted}`);
     }
     await A.client.set(k, `secret-of-${ids.a}`, 'EX', A.keys[0]?.ttl ?? 60);
-    recordFinding(task, { severity: problems.length ? 'error' : 'info', title: `tenant ${ids.a}: ${checks.length - problems.length}/${checks.length} data commands work on its own keys` });
+    recordFinding(task, {
+      severity: problems.length ? 'error' : 'info',
+      title: `tenant ${ids.a}: ${checks.length - problems.length}/${checks.length} data commands work on its own keys`,
+    });
     expectNone(problems, 'own-key command(s) failed', (p) => p);
   });
 
-  it('tenant A gets NOPERM for every data command on tenant B\'s keys; B\'s data is unchanged', async ({ task }) => {
+  it("tenant A gets NOPERM for every data command on tenant B's keys; B's data is unchanged", async ({ task }) => {
     const bk = B.keys[0]?.key ?? '';
     const bk2 = B.keys.find((x) => x.key !== bk && slotOf(x.key) === slotOf(bk))?.key ?? '';
     const ak = A.keys[0]?.key ?? '';
@@ -127,11 +154,17 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     const ttlAfter = await admin.cluster.ttl(bk);
     if (value !== `secret-of-${ids.b}`) problems.push(`B's key now holds ${JSON.stringify(value)}`);
     if (ttlAfter <= 0 || ttlAfter > ttlBefore) problems.push(`B's key TTL went from ${ttlBefore} to ${ttlAfter}`);
-    recordFinding(task, { severity: problems.length ? 'error' : 'info', title: `${attempts.length} data commands from ${ids.a} on ${ids.b}'s keys`, data: rows });
+    recordFinding(task, {
+      severity: problems.length ? 'error' : 'info',
+      title: `${attempts.length} data commands from ${ids.a} on ${ids.b}'s keys`,
+      data: rows,
+    });
     expectNone(problems, 'cross-tenant command(s) not refused', (p) => p);
   });
 
-  it('keyless and admin commands (KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, CONFIG, EVAL...) are denied to a tenant on every node', async ({ task }) => {
+  it('keyless and admin commands (KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, CONFIG, EVAL...) are denied to a tenant on every node', async ({
+    task,
+  }) => {
     const bk = B.keys[0]?.key ?? '';
     const probes = keylessProbes(bk, tenantKeysMatch(parseTenantId(ids.b)), A.meta.aclUser);
     const problems: string[] = [];
@@ -144,14 +177,17 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
           const dry = await replyOf(n.client.call('ACL', 'DRYRUN', A.meta.aclUser, ...p.args));
           // Sent for real only once ACL DRYRUN (Redis >= 7.0) has said no: a broken ACL must fail the check, not flush a node.
           if (!dry.ok || !/no permissions/i.test(dry.text)) {
-            problems.push(`${n.address}: ACL DRYRUN ${cmd} answered ${JSON.stringify(dry.text)} (${dry.text === 'OK' ? 'ALLOWED' : 'no verdict'}); not sent`);
+            problems.push(
+              `${n.address}: ACL DRYRUN ${cmd} answered ${JSON.stringify(dry.text)} (${dry.text === 'OK' ? 'ALLOWED' : 'no verdict'}); not sent`,
+            );
             continue;
           }
           let live = '(dryrun only)';
           if (p.live) {
             const r = await replyOf(asA.call(p.args[0] ?? '', ...p.args.slice(1)));
             live = r.text;
-            if (r.ok || !(REFUSED.test(r.text) || p.alsoRefused?.test(r.text))) problems.push(`${n.address}: ${cmd} as ${A.meta.aclUser}: ${r.ok ? 'ALLOWED' : 'unexpected error'}: ${r.text}`);
+            if (r.ok || !(REFUSED.test(r.text) || p.alsoRefused?.test(r.text)))
+              problems.push(`${n.address}: ${cmd} as ${A.meta.aclUser}: ${r.ok ? 'ALLOWED' : 'unexpected error'}: ${r.text}`);
           }
           if (!rows.has(cmd)) rows.set(cmd, { command: cmd, dryrun: dry.text, live });
         }
@@ -161,19 +197,50 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     }
     const intact = await keysOf(ids.b);
     if (intact !== B.keys.length) problems.push(`tenant ${ids.b} has ${intact} keys, expected ${B.keys.length}`);
-    recordFinding(task, { severity: problems.length ? 'error' : 'info', title: `${probes.length} keyless/admin commands × ${admin.nodes.length} nodes`, data: [...rows.values()] });
+    recordFinding(task, {
+      severity: problems.length ? 'error' : 'info',
+      title: `${probes.length} keyless/admin commands × ${admin.nodes.length} nodes`,
+      data: [...rows.values()],
+    });
     expect(admin.nodes.length).toBeGreaterThan(0);
     expectNone(problems, 'keyless/admin command(s) not denied', (p) => p);
   });
 
-  it('ids with glob, Lua, brace, colon, space, unicode or oversize characters are rejected before anything is written', async ({ task }) => {
-    const bad = ['1*', 'te?t', 'a[bc]', `iso-${run}*`, "x' .. redis.call('flushall') .. '", 'x{y}', '{iso}', 'a:b', 'a b', 'tab\there', 'ünï', 'emoji-😀', 'a'.repeat(65), '', 'new\nline', 'back\\slash', 'quote"s'];
+  it('ids with glob, Lua, brace, colon, space, unicode or oversize characters are rejected before anything is written', async ({
+    task,
+  }) => {
+    const bad = [
+      '1*',
+      'te?t',
+      'a[bc]',
+      `iso-${run}*`,
+      "x' .. redis.call('flushall') .. '",
+      'x{y}',
+      '{iso}',
+      'a:b',
+      'a b',
+      'tab\there',
+      'ünï',
+      'emoji-😀',
+      'a'.repeat(65),
+      '',
+      'new\nline',
+      'back\\slash',
+      'quote"s',
+    ];
     const before = await Promise.all(admin.nodes.map(async (n) => [...(await usersOn(n))].sort()));
     const problems: string[] = [];
     for (const id of bad) {
-      const err = await createTenant(admin, ctx.spec, { id, plan: 'basic' }).then(() => null, (e: unknown) => e);
-      if (!(err instanceof InvalidTenantInput) || err.rule !== 'tenant-id') problems.push(`${JSON.stringify(id)}: ${err === null ? 'ACCEPTED' : String(err)}`);
-      const rm = await removeTenant(admin, id).then(() => null, (e: unknown) => e);
+      const err = await createTenant(admin, ctx.spec, { id, plan: 'basic' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (!(err instanceof InvalidTenantInput) || err.rule !== 'tenant-id')
+        problems.push(`${JSON.stringify(id)}: ${err === null ? 'ACCEPTED' : errorMessage(err)}`);
+      const rm = await removeTenant(admin, id).then(
+        () => null,
+        (e: unknown) => e,
+      );
       if (!(rm instanceof InvalidTenantInput)) problems.push(`remove ${JSON.stringify(id)}: not refused`);
       if ((await admin.cluster.exists(`tenant-meta:${id}`)) !== 0) problems.push(`${JSON.stringify(id)}: a meta key was written`);
       for (const m of admin.masters) {
@@ -182,18 +249,24 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       }
     }
     // A valid id with an unknown plan is refused too, and leaves nothing.
-    const planErr = await createTenant(admin, ctx.spec, { id: `iso-x-${run}`, plan: 'gold' }).then(() => null, (e: unknown) => e);
+    const planErr = await createTenant(admin, ctx.spec, { id: `iso-x-${run}`, plan: 'gold' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     if (!(planErr instanceof InvalidTenantInput) || !/known plans/.test(planErr.message)) problems.push(`plan "gold": ${String(planErr)}`);
     if ((await admin.cluster.exists(metaKey(parseTenantId(`iso-x-${run}`)))) !== 0) problems.push('plan "gold": a meta key was written');
     const after = await Promise.all(admin.nodes.map(async (n) => [...(await usersOn(n))].sort()));
     admin.nodes.forEach((n, i) => {
       if (JSON.stringify(after[i]) !== JSON.stringify(before[i])) problems.push(`${n.address}: ACL users changed`);
     });
-    recordFinding(task, { severity: problems.length ? 'error' : 'info', title: `${bad.length} malformed ids refused by create and remove (rule ${TENANT_ID_RULE.source}); no key, meta or ACL user appeared` });
+    recordFinding(task, {
+      severity: problems.length ? 'error' : 'info',
+      title: `${bad.length} malformed ids refused by create and remove (rule ${TENANT_ID_RULE.source}); no key, meta or ACL user appeared`,
+    });
     expectNone(problems, 'malformed id(s) not refused cleanly', (p) => p);
   });
 
-  it('removing a tenant never touches a tenant whose id extends it (the seed\'s `remove 1*` deleted 10, 11...)', async ({ task }) => {
+  it("removing a tenant never touches a tenant whose id extends it (the seed's `remove 1*` deleted 10, 11...)", async ({ task }) => {
     const p = await provision(ids.p, 'basic', 1);
     const p0 = await provision(ids.p0, 'basic', 1);
     extraClients.push(p.client, p0.client);
@@ -203,7 +276,10 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     if ((await keysOf(ids.p0)) !== p0.keys.length) problems.push(`${ids.p0} lost keys`);
     if ((await admin.cluster.exists(metaKey(parseTenantId(ids.p0)))) !== 1) problems.push(`${ids.p0} lost its meta config`);
     for (const n of admin.nodes) if ((await getUser(n, p0.meta.aclUser)) === null) problems.push(`${n.address}: ${p0.meta.aclUser} gone`);
-    recordFinding(task, { severity: problems.length ? 'error' : 'info', title: `remove ${ids.p}: ${r.totalKeys} keys; ${ids.p0} kept ${p0.keys.length} keys, meta and ACL user` });
+    recordFinding(task, {
+      severity: problems.length ? 'error' : 'info',
+      title: `remove ${ids.p}: ${r.totalKeys} keys; ${ids.p0} kept ${p0.keys.length} keys, meta and ACL user`,
+    });
     expectNone(problems, 'prefix-remove problem(s)', (x) => x);
   });
 
@@ -213,7 +289,10 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       id: fc.oneof(fc.constant(ids.a), fc.stringMatching(TENANT_ID_RULE)),
       module: fc.constantFrom(...modules),
       pick: fc.nat(),
-      userKey: fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.constantFrom('{', '}', '{x}', '*', '?', '[a]', ':', '\\', `{${ids.b}}`, `../${ids.b}`, ' ')),
+      userKey: fc.oneof(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+        fc.constantFrom('{', '}', '{x}', '*', '?', '[a]', ':', '\\', `{${ids.b}}`, `../${ids.b}`, ' '),
+      ),
     });
     const prop = fc.asyncProperty(arb, async ({ id, module, pick, userKey }) => {
       const tenant = parseTenantId(id);
@@ -228,7 +307,10 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       expect(r.text).toMatch(REFUSED);
     });
     const out = await fc.check(prop, { numRuns: 50, plugins: [fc.interruptAfterTimeLimit(30_000)] });
-    recordFinding(task, { severity: out.failed ? 'error' : 'info', title: `${out.numRuns} random (tenant id, module, data type, user key) cases${out.interrupted ? ' (stopped at the 30 s bound)' : ''}` });
+    recordFinding(task, {
+      severity: out.failed ? 'error' : 'info',
+      title: `${out.numRuns} random (tenant id, module, data type, user key) cases${out.interrupted ? ' (stopped at the 30 s bound)' : ''}`,
+    });
     expect(out.failed, fc.defaultReportMessage(out) ?? '').toBe(false);
     expect(out.numRuns).toBeGreaterThan(0);
   });
@@ -240,14 +322,17 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       skipByPolicy(tctx, 'restarts a node: needs a destructive target (--allow-destructive)');
     }
     if (ctx.target.backend !== 'local' || !ctx.target.runDir || !ctx.target.password) {
-      recordFinding(task, { severity: 'warning', title: `skipped: the harness can restart nodes only on the local backend (this is ${ctx.target.backend})` });
+      recordFinding(task, {
+        severity: 'warning',
+        title: `skipped: the harness can restart nodes only on the local backend (this is ${ctx.target.backend})`,
+      });
       skipByPolicy(tctx, 'restarting a node needs process control: local backend only');
     }
     const runDir = ctx.target.runDir ?? '';
     // The replica of the master that owns A's first key: after the restart A must authenticate there and read it (READONLY).
     const ak = A.keys[0]?.key ?? '';
     const topo = parseClusterNodes(String(await admin.nodes[0]?.client.call('CLUSTER', 'NODES')));
-    const owner = topo.find((n) => n.role === 'master' && n.slots.some(([a, b]) => slotOf(ak) >= a && slotOf(ak) <= b));
+    const owner = topo.find((n) => n.role === 'master' && rangesContain(n.slots, slotOf(ak)));
     const replica = topo.find((n) => n.masterId === owner?.id) ?? topo.find((n) => n.role === 'replica') ?? topo[0];
     const node = readState(runDir).nodes.find((n) => n.port === replica?.port);
     if (!node) throw new Error(`no local node on port ${replica?.port}`);
@@ -257,11 +342,14 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     const r = await restartLocalNode(runDir, node.name, ctx.target.password ?? '');
     // The admin connections to the restarted node are gone: reopen the session.
     await admin.close();
-    admin = await openAdmin(ctx.target);
+    admin = await openAdminSession(ctx.target);
     const again = admin.nodes.find((n) => n.info.port === node.port);
     const usersAfter = again ? [...(await usersOn(again))].sort() : [];
 
-    const asA = await connectNode({ host: ctx.target.seeds[0]?.host ?? '127.0.0.1', port: node.port }, { username: A.meta.aclUser, password: A.password });
+    const asA = await connectNode(
+      { host: ctx.target.seeds[0]?.host ?? '127.0.0.1', port: node.port },
+      { username: A.meta.aclUser, password: A.password },
+    );
     let readBack: string | null;
     try {
       if (replica?.role === 'replica') await asA.call('READONLY');
@@ -269,7 +357,10 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     } finally {
       await closeNode(asA);
     }
-    recordFinding(task, { severity: 'info', title: `${node.name} (${node.role}, pid ${r.oldPid} → ${r.newPid}) restarted in ${Math.round(r.downMs)} ms; ${usersAfter.length} ACL users before and after: ${JSON.stringify(usersAfter) === JSON.stringify(usersBefore) ? 'same' : 'DIFFERENT'}` });
+    recordFinding(task, {
+      severity: 'info',
+      title: `${node.name} (${node.role}, pid ${r.oldPid} → ${r.newPid}) restarted in ${Math.round(r.downMs)} ms; ${usersAfter.length} ACL users before and after: ${JSON.stringify(usersAfter) === JSON.stringify(usersBefore) ? 'same' : 'DIFFERENT'}`,
+    });
     expect(usersAfter).toEqual(usersBefore);
     expect(usersAfter).toContain(A.meta.aclUser);
     expect(usersAfter).toContain(B.meta.aclUser);
@@ -287,7 +378,8 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       if ((await getUser(n, A.meta.aclUser)) !== null) problems.push(`${n.address}: ${A.meta.aclUser} still exists`);
       const now = await getUser(n, B.meta.aclUser);
       if (now === null) problems.push(`${n.address}: ${B.meta.aclUser} is gone`);
-      else if (JSON.stringify(now.passwords) !== JSON.stringify(bUser[i]?.passwords) || now.keys !== bUser[i]?.keys) problems.push(`${n.address}: ${B.meta.aclUser} changed`);
+      else if (JSON.stringify(now.passwords) !== JSON.stringify(bUser[i]?.passwords) || now.keys !== bUser[i]?.keys)
+        problems.push(`${n.address}: ${B.meta.aclUser} changed`);
     }
     const bKeys = await keysOf(ids.b);
     if (bKeys !== B.keys.length) problems.push(`${ids.b} has ${bKeys} keys, expected ${B.keys.length}`);
@@ -296,12 +388,17 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     const values = await Promise.all(B.keys.map((k) => fresh.get(k.key)));
     const readable = values.filter((v) => v === `secret-of-${ids.b}`).length;
     if (readable !== B.keys.length) problems.push(`${ids.b} reads ${readable}/${B.keys.length} of its keys`);
-    const login = await replyOf(connectAsTenant(ctx.target, A.meta.aclUser, A.password).then(async (c) => {
-      extraClients.push(c);
-      return c.ping();
-    }));
+    const login = await replyOf(
+      connectAsTenant(ctx.target, A.meta.aclUser, A.password).then(async (c) => {
+        extraClients.push(c);
+        return c.ping();
+      }),
+    );
     if (login.ok) problems.push(`${A.meta.aclUser} can still log in`);
-    recordFinding(task, { severity: problems.length ? 'error' : 'info', title: `remove ${ids.a}: ${r.totalKeys} keys, ACL user on ${r.aclUserRemovedOn.length} nodes; ${ids.b} kept ${bKeys} keys and its user on ${admin.nodes.length} nodes` });
+    recordFinding(task, {
+      severity: problems.length ? 'error' : 'info',
+      title: `remove ${ids.a}: ${r.totalKeys} keys, ACL user on ${r.aclUserRemovedOn.length} nodes; ${ids.b} kept ${bKeys} keys and its user on ${admin.nodes.length} nodes`,
+    });
     expectNone(problems, 'problem(s) after removing A', (p) => p);
   });
 });

@@ -1,4 +1,4 @@
-/**
+import { errorMessage } from '../../src/errors.js'; /**
  * Commands a tenant must not run. `live: false` ones are checked with ACL DRYRUN only: if the ACL were
  * wrong, sending them for real would stop a node or reset the cluster. The others are also sent as the
  * tenant, each only after ACL DRYRUN said no, so a broken ACL shows up as a failure, not as data loss.
@@ -62,8 +62,8 @@ export interface Reply {
 export async function replyOf(p: Promise<unknown>): Promise<Reply> {
   try {
     const v = await p;
-    return { ok: true, text: typeof v === 'string' ? v : JSON.stringify(v)?.slice(0, 200) ?? String(v) };
+    return { ok: true, text: typeof v === 'string' ? v : (JSON.stringify(v)?.slice(0, 200) ?? String(v)) };
   } catch (err) {
-    return { ok: false, text: err instanceof Error ? err.message : String(err) };
+    return { ok: false, text: errorMessage(err) };
   }
 }

@@ -1,9 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildWorkload, fmtUs, formatQuality, judgeAttempt, perfSettings, perfVerdict, readTopology, runBench, runHttpEdge, shouldRetry, sloBreaches, type BenchTopology, type ProfileName,
+  buildWorkload,
+  formatQuality,
+  judgeAttempt,
+  perfSettings,
+  perfVerdict,
+  readTopology,
+  runBench,
+  runHttpEdge,
+  shouldRetry,
+  sloBreaches,
+  type AttemptVerdict,
+  type BenchTopology,
+  type ProfileName,
 } from '../../src/bench/index.js';
 import { assertLoadAllowed } from '../../src/cluster/index.js';
-import type { BenchResult } from '../../src/report/index.js';
+import { formatUs } from '../../src/format/index.js';
+import { latencyRecord, type BenchResult } from '../../src/report/index.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
@@ -23,15 +36,25 @@ afterAll(async () => {
 type Task = Parameters<typeof recordFinding>[0];
 
 /** Findings of one run: a table per channel (SLO verdict) and the measurement's quality, then the whole result for the report. */
+const VERDICT_WORDS: Record<AttemptVerdict, string> = {
+  pass: 'SLO met',
+  fail: 'SLO failed on a clean measurement',
+  'disturbed-breach': 'SLO broken while the measurement was disturbed',
+};
+
 function recordBench(task: Task, r: BenchResult): void {
   const verdict = judgeAttempt(r);
   recordFinding(task, {
     severity: verdict === 'fail' ? 'error' : verdict === 'disturbed-breach' || r.quality?.disturbed ? 'warning' : 'info',
-    title: `${r.name}: ${verdict === 'pass' ? 'SLO met' : verdict === 'fail' ? 'SLO failed on a clean measurement' : 'SLO broken while the measurement was disturbed'} — ${r.totals.completed} ops at ${r.totals.completed_rate} ops/s, p99.9 ${fmtUs(r.overall.p99_9_us)} (service time from the send: p99.9 ${fmtUs(Math.max(...r.service_time.map((s) => s.p99_9_us)))})`,
+    title: [
+      `${r.name}: ${VERDICT_WORDS[verdict]} — ${r.totals.completed} ops at ${r.totals.completed_rate} ops/s,`,
+      `p99.9 ${formatUs(r.overall.p99_9_us)}`,
+      `(service time from the send: p99.9 ${formatUs(Math.max(...r.service_time.map((s) => s.p99_9_us)))})`,
+    ].join(' '),
     detail: [r.quality ? formatQuality(r.quality) : 'measurement quality unknown', ...r.warnings].join('\n'),
     data: r.channels.map((c) => {
       const s = r.slo.find((x) => x.channel === c.channel);
-      return { channel: c.channel, ops: c.count, p50: fmtUs(c.p50_us), p90: fmtUs(c.p90_us), p99: fmtUs(c.p99_us), 'p99.9': fmtUs(c.p99_9_us), max: fmtUs(c.max_us), slo: s ? `${s.status} (${s.detail})` : '' };
+      return { channel: c.channel, ...latencyRecord(c), slo: s ? `${s.status} (${s.detail})` : '' };
     }),
   });
   // The gate lifts `data.bench` into the result document's `benches` section (see src/report/perf-schema.ts).
@@ -40,17 +63,30 @@ function recordBench(task: Task, r: BenchResult): void {
 
 describe('perf: open-loop SLOs per channel', () => {
   for (const profile of ['mobile', 'web'] as const satisfies readonly ProfileName[]) {
-    it(`${profile} profile, open loop at the spec's perf rate: p99 and p99.9 within slo.mobile / slo.web (a breach on a disturbed machine is measured again, then inconclusive)`, async ({ task }) => {
+    it(`${profile} profile, open loop at the spec's perf rate: p99 and p99.9 within slo.mobile / slo.web (a breach on a disturbed machine is measured again, then inconclusive)`, async ({
+      task,
+    }) => {
       const p = perfSettings(ctx.spec);
       const durationMs = p.durationSeconds * 1000;
       const warmupMs = p.warmupSeconds * 1000;
       const attempts: BenchResult[] = [];
       do {
         const r = await runBench({
-          spec: ctx.spec, target: ctx.target, topology, workload: buildWorkload(ctx.spec, profile),
+          spec: ctx.spec,
+          target: ctx.target,
+          topology,
+          workload: buildWorkload(ctx.spec, profile),
           name: `${profile} open loop${attempts.length ? ` (attempt ${attempts.length + 1}: the previous one broke the SLO while disturbed)` : ''}`,
-          mode: 'open', rate: p.rate, inflight: 1, connections: 1, workers: 1, driver: 'resp',
-          durationMs, warmupMs, maxOps: Math.ceil((p.rate * (durationMs + warmupMs)) / 1000) + 10, drainTimeoutMs: 5000,
+          mode: 'open',
+          rate: p.rate,
+          inflight: 1,
+          connections: 1,
+          workers: 1,
+          driver: 'resp',
+          durationMs,
+          warmupMs,
+          maxOps: Math.ceil((p.rate * (durationMs + warmupMs)) / 1000) + 10,
+          drainTimeoutMs: 5000,
         });
         attempts.push(r);
         recordBench(task, r);
@@ -58,7 +94,10 @@ describe('perf: open-loop SLOs per channel', () => {
       const last = attempts.at(-1) as BenchResult;
       const verdict = perfVerdict(attempts);
       if (verdict === 'inconclusive') {
-        markInconclusive(task, `SLO broken in ${attempts.length} attempt(s), each on a disturbed machine (${last.quality?.reasons.join('; ') ?? 'quality unknown'}): ${sloBreaches(last).join('; ')}`);
+        markInconclusive(
+          task,
+          `SLO broken in ${attempts.length} attempt(s), each on a disturbed machine (${last.quality?.reasons.join('; ') ?? 'quality unknown'}): ${sloBreaches(last).join('; ')}`,
+        );
         return;
       }
       expect(last.totals.completed, 'ops answered').toBeGreaterThan(0);
@@ -68,21 +107,29 @@ describe('perf: open-loop SLOs per channel', () => {
   }
 });
 
-describe('perf: HTTP edge (the phone\'s view)', () => {
+describe("perf: HTTP edge (the phone's view)", () => {
   it('mobile requests through the reference API, driven by autocannon: no failed request; SLO recorded', async ({ task }) => {
     const p = perfSettings(ctx.spec);
     const r = await runHttpEdge({
-      spec: ctx.spec, target: ctx.target, workload: buildWorkload(ctx.spec, 'mobile'), backend: 'raw', channel: 'mobile',
-      connections: 10, durationMs: Math.min(p.durationSeconds, 5) * 1000, warmupMs: 0, rate: p.rate, port: 0,
+      spec: ctx.spec,
+      target: ctx.target,
+      workload: buildWorkload(ctx.spec, 'mobile'),
+      backend: 'raw',
+      channel: 'mobile',
+      connections: 10,
+      durationMs: Math.min(p.durationSeconds, 5) * 1000,
+      warmupMs: 0,
+      rate: p.rate,
+      port: 0,
     });
     const a = r.http?.autocannon;
     const slo = r.slo.find((s) => s.channel === 'mobile');
     recordFinding(task, {
       // autocannon is a closed loop with whole-ms latencies: its SLO verdict informs; the open-loop checks above gate.
       severity: r.totals.errors > 0 ? 'error' : slo?.status === 'fail' ? 'warning' : 'info',
-      title: `HTTP edge: ${Math.round(a?.requests_per_s ?? 0)} req/s; autocannon p99 ${a?.latency_ms.p99} ms, p99.9 ${a?.latency_ms.p99_9} ms (mobile SLO ${slo?.status ?? '?'}); server p99 ${fmtUs(r.overall.p99_us)}`,
+      title: `HTTP edge: ${Math.round(a?.requests_per_s ?? 0)} req/s; autocannon p99 ${a?.latency_ms.p99} ms, p99.9 ${a?.latency_ms.p99_9} ms (mobile SLO ${slo?.status ?? '?'}); server p99 ${formatUs(r.overall.p99_us)}`,
       detail: r.warnings.join('\n'),
-      data: r.http?.server.map(({ hist, ...s }) => ({ route: s.route, channel: s.channel, ops: s.count, p50: fmtUs(s.p50_us), p99: fmtUs(s.p99_us), 'p99.9': fmtUs(s.p99_9_us), max: fmtUs(s.max_us) })) ?? [],
+      data: r.http?.server.map((s) => ({ route: s.route, channel: s.channel, ...latencyRecord(s) })) ?? [],
     });
     recordFinding(task, { severity: 'info', title: `bench result: ${r.name}`, data: { bench: r } });
     expect(a?.requests_total ?? 0, 'requests answered').toBeGreaterThan(0);

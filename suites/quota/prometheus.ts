@@ -26,7 +26,10 @@ export interface VectorSample {
 
 const vectorReply = z.object({
   status: z.literal('success'),
-  data: z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })) }),
+  data: z.object({
+    resultType: z.literal('vector'),
+    result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
+  }),
 });
 const ruleGroup = z.object({
   name: z.string(),
@@ -47,7 +50,9 @@ function httpGetText(url: string, timeoutMs = 5000): Promise<{ status: number; b
     const req = get(url, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${url}: timeout`)));
@@ -66,19 +71,22 @@ export interface StartPrometheusOptions {
 export async function startPrometheus(o: StartPrometheusOptions): Promise<PrometheusServer> {
   const dir = mkdtempSync(join(tmpdir(), 'cache-harness-prometheus-'));
   const config = join(dir, 'prometheus.yml');
-  writeFileSync(config, [
-    'global:',
-    '  scrape_interval: 1s',
-    '  evaluation_interval: 1s',
-    'rule_files:',
-    ...o.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`),
-    'scrape_configs:',
-    '  - job_name: cache-harness-exporter',
-    '    scrape_timeout: 1s',
-    '    static_configs:',
-    `      - targets: [${JSON.stringify(o.scrapeTarget)}]`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      '  evaluation_interval: 1s',
+      'rule_files:',
+      ...o.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`),
+      'scrape_configs:',
+      '  - job_name: cache-harness-exporter',
+      '    scrape_timeout: 1s',
+      '    static_configs:',
+      `      - targets: [${JSON.stringify(o.scrapeTarget)}]`,
+      '',
+    ].join('\n'),
+  );
   const check = spawnSync('promtool', ['check', 'config', config], { encoding: 'utf8', timeout: 30_000 });
   if (check.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
@@ -88,12 +96,16 @@ export async function startPrometheus(o: StartPrometheusOptions): Promise<Promet
   const logFd = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('prometheus', [
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${o.port}`,
-      '--storage.tsdb.retention.time=1h',
-    ], { stdio: ['ignore', logFd, logFd] });
+    child = spawn(
+      'prometheus',
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${o.port}`,
+        '--storage.tsdb.retention.time=1h',
+      ],
+      { stdio: ['ignore', logFd, logFd] },
+    );
   } finally {
     closeSync(logFd);
   }
@@ -103,7 +115,12 @@ export async function startPrometheus(o: StartPrometheusOptions): Promise<Promet
     throw new Error('prometheus did not start (no pid)');
   }
   let exited = false;
-  const exitedP = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitedP = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   const killOnExit = () => {
     if (!exited) child.kill('SIGKILL');
   };
@@ -115,7 +132,9 @@ export async function startPrometheus(o: StartPrometheusOptions): Promise<Promet
     stopped = true;
     if (!exited) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 10_000);
+      const timer = setTimeout(() => {
+        if (!exited) child.kill('SIGKILL');
+      }, 10_000);
       await exitedP;
       clearTimeout(timer);
     }
@@ -131,7 +150,10 @@ export async function startPrometheus(o: StartPrometheusOptions): Promise<Promet
       await stop();
       throw new Error(`prometheus exited at start:\n${log}`);
     }
-    const ready = await httpGetText(`${url}/-/ready`, 1000).then((r) => r.status === 200, () => false);
+    const ready = await httpGetText(`${url}/-/ready`, 1000).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();

@@ -3,10 +3,35 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountUsage, ALERT_RULES_PATH, alertExpressions, SEED_ALERT_RULES_PATH, startExporter, TenantMetrics, type Exporter } from '../../src/metrics/index.js';
+import { closeNode } from '../../src/cluster/index.js';
+import {
+  accountUsage,
+  ALERT_RULES_PATH,
+  alertExpressions,
+  SEED_ALERT_RULES_PATH,
+  startExporter,
+  TenantMetrics,
+  type Exporter,
+} from '../../src/metrics/index.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { connectAsTenant, createTenant, getUser, openAdmin, quitCluster, removeTenant, TENANT_COMMANDS, type AdminSession } from '../../src/provision/index.js';
-import { buildDataKey, parseDataType, parseModule, parseTenantId, QuotaExceeded, type TenantMeta } from '../../src/tenancy/index.js';
+import {
+  connectAsTenant,
+  createTenant,
+  getUser,
+  openAdminSession,
+  removeTenant,
+  TENANT_COMMANDS,
+  type AdminSession,
+} from '../../src/provision/index.js';
+import {
+  buildDataKey,
+  modulePlacement,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  QuotaExceeded,
+  type TenantMeta,
+} from '../../src/tenancy/index.js';
 import { loadQuotaScripts, QUOTA_ACL_GRANTS, quotaCount, quotaKeysFor, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
@@ -80,13 +105,21 @@ async function quietReads(maxReads: number, until: () => boolean = () => false):
   let reads = 0;
   let hits = 0;
   while (reads < maxReads && !until()) {
-    const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => {
-      const s = performance.now();
-      return q.client.get(q.keys((reads + j) % QUIET_KEYS).dataKey).then((v) => {
-        metrics.observeOp({ tenant: q.id, module: MODULE, plan: q.meta.plan, channel: (reads + j) % 4 === 0 ? 'web' : 'mobile', seconds: (performance.now() - s) / 1000 });
-        return v;
-      });
-    }));
+    const batch = await Promise.all(
+      Array.from({ length: 50 }, (_, j) => {
+        const s = performance.now();
+        return q.client.get(q.keys((reads + j) % QUIET_KEYS).dataKey).then((v) => {
+          metrics.observeOp({
+            tenant: q.id,
+            module: MODULE,
+            plan: q.meta.plan,
+            channel: (reads + j) % 4 === 0 ? 'web' : 'mobile',
+            seconds: (performance.now() - s) / 1000,
+          });
+          return v;
+        });
+      }),
+    );
     reads += batch.length;
     hits += batch.filter((v) => v !== null).length;
   }
@@ -107,18 +140,27 @@ async function until<T>(what: string, probe: () => Promise<T>, pred: (v: T) => b
 
 /** Per node and user, the QUOTA_ACL_GRANTS the live user lacks, read back with ACL GETUSER (what provisioning really wrote). */
 async function missingLiveGrants(users: readonly string[]): Promise<Array<{ node: string; user: string; commands: string[] }>> {
-  const rows = await Promise.all(admin.nodes.flatMap((n) => users.map(async (user) => {
-    const rules = String((await getUser(n, user))?.commands ?? '').split(' ');
-    return { node: n.address, user, commands: QUOTA_ACL_GRANTS.filter((g) => !rules.includes(g)).map((g) => g.slice(1)) };
-  })));
+  const rows = await Promise.all(
+    admin.nodes.flatMap((n) =>
+      users.map(async (user) => {
+        const commands = (await getUser(n, user))?.commands;
+        const rules = typeof commands === 'string' ? commands.split(' ') : [];
+        return { node: n.address, user, commands: QUOTA_ACL_GRANTS.filter((g) => !rules.includes(g)).map((g) => g.slice(1)) };
+      }),
+    ),
+  );
   return rows.filter((r) => r.commands.length > 0);
 }
 
-const ours = (s: ReadonlyArray<{ metric: Record<string, string> }>) => s.filter((x) => Object.values(ids).includes(x.metric.client_id ?? '')).map((x) => x.metric.client_id).sort();
+const ours = (s: ReadonlyArray<{ metric: Record<string, string> }>) =>
+  s
+    .filter((x) => Object.values(ids).includes(x.metric.client_id ?? ''))
+    .map((x) => x.metric.client_id)
+    .sort();
 
 beforeAll(async () => {
   ctx = await openSuiteContext();
-  admin = await openAdmin(ctx.target);
+  admin = await openAdminSession(ctx.target);
   // Admin loads the scripts on every node (replicas too: a promoted replica must have them; tenants may not EVAL).
   await loadQuotaScripts(admin.nodes.map((n) => n.client));
   const exporterPort = await freePort(HTTP_BASE + 30, HTTP_BASE + 69);
@@ -135,7 +177,7 @@ afterAll(async () => {
   const steps: Array<() => Promise<unknown>> = [
     async () => prom?.stop(),
     async () => exporter?.close(),
-    ...[...tenants.values()].map((t) => async () => quitCluster(t.client)),
+    ...[...tenants.values()].map((t) => async () => closeNode(t.client)),
     ...created.map((id) => async () => removeTenant(admin, id)),
     async () => admin?.close(),
     async () => ctx?.close(),
@@ -154,28 +196,37 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
       if (r.status !== 'created') throw new Error(`${ids[role]}: expected a new tenant, got ${r.status}`);
       created.push(ids[role]);
       const id = parseTenantId(ids[role]);
-      const p = r.meta.placement.modules[MODULE];
-      if (!p || p.tag === null || p.slot === null) throw new Error(`${ids[role]}: no tagged placement for ${MODULE}`);
-      const placement = { strategy: r.meta.placement.strategy, tag: p.tag, slot: p.slot };
+      const placement = modulePlacement(r.meta, MODULE);
+      if (placement.tag === null)
+        throw new Error(`${ids[role]}: placement ${placement.strategy} has no hash tag for ${MODULE}; the quota needs one`);
       const dt = parseDataType(ctx.spec, crm, 'users');
       tenants.set(role, {
-        role, id: ids[role], meta: r.meta,
+        role,
+        id: ids[role],
+        meta: r.meta,
         client: await connectAsTenant(ctx.target, r.meta.aclUser, r.password),
         keys: (i) => quotaKeysFor(id, crm, placement, buildDataKey(id, crm, placement, dt, `k${i}`)),
       });
     }
-    // The scripts call ZADD, TIME, ... with the CALLER's ACL. A grant provisioning lacks is a provisioning
+    // The scripts call ZADD, TIME, ... with the CALLER's ACL. TENANT_COMMANDS includes QUOTA_ACL_GRANTS by
+    // construction; what the nodes really hold is checked here. A grant a live user lacks is a provisioning
     // regression: fail naming it, never patch the users (that would turn the regression into a pass).
-    const granted = new Set<string>(TENANT_COMMANDS);
-    const missing = QUOTA_ACL_GRANTS.map((g) => g.slice(1)).filter((c) => !granted.has(c));
     const live = await missingLiveGrants([...tenants.values()].map((t) => t.meta.aclUser));
-    if (missing.length || live.length) recordFinding(task, { severity: 'error', title: 'tenant ACL users lack command(s) the quota scripts call', data: { missing, live, tenantCommands: [...TENANT_COMMANDS] } });
-    expectNone(missing, 'command(s) in QUOTA_ACL_GRANTS that provision\'s tenant ACL rule (TENANT_COMMANDS) does not grant', (c) => c);
-    expectNone(live, 'provisioned ACL user(s) lacking a quota grant on a node (ACL GETUSER)', (x) => `${x.node} ${x.user}: ${x.commands.join(', ')}`);
+    if (live.length)
+      recordFinding(task, {
+        severity: 'error',
+        title: 'tenant ACL users lack command(s) the quota scripts call',
+        data: { live, tenantCommands: [...TENANT_COMMANDS] },
+      });
+    expectNone(
+      live,
+      'provisioned ACL user(s) lacking a quota grant on a node (ACL GETUSER)',
+      (x) => `${x.node} ${x.user}: ${x.commands.join(', ')}`,
+    );
     expect(tenants.size).toBe(4);
   });
 
-  it('the quiet tenant\'s baseline: its keys and its hit rate', async () => {
+  it("the quiet tenant's baseline: its keys and its hit rate", async () => {
     const q = tenant('quiet');
     await fill(q, 0, QUIET_KEYS);
     const r = await quietReads(QUIET_READS);
@@ -184,21 +235,33 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     expect(r.hits).toBe(r.reads);
   });
 
-  it('fills basic, pro and enterprise to 95% of their quota; the quiet tenant\'s key count and hit rate do not change meanwhile', async ({ task }) => {
+  it("fills basic, pro and enterprise to 95% of their quota; the quiet tenant's key count and hit rate do not change meanwhile", async ({
+    task,
+  }) => {
     if (!quietBaseline) throw new Error('no baseline');
     let filling = true;
     const during = quietReads(1_000_000, () => !filling);
     const t0 = performance.now();
-    const fills = await Promise.all(PLANS.map(async (p) => ({ plan: p, keys: target(tenant(p)), ...(await fill(tenant(p), 0, target(tenant(p)))) }))).finally(() => { filling = false; });
+    const fills = await Promise.all(
+      PLANS.map(async (p) => ({ plan: p, keys: target(tenant(p)), ...(await fill(tenant(p), 0, target(tenant(p)))) })),
+    ).finally(() => {
+      filling = false;
+    });
     const totalMs = performance.now() - t0;
     const quiet = await during;
-    const counts = Object.fromEntries(await Promise.all(PLANS.map(async (p) => [p, await quotaCount(admin.cluster, tenant(p).keys(0).quotaKey)] as const)));
+    const counts = Object.fromEntries(
+      await Promise.all(PLANS.map(async (p) => [p, await quotaCount(admin.cluster, tenant(p).keys(0).quotaKey)] as const)),
+    );
     const quietCount = await quotaCount(admin.cluster, tenant('quiet').keys(0).quotaKey);
     const total = fills.reduce((a, f) => a + f.keys, 0);
     recordFinding(task, {
       severity: 'info',
       title: `${total} quota writes in ${(totalMs / 1000).toFixed(1)} s (${Math.round(total / (totalMs / 1000))}/s); quiet tenant: ${quietBaseline.hits}/${quietBaseline.reads} hits before, ${quiet.hits}/${quiet.reads} during, ${quietBaseline.count} → ${quietCount} keys`,
-      data: { fills: fills.map((f) => ({ plan: f.plan, keys: f.keys, ms: Math.round(f.ms) })), counts, quiet: { before: quietBaseline, during: quiet, countAfter: quietCount } },
+      data: {
+        fills: fills.map((f) => ({ plan: f.plan, keys: f.keys, ms: Math.round(f.ms) })),
+        counts,
+        quiet: { before: quietBaseline, during: quiet, countAfter: quietCount },
+      },
     });
     for (const p of PLANS) expect(counts[p], `${p} keys`).toBe(target(tenant(p)));
     expect(quietCount).toBe(quietBaseline.count);
@@ -206,13 +269,25 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     expect(quiet.hits / quiet.reads).toBe(quietBaseline.hits / quietBaseline.reads);
   }, 200_000);
 
-  it('live Prometheus: our quota rule selects exactly the three tenants at 95%; the seed\'s "keys > 90000" only the enterprise one', async ({ task }) => {
+  it('live Prometheus: our quota rule selects exactly the three tenants at 95%; the seed\'s "keys > 90000" only the enterprise one', async ({
+    task,
+  }) => {
     if (!prom || !exporter) throw new Error('no prometheus/exporter');
     const p = prom;
     await exporter.refresh();
     const ent = ids.enterprise;
-    await until('Prometheus to scrape the filled counts', () => p.query(`redis_client_keys_total{client_id="${ent}",module="${MODULE}"}`), (r) => r[0]?.value === target(tenant('enterprise')), 30_000);
-    await until('every tenant\'s count', () => p.query(`redis_client_keys_total{module="${MODULE}"}`), (r) => ours(r).length === 4, 30_000);
+    await until(
+      'Prometheus to scrape the filled counts',
+      () => p.query(`redis_client_keys_total{client_id="${ent}",module="${MODULE}"}`),
+      (r) => r[0]?.value === target(tenant('enterprise')),
+      30_000,
+    );
+    await until(
+      "every tenant's count",
+      () => p.query(`redis_client_keys_total{module="${MODULE}"}`),
+      (r) => ours(r).length === 4,
+      30_000,
+    );
 
     const ourExpr = alertExpressions(ctx.spec).TenantKeyQuotaHigh;
     const seedExpr = 'redis_client_keys_total > 90000';
@@ -227,31 +302,53 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     expect(ours(seedHits)).toEqual([ent]);
 
     // Both files' rules are loaded and evaluated: pending alerts (their `for:` is minutes) name the same tenants.
-    const pendingOurs = await until('TenantKeyQuotaHigh to go pending', () => p.query('ALERTS{alertname="TenantKeyQuotaHigh"}'), (r) => ours(r).length === 3, 20_000);
-    const pendingSeed = await until('ClientCacheQuotaExceeded to go pending', () => p.query('ALERTS{alertname="ClientCacheQuotaExceeded"}'), (r) => ours(r).length === 1, 20_000);
+    const pendingOurs = await until(
+      'TenantKeyQuotaHigh to go pending',
+      () => p.query('ALERTS{alertname="TenantKeyQuotaHigh"}'),
+      (r) => ours(r).length === 3,
+      20_000,
+    );
+    const pendingSeed = await until(
+      'ClientCacheQuotaExceeded to go pending',
+      () => p.query('ALERTS{alertname="ClientCacheQuotaExceeded"}'),
+      (r) => ours(r).length === 1,
+      20_000,
+    );
     expect(ours(pendingOurs)).toEqual(expected);
     expect(ours(pendingSeed)).toEqual([ent]);
     const groups = await p.rules();
     expect(groups.map((g) => g.name).sort()).toEqual(['cache-harness-tenant-alerts', 'redis-client-cache-alerts']);
-    expectNone(groups.flatMap((g) => g.rules).filter((r) => r.health === 'err'), 'rule(s) failing to evaluate', (r) => `${r.name}: ${r.lastError ?? ''}`);
+    expectNone(
+      groups.flatMap((g) => g.rules).filter((r) => r.health === 'err'),
+      'rule(s) failing to evaluate',
+      (r) => `${r.name}: ${r.lastError ?? ''}`,
+    );
 
     const missed = expected.filter((id) => !ours(seedHits).includes(id));
     recordFinding(task, {
       severity: 'warning',
-      title: 'seed\'s plan-blind quota rule misses basic and pro',
+      title: "seed's plan-blind quota rule misses basic and pro",
       detail: `At 95% of their plan's maxKeys, "${seedExpr}" (fixtures/prometheus/seed-alerts.yml) selects only the enterprise tenant; ours ("${ourExpr}") selects all three. Missed: ${missed.join(', ')}.`,
       data: {
-        ours: ourHits.filter((x) => expected.includes(x.metric.client_id ?? '')).map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, ratio: x.value })),
-        seed: seedHits.filter((x) => Object.values(ids).includes(x.metric.client_id ?? '')).map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, keys: x.value })),
+        ours: ourHits
+          .filter((x) => expected.includes(x.metric.client_id ?? ''))
+          .map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, ratio: x.value })),
+        seed: seedHits
+          .filter((x) => Object.values(ids).includes(x.metric.client_id ?? ''))
+          .map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, keys: x.value })),
       },
     });
     // The seed's latency rule reads a plain series; a latency histogram exports _bucket/_sum/_count only.
-    const p99 = await p.query(`histogram_quantile(0.99, sum by (client_id, module, plan, le) (rate(redis_client_latency_seconds_bucket[1m])))`);
+    const p99 = await p.query(
+      `histogram_quantile(0.99, sum by (client_id, module, plan, le) (rate(redis_client_latency_seconds_bucket[1m])))`,
+    );
     const plain = await p.query('redis_client_latency_seconds');
     recordFinding(task, {
       severity: 'info',
       title: `client-side p99 during the fill, from the histogram: ${ours(p99).length} tenant-modules; the seed's latency rule input "redis_client_latency_seconds" has ${plain.length} series`,
-      data: p99.filter((x) => Object.values(ids).includes(x.metric.client_id ?? '')).map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, p99_seconds: x.value })),
+      data: p99
+        .filter((x) => Object.values(ids).includes(x.metric.client_id ?? ''))
+        .map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, p99_seconds: x.value })),
     });
     expect(plain).toEqual([]);
   }, 120_000);
@@ -261,7 +358,11 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     await fill(b, target(b), b.meta.maxKeys);
     const extra = Array.from({ length: 50 }, (_, i) => b.keys(b.meta.maxKeys + i));
     const results = await Promise.allSettled(extra.map((k) => quotaSet(b.client, k, VALUE, TTL, b.meta.maxKeys)));
-    expectNone(results.filter((r) => !(r.status === 'rejected' && r.reason instanceof QuotaExceeded)), 'write(s) beyond maxKeys not refused with QuotaExceeded', (r) => (r.status === 'fulfilled' ? 'accepted' : String(r.reason)));
+    expectNone(
+      results.filter((r) => !(r.status === 'rejected' && r.reason instanceof QuotaExceeded)),
+      'write(s) beyond maxKeys not refused with QuotaExceeded',
+      (r) => (r.status === 'fulfilled' ? 'accepted' : String(r.reason)),
+    );
     expect(await admin.cluster.exists(...extra.map((k) => k.dataKey)), 'keys written beyond the quota').toBe(0);
     expect(await quotaCount(admin.cluster, b.keys(0).quotaKey)).toBe(b.meta.maxKeys);
     expect(await quotaSet(b.client, b.keys(17), 'new value', TTL, b.meta.maxKeys)).toEqual({ created: false, count: b.meta.maxKeys });
@@ -271,12 +372,26 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     if (!quietBaseline) throw new Error('no baseline');
     const snap = await accountUsage(ctx.target);
     const row = (role: Role) => snap.tenantModules.find((r) => r.tenant === ids[role] && r.module === MODULE);
-    const expected: Record<Role, number> = { basic: tenant('basic').meta.maxKeys, pro: target(tenant('pro')), enterprise: target(tenant('enterprise')), quiet: QUIET_KEYS };
-    const problems = (Object.keys(expected) as Role[]).flatMap((role) => (row(role)?.keys === expected[role] ? [] : [{ role, expected: expected[role], got: row(role)?.keys }]));
+    const expected: Record<Role, number> = {
+      basic: tenant('basic').meta.maxKeys,
+      pro: target(tenant('pro')),
+      enterprise: target(tenant('enterprise')),
+      quiet: QUIET_KEYS,
+    };
+    const problems = (Object.keys(expected) as Role[]).flatMap((role) =>
+      row(role)?.keys === expected[role] ? [] : [{ role, expected: expected[role], got: row(role)?.keys }],
+    );
     recordFinding(task, {
       severity: problems.length ? 'error' : 'info',
       title: `accounting: ${snap.keysScanned} keys scanned on ${snap.masters.length} masters in ${snap.durationMs} ms`,
-      data: (Object.keys(expected) as Role[]).map((role) => ({ tenant: ids[role], plan: row(role)?.plan, keys: row(role)?.keys, limit: row(role)?.keysLimit, bytes_estimate: row(role)?.bytesEstimate, quota_zset_bytes: row(role)?.quotaKeyBytes })),
+      data: (Object.keys(expected) as Role[]).map((role) => ({
+        tenant: ids[role],
+        plan: row(role)?.plan,
+        keys: row(role)?.keys,
+        limit: row(role)?.keysLimit,
+        bytes_estimate: row(role)?.bytesEstimate,
+        quota_zset_bytes: row(role)?.quotaKeyBytes,
+      })),
     });
     expectNone(problems, 'tenant-module count(s) differ', (p) => `${p.role}: expected ${p.expected}, SCAN counted ${String(p.got)}`);
     const after = await quietReads(QUIET_READS);

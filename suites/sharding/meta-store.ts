@@ -1,46 +1,32 @@
 import type { Redis } from 'ioredis';
-import type { ClusterNodeInfo } from '../../src/cluster/index.js';
-import { escapeGlob, META_KEY_ROOT, metaKey, parseTenantId, slotOf, tenantMetaSchema, type TenantMeta } from '../../src/tenancy/index.js';
-
-/** An admin connection to one live node, as the suite context holds them. */
-export interface AdminNode {
-  info: ClusterNodeInfo;
-  client: Redis;
-}
+import { rangesContain, scanKeys } from '../../src/cluster/index.js';
+import { META_KEYS_MATCH, type AdminNode } from '../../src/provision/index.js';
+import { InvalidTenantMeta, metaKey, parseTenantId, parseTenantMeta, slotOf, type TenantMeta } from '../../src/tenancy/index.js';
 
 const SCAN_LIMIT = { calls: 100_000, ms: 60_000 };
 
 /** Every `tenant-meta:*` key on one master: SCAN MATCH ... COUNT 1000 (never KEYS), bounded in calls and time. */
 export async function scanMetaKeys(client: Redis): Promise<string[]> {
   const keys: string[] = [];
-  const until = Date.now() + SCAN_LIMIT.ms;
-  let cursor = '0';
-  for (let i = 0; i < SCAN_LIMIT.calls; i++) {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${escapeGlob(META_KEY_ROOT)}:*`, 'COUNT', 1000);
+  for await (const batch of scanKeys(client, { match: META_KEYS_MATCH, maxCalls: SCAN_LIMIT.calls, deadline: Date.now() + SCAN_LIMIT.ms }))
     keys.push(...batch);
-    cursor = next;
-    if (cursor === '0') return keys;
-    if (Date.now() > until) break;
-  }
-  throw new Error(`SCAN of tenant-meta:* did not finish within ${SCAN_LIMIT.calls} calls / ${SCAN_LIMIT.ms} ms`);
+  return keys;
 }
 
 /** The provisioned tenants, read from every master; metas that do not parse are returned apart, with the reason. */
-export async function readMetas(nodes: readonly AdminNode[]): Promise<{ metas: TenantMeta[]; invalid: Array<{ key: string; reason: string }> }> {
+export async function readMetas(
+  nodes: readonly AdminNode[],
+): Promise<{ metas: TenantMeta[]; invalid: Array<{ key: string; reason: string }> }> {
   const metas: TenantMeta[] = [];
   const invalid: Array<{ key: string; reason: string }> = [];
   for (const n of nodes.filter((x) => x.info.role === 'master')) {
     for (const key of await scanMetaKeys(n.client)) {
-      const raw = await n.client.get(key);
-      let parsed: ReturnType<typeof tenantMetaSchema.safeParse> | undefined;
       try {
-        parsed = tenantMetaSchema.safeParse(JSON.parse(raw ?? 'null'));
+        metas.push(parseTenantMeta(await n.client.get(key), key));
       } catch (err) {
-        invalid.push({ key, reason: `not JSON: ${(err as Error).message}` });
-        continue;
+        if (!(err instanceof InvalidTenantMeta)) throw err;
+        invalid.push({ key, reason: err.message });
       }
-      if (parsed.success) metas.push(parsed.data);
-      else invalid.push({ key, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
     }
   }
   return { metas: metas.sort((a, b) => a.tenant.localeCompare(b.tenant)), invalid };
@@ -49,7 +35,7 @@ export async function readMetas(nodes: readonly AdminNode[]): Promise<{ metas: T
 /** The admin connection of the master serving `key`'s slot (from the live map the context discovered). */
 export function ownerOf(nodes: readonly AdminNode[], key: string): Redis {
   const slot = slotOf(key);
-  const n = nodes.find((x) => x.info.role === 'master' && x.info.slots.some(([a, b]) => slot >= a && slot <= b));
+  const n = nodes.find((x) => x.info.role === 'master' && rangesContain(x.info.slots, slot));
   if (!n) throw new Error(`no reachable master serves slot ${slot} (key ${key})`);
   return n.client;
 }

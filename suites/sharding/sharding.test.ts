@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverNodes, type ClusterNodeInfo } from '../../src/cluster/index.js';
+import { discoverNodes, rangesContain, type ClusterNodeInfo } from '../../src/cluster/index.js';
 import { shardSlots, slotSpread, type ProbedKey, type TenantMeta } from '../../src/tenancy/index.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   source = `${metas.length} provisioned tenant(s)`;
   if (metas.length === 0) {
     metas = syntheticMetas(ctx.spec, `shard-${randomBytes(4).toString('hex')}`, SYNTHETIC_TENANTS);
-    written.push(...await writeMetas(ctx.nodes, metas));
+    written.push(...(await writeMetas(ctx.nodes, metas)));
     source = `no tenant provisioned: ${metas.length} synthetic tenant meta configs written (removed afterwards)`;
   }
 });
@@ -62,12 +62,23 @@ function distribution(probes: readonly ProbedKey[]) {
     const available = shardSlots(ctx.spec, m.name);
     const inShard = new Set(available);
     const slots = byShard.get(m.name) ?? [];
-    const s = slotSpread(slots.filter((x) => inShard.has(x)), available);
+    const s = slotSpread(
+      slots.filter((x) => inShard.has(x)),
+      available,
+    );
     return {
-      shard: m.name, tenantModules: slots.length, offShard: slots.length - s.keys, shardSlots: s.slotsAvailable,
-      distinctSlots: s.distinctSlots, expectedDistinctIfUniform: round(s.expectedDistinct), maxPerSlot: s.maxPerSlot,
-      meanPerUsedSlot: round(s.meanPerUsedSlot), skewMaxOverMeanUsed: round(s.usedSkew), meanPerShardSlot: round(s.meanPerSlot),
-      skewMaxOverMeanShardSlot: round(s.skew), chiSquarePerDof: round(s.chiSquarePerDof),
+      shard: m.name,
+      tenantModules: slots.length,
+      offShard: slots.length - s.keys,
+      shardSlots: s.slotsAvailable,
+      distinctSlots: s.distinctSlots,
+      expectedDistinctIfUniform: round(s.expectedDistinct),
+      maxPerSlot: s.maxPerSlot,
+      meanPerUsedSlot: round(s.meanPerUsedSlot),
+      skewMaxOverMeanUsed: round(s.usedSkew),
+      meanPerShardSlot: round(s.meanPerSlot),
+      skewMaxOverMeanShardSlot: round(s.skew),
+      chiSquarePerDof: round(s.chiSquarePerDof),
     };
   });
 }
@@ -76,13 +87,15 @@ function distribution(probes: readonly ProbedKey[]) {
 function keysPerShard(probes: readonly ProbedKey[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of ctx.spec.topology.masters) {
-    out[`keys on ${m.name}`] = probes.filter((p) => m.slots.some(([a, b]) => p.serverSlot >= a && p.serverSlot <= b)).length;
+    out[`keys on ${m.name}`] = probes.filter((p) => rangesContain(m.slots, p.serverSlot)).length;
   }
   return out;
 }
 
 describe('sharding', () => {
-  it('module-shard: every provisioned tenant-module\'s slot (CLUSTER KEYSLOT) is served by its module\'s shard master (live map)', async ({ task }) => {
+  it("module-shard: every provisioned tenant-module's slot (CLUSTER KEYSLOT) is served by its module's shard master (live map)", async ({
+    task,
+  }) => {
     const r = await checkLivePlacement(ctx.spec, view(), metas);
     const strategies = [...new Set(metas.map((m) => m.placement.strategy))].join(', ');
     recordFinding(task, {
@@ -94,18 +107,24 @@ describe('sharding', () => {
     recordFinding(task, { severity: 'info', title: 'tenant-modules per shard and per slot', data: distribution(r.probes) });
     expect(r.total, 'keys probed').toBeGreaterThan(0);
     expectNone(r.unbound, 'spec master(s) with no live node', (m) => m);
-    expectNone(r.problems, 'key(s) off their module\'s shard', (p) => `${p.tenant}/${p.module} slot ${p.slot}: ${p.message}`);
+    expectNone(r.problems, "key(s) off their module's shard", (p) => `${p.tenant}/${p.module} slot ${p.slot}: ${p.message}`);
   });
 
   it('every tenant meta config (tenant-meta:*) parses', () => {
     expectNone(invalid, 'unreadable tenant meta config(s), left out of the placement checks', (i) => `${i.key}: ${i.reason}`);
   });
 
-  it('the seed\'s layout (none) and tenant-slot put the same tenant-modules on their shard only by chance', async ({ task }) => {
+  it("the seed's layout (none) and tenant-slot put the same tenant-modules on their shard only by chance", async ({ task }) => {
     const rows = [];
     for (const strategy of ['none', 'tenant-slot'] as const) {
       const r = await checkLivePlacement(ctx.spec, view(), metas, strategy);
-      rows.push({ layout: strategy, keys: r.total, onModuleShard: r.onShard, rate: pct(r.onShard / Math.max(1, r.total)), ...keysPerShard(r.probes) });
+      rows.push({
+        layout: strategy,
+        keys: r.total,
+        onModuleShard: r.onShard,
+        rate: pct(r.onShard / Math.max(1, r.total)),
+        ...keysPerShard(r.probes),
+      });
       expect(r.total).toBeGreaterThan(0);
     }
     const chance = ctx.spec.topology.masters.map((m) => shardSlots(ctx.spec, m.name).length / 16384);

@@ -1,31 +1,14 @@
+import { generatePopulation, validateTenantInputs } from '../../src/provision/index.js';
 import type { Spec } from '../../src/spec/index.js';
-import { aclUserName, parseModule, parseTenantId, placeTenantModule, ttlTable, type Channel, type PlacementStrategy, type TenantMeta } from '../../src/tenancy/index.js';
+import { buildTenantMeta, type TenantMeta } from '../../src/tenancy/index.js';
 
 /**
- * A tenant meta config as `tenant create` writes it (src/provision builds the same), for suites and tests
- * that need tenants without the provisioner. The strategy defaults to the spec's.
+ * `count` tenant meta configs, as `tenant create` would write them, for a placement check that needs many
+ * tenants and no provisioning: provisioning's population generator (ids `<prefix>-000001`..., every plan
+ * of the spec in turn, mobile and web alternating), validated and built by the product's own code.
  */
-export function syntheticMeta(spec: Spec, tenant: string, plan: string, channel: Channel = 'mobile', strategy: PlacementStrategy = spec.placement.strategy): TenantMeta {
-  const id = parseTenantId(tenant);
-  const p = spec.plans[plan];
-  if (!p) throw new Error(`no plan ${plan} in the spec`);
-  const modules = p.modules.map((m) => parseModule(spec, m));
-  return {
-    version: 1, tenant: id, plan, modules, maxKeys: p.maxKeys, maxMemoryMB: p.maxMemoryMB, channel,
-    ttl: Object.fromEntries(modules.map((m) => [m, ttlTable(spec, m, channel)])),
-    placement: {
-      strategy,
-      modules: Object.fromEntries(modules.map((m) => {
-        const pl = placeTenantModule(spec, id, m, strategy);
-        return [m, { tag: pl.tag, slot: pl.slot }];
-      })),
-    },
-    aclUser: aclUserName(id), createdAt: new Date().toISOString(),
-  };
-}
-
-/** `count` tenants `<prefix>-<i>` cycling through the spec's plans. */
-export function syntheticMetas(spec: Spec, prefix: string, count: number): TenantMeta[] {
-  const plans = Object.keys(spec.plans);
-  return Array.from({ length: count }, (_, i) => syntheticMeta(spec, `${prefix}-${i}`, plans[i % plans.length] ?? 'basic', i % 2 ? 'web' : 'mobile'));
+export function syntheticMetas(spec: Spec, prefix: string, count: number, createdAt = new Date()): TenantMeta[] {
+  const planMix = Object.fromEntries(Object.keys(spec.plans).map((p) => [p, 1]));
+  const requests = validateTenantInputs(spec, generatePopulation({ count, prefix: `${prefix}-`, planMix, webPercent: 50 }));
+  return requests.map((r) => buildTenantMeta(spec, r.tenant, r.plan, r.channel ?? 'mobile', createdAt));
 }

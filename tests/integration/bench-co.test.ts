@@ -34,10 +34,11 @@ afterAll(async () => {
   await tc?.stop();
 });
 
-const brief = (r: BenchResult) => `${r.mode} loop: ${r.totals.completed} ops, p50 ${r.overall.p50_us} µs, p99 ${r.overall.p99_us} µs, p99.9 ${r.overall.p99_9_us} µs, max ${r.overall.max_us} µs`;
+const brief = (r: BenchResult) =>
+  `${r.mode} loop: ${r.totals.completed} ops, p50 ${r.overall.p50_us} µs, p99 ${r.overall.p99_us} µs, p99.9 ${r.overall.p99_9_us} µs, max ${r.overall.max_us} µs`;
 
 describe('coordinated omission', () => {
-  it('a 1 s pause of one primary shows in the open loop\'s p99.9 and max, and hides from the closed loop\'s p99', async () => {
+  it("a 1 s pause of one primary shows in the open loop's p99.9 and max, and hides from the closed loop's p99", async () => {
     const workload = buildWorkload(tc.spec, 'mobile');
     // Pause the primary that serves the most ops of this workload (redis-1 holds crm and whatsapp, in every plan).
     const table = buildOpTable(tc.spec, workload);
@@ -46,7 +47,9 @@ describe('coordinated omission', () => {
     const target = topology.masters[perMaster.indexOf(Math.max(...perMaster))];
     const node = tc.run.state.nodes.find((n) => n.port === target?.port);
     if (!node) throw new Error('no state for the busiest master');
-    log(`pausing ${node.name} (pid ${node.pid}, port ${node.port}), which serves ${(100 * Math.max(...perMaster) / table.size).toFixed(0)}% of the ops, for ${STALL_MS} ms`);
+    log(
+      `pausing ${node.name} (pid ${node.pid}, port ${node.port}), which serves ${((100 * Math.max(...perMaster)) / table.size).toFixed(0)}% of the ops, for ${STALL_MS} ms`,
+    );
 
     let started = 0;
     let stall: Promise<void> = Promise.resolve();
@@ -67,7 +70,19 @@ describe('coordinated omission', () => {
         }, 1200);
       });
     };
-    const common = { spec: tc.spec, target: tc.target, topology, workload, connections: 1, workers: 1, driver: 'resp' as const, durationMs: 3500, warmupMs: 300, drainTimeoutMs: 5000, log: onLog };
+    const common = {
+      spec: tc.spec,
+      target: tc.target,
+      topology,
+      workload,
+      connections: 1,
+      workers: 1,
+      driver: 'resp' as const,
+      durationMs: 3500,
+      warmupMs: 300,
+      drainTimeoutMs: 5000,
+      log: onLog,
+    };
     const [open, closed] = await Promise.all([
       runBench({ ...common, mode: 'open', rate: 1000, inflight: 1, maxOps: 10_000, name: 'open loop, 1000 ops/s' }),
       runBench({ ...common, mode: 'closed', rate: 0, inflight: 4, maxOps: 2_000_000, name: 'closed loop, 4 in flight' }),
@@ -75,8 +90,18 @@ describe('coordinated omission', () => {
     await stall;
     log(brief(open));
     log(brief(closed));
-    log(`open loop per second (p99 µs): ${open.per_second.filter((p) => p.channel === 'all').map((p) => `${p.second}s:${p.p99_us}`).join(' ')}`);
-    log(`closed loop per second (ops): ${closed.per_second.filter((p) => p.channel === 'all').map((p) => `${p.second}s:${p.count}`).join(' ')}`);
+    log(
+      `open loop per second (p99 µs): ${open.per_second
+        .filter((p) => p.channel === 'all')
+        .map((p) => `${p.second}s:${p.p99_us}`)
+        .join(' ')}`,
+    );
+    log(
+      `closed loop per second (ops): ${closed.per_second
+        .filter((p) => p.channel === 'all')
+        .map((p) => `${p.second}s:${p.count}`)
+        .join(' ')}`,
+    );
 
     expect(started).toBe(2);
     expect(open.totals.errors).toBe(0);

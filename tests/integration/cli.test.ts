@@ -1,25 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
-import { runCli } from '../support/cli.js';
+import { redisOnPorts, runCli, tmp } from '../support/cli.js';
 import { testPortBase } from '../support/ports.js';
-
-/** redis-server processes whose title names one of these ports (redis sets "redis-server 127.0.0.1:<port>"). */
-function redisOnPorts(base: number, count = 6): string[] {
-  let out = '';
-  try {
-    out = execFileSync('pgrep', ['-a', 'redis-server'], { encoding: 'utf8' });
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-  const ports = Array.from({ length: count }, (_, i) => `:${base + i}`);
-  return out.split('\n').filter((l) => ports.some((p) => l.includes(`${p} `) || l.endsWith(p)));
-}
 
 function dockerEngineAnswers(): boolean {
   try {
@@ -30,16 +17,6 @@ function dockerEngineAnswers(): boolean {
   }
 }
 
-/** The default spec with some top-level sections replaced, written to a temp file. */
-function specWith(overrides: Record<string, unknown>): string {
-  const doc = { ...(parse(readFileSync(DEFAULT_SPEC_PATH, 'utf8')) as Record<string, unknown>), ...overrides };
-  const path = join(tmp(), 'spec.yaml');
-  writeFileSync(path, stringify(doc));
-  return path;
-}
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'cache-harness-cli-'));
-
 describe('cache-harness CLI', () => {
   it('up → status --json → down: 3 masters + 3 in-sync replicas, state ok, nothing left', async () => {
     const base = await testPortBase(1);
@@ -49,7 +26,10 @@ describe('cache-harness CLI', () => {
     expect(up.stdout + up.stderr).not.toMatch(/password[^\n]*[A-Za-z0-9_-]{32}/); // never printed
     const st = await runCli(['status', '--port-base', String(base), '--json']);
     expect(st.code, st.stderr).toBe(0);
-    const status = JSON.parse(st.stdout) as { runDir: string; nodes: Array<{ name: string; role: string; state: string; pid: number; master: string | null; slots: string }> };
+    const status = JSON.parse(st.stdout) as {
+      runDir: string;
+      nodes: Array<{ name: string; role: string; state: string; pid: number; master: string | null; slots: string }>;
+    };
     expect(status.nodes.filter((n) => n.role === 'master').map((n) => n.slots)).toEqual(['0-5460', '5461-10922', '10923-16383']);
     expect(status.nodes.filter((n) => n.role === 'replica').map((n) => n.master)).toEqual(['redis-1', 'redis-2', 'redis-3']);
     expect(status.nodes.every((n) => n.state === 'ok')).toBe(true);
@@ -58,69 +38,6 @@ describe('cache-harness CLI', () => {
     expect(down.code, down.stderr).toBe(0);
     expect(down.stdout).toContain('stopped 6');
     expect(redisOnPorts(base)).toEqual([]);
-  });
-
-  it('gate on a local cluster passes and writes JSON, HTML and JUnit', async () => {
-    const base = await testPortBase(2);
-    const reports = tmp();
-    // The gate's mechanics, not this machine's speed: SLOs as loose as the spec rules allow (the brief's 200 ms), a short perf run (tests run in parallel here).
-    const loose = { p99Ms: 200, p999Ms: 200 };
-    const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--spec', specWith({ slo: { mobile: loose, web: loose }, perf: { rate: 500, durationSeconds: 2, warmupSeconds: 0.5 } })], { timeoutMs: 240_000 });
-    expect(g.code, g.stderr + g.stdout).toBe(0);
-    const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    const doc = JSON.parse(readFileSync(json, 'utf8')) as { verdict: string; schema_version: number; suites: Array<{ name: string; status: string; checks: Array<{ status: string }> }>; benches?: Array<{ name: string }> };
-    expect(doc.verdict).toBe('pass');
-    expect(doc.schema_version).toBe(2);
-    expect(doc.suites.map((s) => s.name)).toEqual(['config', 'isolation', 'sharding', 'ttl', 'quota', 'perf']);
-    for (const s of doc.suites) {
-      expect(s.status, s.name).toBe('passed');
-      expect(s.checks.filter((c) => c.status === 'skipped'), `${s.name}: no skipped check on an owned cluster`).toEqual([]);
-    }
-    expect(doc.benches?.map((b) => b.name)).toEqual(expect.arrayContaining(['mobile open loop', 'web open loop']));
-    expect(readFileSync(json.replace('result.json', 'junit.xml'), 'utf8')).toContain('<testsuite name="config"');
-    expect(readFileSync(json.replace('result.json', 'report.html'), 'utf8')).toContain('data:image/png;base64,');
-    expect(redisOnPorts(base)).toEqual([]);
-  });
-
-  it('an SLO breach on a clean measurement exits 1; on a disturbed one it is measured again, then exit 3 (external target: quota skipped)', async () => {
-    const base = await testPortBase(7);
-    const up = await runCli(['up', '--port-base', String(base)]);
-    expect(up.code, up.stderr).toBe(0);
-    try {
-      const runDir = /run dir: (\S+)/.exec(up.stdout)?.[1] ?? '';
-      const password = readFileSync(join(runDir, 'password'), 'utf8');
-      const target = `redis://:${encodeURIComponent(password)}@127.0.0.1:${base}`;
-      const slo = { mobile: { p99Ms: 0.001, p999Ms: 0.001 }, web: { p99Ms: 0.001, p999Ms: 0.001 } };
-      const perf = { rate: 500, durationSeconds: 1, warmupSeconds: 0.2 };
-      // Nothing counts as a disturbance (other test files load this machine too): a breach is a breach.
-      const neverDisturbed = { otherCpuPercent: 100_000, stealPercent: 100, forks: 100_000, sendLagP99Ms: 100_000 };
-      const failing = specWith({ slo, perf: { ...perf, disturbance: neverDisturbed } });
-      const g = await runCli(['gate', '--target', target, '--reports', tmp(), '--spec', failing, '--suites', 'config,quota,perf'], { timeoutMs: 180_000 });
-      expect(g.code, g.stderr).toBe(1);
-      expect(g.stdout).toContain('verdict: FAIL');
-      expect(g.stderr).toMatch(/✘ perf ›/);
-      expect(g.stderr).toContain('suite quota skipped');
-      // Every run disturbed (a send-lag limit of 1 ns): each breach is measured again, once, then inconclusive.
-      const alwaysDisturbed = { sendLagP99Ms: 0.000001 };
-      const reports = tmp();
-      const spec = specWith({ slo, perf: { ...perf, retries: 1, disturbance: alwaysDisturbed } });
-      const i = await runCli(['gate', '--target', target, '--reports', reports, '--spec', spec, '--suites', 'config,perf'], { timeoutMs: 180_000 });
-      expect(i.code, i.stderr).toBe(3);
-      expect(i.stdout).toContain('verdict: INCONCLUSIVE');
-      const doc = JSON.parse(readFileSync(join(reports, readdirSync(reports)[0] ?? '', 'result.json'), 'utf8')) as {
-        exit_code: number; suites: Array<{ name: string; status: string; checks: Array<{ name: string; status: string; reason?: string }> }>; benches: Array<{ name: string; quality?: { disturbed: boolean } }>;
-      };
-      const perfSuite = doc.suites.find((x) => x.name === 'perf');
-      expect(perfSuite?.status).toBe('inconclusive');
-      const open = perfSuite?.checks.filter((c) => c.name.includes('open loop')) ?? [];
-      expect(open.map((c) => c.status)).toEqual(['inconclusive', 'inconclusive']);
-      expect(open[0]?.reason).toMatch(/SLO broken in 2 attempt\(s\), each on a disturbed machine .*late/);
-      // Both attempts of each profile are in the report, each with its quality block.
-      expect(doc.benches.filter((b) => / open loop/.test(b.name))).toHaveLength(4);
-      expect(doc.benches.filter((b) => b.quality?.disturbed)).toHaveLength(4);
-    } finally {
-      await runCli(['down', '--port-base', String(base)]);
-    }
   });
 
   it('Ctrl-C during gate leaves no redis-server behind', async () => {
@@ -170,7 +87,7 @@ describe('cache-harness CLI', () => {
     }
   });
 
-  it('exit 2 with the node\'s own log line when a node fails to start', async () => {
+  it("exit 2 with the node's own log line when a node fails to start", async () => {
     const base = await testPortBase(6);
     const doc = parse(readFileSync(DEFAULT_SPEC_PATH, 'utf8')) as { redis: Record<string, unknown> };
     doc.redis['tcp-user-timeout'] = 30000; // the seed's directive: Redis rejects it
@@ -208,10 +125,42 @@ describe('cache-harness CLI', () => {
     expect(r.stderr).toMatch(/topology: .*(expected object|Invalid input)/);
   });
 
-  it('lint-config: the seed\'s configs exit 1 with the named defects; the spec\'s rendering passes', async () => {
+  it("the bin: --help and --version exit 0; a verb's --help lists its options; a usage error exits 2, never 1 (a failed check)", async () => {
+    const help = await runCli(['--help']);
+    expect(help.code, help.stderr).toBe(0);
+    for (const verb of [
+      'up',
+      'status',
+      'down',
+      'gate',
+      'lint-config',
+      'render-conf',
+      'compose',
+      'tenant',
+      'provision',
+      'exporter',
+      'bench',
+    ])
+      expect(help.stdout).toMatch(new RegExp(`^  ${verb}\\b`, 'm'));
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const bench = await runCli(['bench', '--help']);
+    expect(bench.code, bench.stderr).toBe(0);
+    expect(bench.stdout).toContain('--max-inflight-per-conn <n>');
+    const typo = await runCli(['gate', '--suits', 'config']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("unknown option '--suits'");
+    const none = await runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: cache-harness');
+  });
+
+  it("lint-config: the seed's configs exit 1 with the named defects; the spec's rendering passes", async () => {
     const mobile = await runCli(['lint-config', 'fixtures/seed/redis-mobile.conf']);
     expect(mobile.code).toBe(1);
-    for (const l of [17, 18, 19, 40, 41, 42, 43, 44]) expect(mobile.stdout).toMatch(new RegExp(`redis-mobile.conf:${l}: error \\[inline-comment\\]`));
+    for (const l of [17, 18, 19, 40, 41, 42, 43, 44])
+      expect(mobile.stdout).toMatch(new RegExp(`redis-mobile.conf:${l}: error \\[inline-comment\\]`));
     expect(mobile.stdout).toMatch(/:31: error \[redis-rejects\] .*tcp-user-timeout/);
     expect(mobile.stdout).toMatch(/:7: error \[announce-ip-hostname\]/);
     const setup = await runCli(['lint-config', 'fixtures/seed/setup-redis-7001.conf']);

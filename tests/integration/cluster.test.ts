@@ -16,7 +16,7 @@ async function admin(port: number) {
 }
 
 describe('local cluster backend', () => {
-  it('starts 3 masters with the spec\'s slot ranges and 3 in-sync replicas paired as the spec says', async () => {
+  it("starts 3 masters with the spec's slot ranges and 3 in-sync replicas paired as the spec says", async () => {
     const snap = await collectTopology(c.target);
     expect(checkTopology(c.spec, snap, c.target.nodeNames)).toEqual([]);
     const byPort = new Map(snap.nodes.map((n) => [n.port, n]));

@@ -1,10 +1,11 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../src/report/index.js';
+import { redisOnPorts } from '../support/cli.js';
 import { testPortBase } from '../support/ports.js';
 
 // The real gate CLI on a copy of the project whose `config` suite gained one file with a throwing
@@ -17,11 +18,14 @@ const BROKEN = join(ROOT, 'tests/fixtures/suites/hook-throws/hook.test.ts');
 let copy: string;
 beforeAll(() => {
   copy = mkdtempSync(join(tmpdir(), 'cache-harness-copy-'));
-  for (const p of ['src', 'suites', 'fixtures', 'bin', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, p), join(copy, p), { recursive: true });
+  for (const p of ['src', 'suites', 'fixtures', 'bin', 'package.json', 'tsconfig.json'])
+    cpSync(join(ROOT, p), join(copy, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
   cpSync(BROKEN, join(copy, 'suites/config/zz-broken-hook.test.ts'));
   // Type errors are tsc -p tsconfig.test.json's job (scripts/test.sh runs it first); here only the emit matters.
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(copy, 'tsconfig.json')], { encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(copy, 'tsconfig.json')], {
+    encoding: 'utf8',
+  });
   if (!existsSync(join(copy, 'dist/cli.js'))) throw new Error(`building the copy failed:\n${tsc.stdout}${tsc.stderr}`);
 });
 afterAll(() => {
@@ -34,8 +38,12 @@ function runCopyCli(args: string[], timeoutMs = 90_000): Promise<{ code: number 
     const child = spawn(process.execPath, [join(copy, 'bin/cache-harness.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs); // SIGTERM: the gate tears its cluster down
     child.on('error', reject);
     child.on('close', (code) => {
@@ -43,18 +51,6 @@ function runCopyCli(args: string[], timeoutMs = 90_000): Promise<{ code: number 
       resolve({ code, stdout, stderr });
     });
   });
-}
-
-/** redis-server processes listening on one of the block's ports (redis titles itself "redis-server 127.0.0.1:<port>"). */
-function redisOnPorts(base: number): string[] {
-  let out = '';
-  try {
-    out = execFileSync('pgrep', ['-a', 'redis-server'], { encoding: 'utf8' });
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-  const ports = Array.from({ length: 6 }, (_, i) => `:${base + i}`);
-  return out.split('\n').filter((l) => ports.some((p) => l.includes(`${p} `) || l.endsWith(p)));
 }
 
 describe('gate fails closed (real CLI, local cluster, project copy)', () => {
@@ -72,7 +68,9 @@ describe('gate fails closed (real CLI, local cluster, project copy)', () => {
     expect(doc).toMatchObject({ schema_version: 2, verdict: 'error', exit_code: 2, errors: [] });
     const config = doc.suites.find((s) => s.name === 'config');
     expect(config?.status).toBe('failed');
-    expect(config?.errors).toEqual([expect.stringContaining("describe 'provisioning' (suites/config/zz-broken-hook.test.ts): Error: cannot provision the fixture tenant")]);
+    expect(config?.errors).toEqual([
+      expect.stringContaining("describe 'provisioning' (suites/config/zz-broken-hook.test.ts): Error: cannot provision the fixture tenant"),
+    ]);
     const blocked = config?.checks.filter((c) => c.id.startsWith('suites/config/zz-broken-hook.test.ts#provisioning'));
     expect(blocked?.map((c) => [c.status, c.failure])).toEqual([
       ['failed', "did not run: beforeAll in describe 'provisioning' failed: cannot provision the fixture tenant"],
@@ -94,13 +92,25 @@ describe('gate fails closed (real CLI, local cluster, project copy)', () => {
     expect(html).toContain('<p class="reason skipped"><b>suite skipped:</b> not selected (--suites config)</p>');
 
     const xml = readFileSync(json.replace('result.json', 'junit.xml'), 'utf8');
-    expect(xml).toMatch(/<testsuite name="config" tests="\d+" failures="2" errors="1" skipped="0"[^>]*>\n {4}<properties>\n {6}<property name="status" value="failed"\/>/);
-    expect(xml).toContain('<failure message="did not run: beforeAll in describe &#39;provisioning&#39; failed: cannot provision the fixture tenant">');
-    expect(xml).toContain('<testcase classname="quota" name="(suite skipped)" time="0"><skipped message="suite skipped: not selected (--suites config)"/></testcase>');
+    expect(xml).toMatch(
+      /<testsuite name="config" tests="\d+" failures="2" errors="1" skipped="0"[^>]*>\n {4}<properties>\n {6}<property name="status" value="failed"\/>/,
+    );
+    expect(xml).toContain(
+      '<failure message="did not run: beforeAll in describe &#39;provisioning&#39; failed: cannot provision the fixture tenant">',
+    );
+    expect(xml).toContain(
+      '<testcase classname="quota" name="(suite skipped)" time="0"><skipped message="suite skipped: not selected (--suites config)"/></testcase>',
+    );
   }, 180_000);
 
   it('--suites with an unknown name: exit 2 before anything starts', async () => {
-    const r = await runCopyCli(['gate', '--suites', 'config,confg', '--reports', mkdtempSync(join(tmpdir(), 'cache-harness-gate-reports-'))]);
+    const r = await runCopyCli([
+      'gate',
+      '--suites',
+      'config,confg',
+      '--reports',
+      mkdtempSync(join(tmpdir(), 'cache-harness-gate-reports-')),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown suite(s): confg');
   });

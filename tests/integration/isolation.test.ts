@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGET_ENV } from '../../src/cluster/index.js';
-import { listTenants, usersOn, withAdmin } from '../../src/provision/index.js';
+import { listTenants, usersOn, withAdminSession } from '../../src/provision/index.js';
 import type { SuiteResult } from '../../src/report/index.js';
 import { runSuites } from '../../src/runner/run-suites.js';
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
@@ -47,7 +47,7 @@ describe('suites/isolation on a live local cluster', () => {
   }, 240_000);
 
   it('leaves no tenant and no ACL user behind', async () => {
-    await withAdmin(tc.target, async (admin) => {
+    await withAdminSession(tc.target, async (admin) => {
       expect((await listTenants(admin)).tenants.filter((t) => t.tenant.startsWith('iso-'))).toEqual([]);
       for (const n of admin.nodes) expect([...(await usersOn(n))].filter((u) => u.startsWith('tenant-iso-'))).toEqual([]);
     });

@@ -6,8 +6,16 @@ import { isPortFree } from '../../src/cluster/index.js';
 import { HarnessError } from '../../src/errors.js';
 import { startExporterFromOptions } from '../../src/commands/exporter.js';
 import { observeTenantOp, startExporter, TenantMetrics, type Exporter } from '../../src/metrics/index.js';
-import { buildTenantMeta, parsePlan } from '../../src/provision/index.js';
-import { buildDataKey, metaKey, parseDataType, parseModule, parseTenantId, placeTenantModule } from '../../src/tenancy/index.js';
+import { parsePlan } from '../../src/provision/index.js';
+import {
+  buildDataKey,
+  buildTenantMeta,
+  metaKey,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  placeTenantModule,
+} from '../../src/tenancy/index.js';
 import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
 import { quotaKeysFor, quotaSet } from '../../src/tenancy/quota-script.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
@@ -28,7 +36,9 @@ function httpGet(url: string): Promise<{ status: number; body: string; type: str
     const req = get(url, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => { body += d; });
+      res.on('data', (d: string) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
     });
     req.setTimeout(5000, () => req.destroy(new Error('timeout')));
@@ -46,13 +56,20 @@ beforeAll(async () => {
   c = await startTestCluster(3);
   const admin = await openQuotaCluster({ seeds: c.target.seeds, password: c.run.password, autoPipelining: true });
   try {
-    for (const [id, plan, n] of [['expbasic', 'basic', 300], ['exppro', 'pro', 120]] as const) {
+    for (const [id, plan, n] of [
+      ['expbasic', 'basic', 300],
+      ['exppro', 'pro', 120],
+    ] as const) {
       const tenant = parseTenantId(id);
       await admin.set(metaKey(tenant), JSON.stringify(buildTenantMeta(c.spec, tenant, parsePlan(c.spec, plan), 'mobile', new Date())));
       const crm = parseModule(c.spec, 'crm');
       const pl = placeTenantModule(c.spec, tenant, crm);
       const users = parseDataType(c.spec, crm, 'users');
-      await Promise.all(Array.from({ length: n }, (_, i) => quotaSet(admin, quotaKeysFor(tenant, crm, pl, buildDataKey(tenant, crm, pl, users, `u${i}`)), 'x'.repeat(100), 600, 100_000)));
+      await Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          quotaSet(admin, quotaKeysFor(tenant, crm, pl, buildDataKey(tenant, crm, pl, users, `u${i}`)), 'x'.repeat(100), 600, 100_000),
+        ),
+      );
     }
     // a tenant with keys but no meta
     const ghost = parseTenantId('expghost');
@@ -101,12 +118,20 @@ describe('exporter', () => {
   it('listens on 127.0.0.1 only: another local address of this host is refused', async () => {
     if (!exporter) throw new Error('no exporter');
     const port = exporter.port;
-    const other = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (!other) return; // no non-loopback address on this host
     const outcome = await new Promise<string>((resolve) => {
       const s = connect({ host: other, port });
-      s.setTimeout(2000, () => { s.destroy(); resolve('timeout'); });
-      s.on('connect', () => { s.destroy(); resolve('connected'); });
+      s.setTimeout(2000, () => {
+        s.destroy();
+        resolve('timeout');
+      });
+      s.on('connect', () => {
+        s.destroy();
+        resolve('connected');
+      });
       s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
     });
     expect(outcome).toBe('ECONNREFUSED');

@@ -1,51 +1,27 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { registerTenantCommands } from '../../src/commands/tenant.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { closeNode } from '../../src/cluster/index.js';
 import { HarnessError } from '../../src/errors.js';
-import { connectAsTenant, openAdmin, quitCluster, readCredentialsFile, usersOn, type AdminSession } from '../../src/provision/index.js';
+import { connectAsTenant, openAdminSession, readCredentialsFile, usersOn, type AdminSession } from '../../src/provision/index.js';
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
+import { programStdout } from '../support/cli.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 let tc: TestCluster;
 let admin: AdminSession;
 beforeAll(async () => {
   tc = await startTestCluster(3);
-  admin = await openAdmin(tc.target);
+  admin = await openAdminSession(tc.target);
 });
 afterAll(async () => {
   await admin?.close();
   await tc?.stop();
 });
 
-/** The CLI as src/cli.ts builds it (same option factories), with one extra program per call. */
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  const portBase = (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-    return n;
-  };
-  registerTenantCommands(program, {
-    specOption: () => new Option('--spec <file>').default(DEFAULT_SPEC_PATH),
-    baseOption: () => new Option('--port-base <port>').argParser(portBase).default(7001),
-  });
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    chunks.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.parseAsync(['node', 'cache-harness', ...args]);
-  } finally {
-    spy.mockRestore();
-    vi.restoreAllMocks();
-  }
-  return chunks.join('');
-}
+/** The real CLI program (src/program.ts), parsed in this process: resolves to stdout, rejects with the command's error. */
+const cli = (...args: string[]): Promise<string> => programStdout(args);
 
 const base = () => ['--port-base', String(tc.portBase)];
 const snapshot = async () => ({
@@ -54,11 +30,13 @@ const snapshot = async () => ({
 });
 
 describe('cache-harness tenant / provision (CLI wiring, live cluster)', () => {
-  it('tenant create \'1*\' basic → exit-2 error naming the rule, nothing written (even before connecting)', async () => {
+  it("tenant create '1*' basic → exit-2 error naming the rule, nothing written (even before connecting)", async () => {
     const before = await snapshot();
     const err = await cli('tenant', 'create', '1*', 'basic', ...base()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HarnessError);
-    expect((err as Error).message).toBe('tenant id "1*" is invalid: it must match ^[A-Za-z0-9_-]{1,64}$ (1-64 letters, digits, "_" or "-")');
+    expect((err as Error).message).toBe(
+      'tenant id "1*" is invalid: it must match ^[A-Za-z0-9_-]{1,64}$ (1-64 letters, digits, "_" or "-")',
+    );
     expect(await snapshot()).toEqual(before);
     // No cluster at all on this base: still the id error, not a connection error.
     await expect(cli('tenant', 'create', '1*', 'basic', '--port-base', '7797')).rejects.toThrow(/must match/);
@@ -66,29 +44,44 @@ describe('cache-harness tenant / provision (CLI wiring, live cluster)', () => {
 
   it('tenant create with an unknown plan → exit-2 error naming the known plans, nothing written', async () => {
     const before = await snapshot();
-    await expect(cli('tenant', 'create', 'goldco', 'gold', ...base())).rejects.toThrow('plan "gold" is not in the spec; known plans: basic, pro, enterprise');
+    await expect(cli('tenant', 'create', 'goldco', 'gold', ...base())).rejects.toThrow(
+      'plan "gold" is not in the spec; known plans: basic, pro, enterprise',
+    );
     expect(await snapshot()).toEqual(before);
   });
 
   it('tenant create acme pro --json prints {tenant, plan, modules, aclUser, password} once; a re-create prints no password', async () => {
     const out = JSON.parse(await cli('tenant', 'create', 'acme', 'pro', '--json', ...base())) as Record<string, unknown>;
-    expect(out).toMatchObject({ status: 'created', tenant: 'acme', plan: 'pro', modules: ['crm', 'whatsapp', 'agendamento', 'marketing', 'analytics'], aclUser: 'tenant-acme', channel: 'mobile' });
+    expect(out).toMatchObject({
+      status: 'created',
+      tenant: 'acme',
+      plan: 'pro',
+      modules: ['crm', 'whatsapp', 'agendamento', 'marketing', 'analytics'],
+      aclUser: 'tenant-acme',
+      channel: 'mobile',
+    });
     expect(out.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const c = await connectAsTenant(tc.target, 'tenant-acme', String(out.password));
     expect(await c.ping()).toBe('PONG');
-    await quitCluster(c);
+    await closeNode(c);
 
     const again = JSON.parse(await cli('tenant', 'create', 'acme', 'pro', '--json', ...base())) as Record<string, unknown>;
     expect(again.status).toBe('exists');
     expect(again).not.toHaveProperty('password');
-    expect(await cli('tenant', 'create', 'acme', 'pro', ...base())).toMatch(/already exists with plan pro, channel mobile: nothing changed, no new password/);
+    expect(await cli('tenant', 'create', 'acme', 'pro', ...base())).toMatch(
+      /already exists with plan pro, channel mobile: nothing changed, no new password/,
+    );
     await expect(cli('tenant', 'create', 'acme', 'basic', ...base())).rejects.toThrow(/already exists with plan pro; nothing was changed/);
-    expect(await cli('tenant', 'create', 'acme', 'basic', '--change-plan', ...base())).toMatch(/moved from plan pro\/mobile to basic\/mobile/);
+    expect(await cli('tenant', 'create', 'acme', 'basic', '--change-plan', ...base())).toMatch(
+      /moved from plan pro\/mobile to basic\/mobile/,
+    );
   });
 
   it('tenant create --web (text) shows the password once; list, show and remove', async () => {
     const text = await cli('tenant', 'create', 'webco', 'enterprise', '--web', ...base());
-    expect(text).toMatch(/^created tenant webco: plan enterprise .*channel web\nACL user tenant-webco on 6 nodes; persisted with ACL SAVE on 6 node\(s\)\npassword: [A-Za-z0-9_-]{32}\n/);
+    expect(text).toMatch(
+      /^created tenant webco: plan enterprise .*channel web\nACL user tenant-webco on 6 nodes; persisted with ACL SAVE on 6 node\(s\)\npassword: [A-Za-z0-9_-]{32}\n/,
+    );
 
     const list = await cli('tenant', 'list', ...base());
     expect(list).toMatch(/^acme\s+basic\s+mobile\s+crm,whatsapp$/m);
@@ -101,7 +94,9 @@ describe('cache-harness tenant / provision (CLI wiring, live cluster)', () => {
     expect(show).not.toMatch(/password|#[0-9a-f]{64}/);
     await expect(cli('tenant', 'show', 'nobody', ...base())).rejects.toThrow(/tenant nobody not found/);
 
-    expect(await cli('tenant', 'remove', 'webco', ...base())).toMatch(/^removed tenant webco \(plan enterprise\): 0 key\(s\) .*ACL user deleted on 6 node\(s\), meta config deleted; persisted with ACL SAVE on 6 node\(s\)/);
+    expect(await cli('tenant', 'remove', 'webco', ...base())).toMatch(
+      /^removed tenant webco \(plan enterprise\): 0 key\(s\) .*ACL user deleted on 6 node\(s\), meta config deleted; persisted with ACL SAVE on 6 node\(s\)/,
+    );
     expect(await cli('tenant', 'remove', 'webco', ...base())).toMatch(/tenant webco not found: .*nothing removed/);
   });
 
@@ -129,7 +124,9 @@ describe('cache-harness tenant / provision (CLI wiring, live cluster)', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('#');
     const c = await connectAsTenant(tc.target, creds[0]?.aclUser ?? '', creds[0]?.password ?? '');
     expect(await c.ping()).toBe('PONG');
-    await quitCluster(c);
-    expect(await cli('provision', '--from', fixture, '--credentials-out', file, ...base())).toMatch(/provisioned 0 new tenant\(s\).*6 already existed/);
+    await closeNode(c);
+    expect(await cli('provision', '--from', fixture, '--credentials-out', file, ...base())).toMatch(
+      /provisioned 0 new tenant\(s\).*6 already existed/,
+    );
   });
 });

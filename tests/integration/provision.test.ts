@@ -5,14 +5,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeNode, connectNode, requireBinary, stopProcesses, waitUntil } from '../../src/cluster/index.js';
+import { closeNode, connectNode, countKeys, requireBinary, stopProcesses, waitUntil } from '../../src/cluster/index.js';
 import { HarnessError } from '../../src/errors.js';
 import {
-  connectAsTenant, countKeys, createTenant, getUser, InvalidTenantInput, listTenants, loadPopulation, openAdmin, persistAcl, provisionMany,
-  quitCluster, removeTenant, sampleKeys, showTenant, tenantKeysMatch, usersOn, writeSampleKeys, type AdminSession, type CreateResult, type TenantInput,
+  aclSetUserArgs,
+  connectAsTenant,
+  createTenant,
+  getUser,
+  InvalidTenantInput,
+  listTenants,
+  loadPopulation,
+  openAdminSession,
+  persistAcl,
+  provisionMany,
+  removeTenant,
+  sampleKeys,
+  sha256Hex,
+  showTenant,
+  tenantKeysMatch,
+  usersOn,
+  writeSampleKeys,
+  type AdminSession,
+  type CreateResult,
+  type TenantInput,
 } from '../../src/provision/index.js';
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
-import { metaKey, parseTenantId, type TenantMeta } from '../../src/tenancy/index.js';
+import { metaKey, parseTenantId, parseTenantMeta, type TenantMeta } from '../../src/tenancy/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 let tc: TestCluster;
@@ -21,10 +39,10 @@ const tenantClients: Cluster[] = [];
 
 beforeAll(async () => {
   tc = await startTestCluster(0);
-  admin = await openAdmin(tc.target);
+  admin = await openAdminSession(tc.target);
 });
 afterAll(async () => {
-  await Promise.all(tenantClients.map(quitCluster));
+  await Promise.all(tenantClients.map(closeNode));
   await admin?.close();
   await tc?.stop();
 });
@@ -97,12 +115,14 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
   });
 
   it('another plan is refused without --change-plan, and nothing changes', async () => {
-    await expect(createTenant(admin, tc.spec, { id: 'acme', plan: 'basic' })).rejects.toThrow('tenant acme already exists with plan pro; nothing was changed');
-    expect(JSON.parse((await admin.cluster.get('tenant-meta:acme')) ?? '{}')).toMatchObject({ plan: 'pro' });
+    await expect(createTenant(admin, tc.spec, { id: 'acme', plan: 'basic' })).rejects.toThrow(
+      'tenant acme already exists with plan pro; nothing was changed',
+    );
+    expect(parseTenantMeta(await admin.cluster.get('tenant-meta:acme')).plan).toBe('pro');
   });
 
   it('changePlan rewrites the meta config, keeps the ACL user (same hash) and createdAt', async () => {
-    const before = JSON.parse((await admin.cluster.get('tenant-meta:acme')) ?? '{}') as TenantMeta;
+    const before = parseTenantMeta(await admin.cluster.get('tenant-meta:acme'));
     const user = await getUser(admin.nodes[0]!, 'tenant-acme');
     const r = await createTenant(admin, tc.spec, { id: 'acme', plan: 'enterprise', channel: 'web' }, { changePlan: true });
     expect(r.status).toBe('plan-changed');
@@ -122,17 +142,22 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     expect((await getUser(replica, 'tenant-acme'))?.passwords).toEqual(hash);
   });
 
-  it.each(['1*', 'te?t', 'x{y}', 'a:b', 'a b', 'ünï', 'a'.repeat(65), "x' .. redis.call('flushall') .. '"])('create %j → exit-2 error naming the rule, nothing written', async (id) => {
-    const before = await snapshot();
-    const err = await createTenant(admin, tc.spec, { id, plan: 'basic' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidTenantInput);
-    expect((err as Error).message).toMatch(/tenant id .* must match \^\[A-Za-z0-9_-\]\{1,64\}\$/);
-    expect(await snapshot()).toEqual(before);
-  });
+  it.each(['1*', 'te?t', 'x{y}', 'a:b', 'a b', 'ünï', 'a'.repeat(65), "x' .. redis.call('flushall') .. '"])(
+    'create %j → exit-2 error naming the rule, nothing written',
+    async (id) => {
+      const before = await snapshot();
+      const err = await createTenant(admin, tc.spec, { id, plan: 'basic' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidTenantInput);
+      expect((err as Error).message).toMatch(/tenant id .* must match \^\[A-Za-z0-9_-\]\{1,64\}\$/);
+      expect(await snapshot()).toEqual(before);
+    },
+  );
 
   it('unknown plan → exit-2 error naming the known plans, nothing written', async () => {
     const before = await snapshot();
-    await expect(createTenant(admin, tc.spec, { id: 'newco', plan: 'gold' })).rejects.toThrow('plan "gold" is not in the spec; known plans: basic, pro, enterprise');
+    await expect(createTenant(admin, tc.spec, { id: 'newco', plan: 'gold' })).rejects.toThrow(
+      'plan "gold" is not in the spec; known plans: basic, pro, enterprise',
+    );
     expect(await snapshot()).toEqual(before);
   });
 
@@ -179,7 +204,7 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     }
   });
 
-  it('remove \'1*\' is refused before anything is touched', async () => {
+  it("remove '1*' is refused before anything is touched", async () => {
     const before = await snapshot();
     await expect(removeTenant(admin, '1*')).rejects.toBeInstanceOf(InvalidTenantInput);
     expect(await snapshot()).toEqual(before);
@@ -211,7 +236,12 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
 
   it('provisionMany with one bad entry writes nothing', async () => {
     const before = await snapshot();
-    await expect(provisionMany(admin, tc.spec, [{ id: 'ok-1', plan: 'basic' }, { id: 'bad*', plan: 'basic' }])).rejects.toThrow(/1 invalid tenant\(s\); nothing was provisioned/);
+    await expect(
+      provisionMany(admin, tc.spec, [
+        { id: 'ok-1', plan: 'basic' },
+        { id: 'bad*', plan: 'basic' },
+      ]),
+    ).rejects.toThrow(/1 invalid tenant\(s\); nothing was provisioned/);
     expect(await snapshot()).toEqual(before);
   });
 });
@@ -224,16 +254,35 @@ describe('ACL persistence without an aclfile', () => {
     writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsave ""\nappendonly no\nrequirepass pw\n`);
     const child = spawn(requireBinary('redis-server'), [conf], { stdio: 'ignore' });
     try {
-      await waitUntil('standalone redis to answer', async () => {
-        const c = await connectNode({ host: '127.0.0.1', port }, { password: 'pw' }, 300).catch(() => null);
-        if (c === null) return false;
-        await closeNode(c);
-        return true;
-      }, 10_000);
+      await waitUntil(
+        'standalone redis to answer',
+        async () => {
+          const c = await connectNode({ host: '127.0.0.1', port }, { password: 'pw' }, 300).catch(() => null);
+          if (c === null) return false;
+          await closeNode(c);
+          return true;
+        },
+        10_000,
+      );
       const client = await connectNode({ host: '127.0.0.1', port }, { password: 'pw' });
       try {
-        await client.call('ACL', 'SETUSER', 'tenant-x', 'on', '#'.padEnd(65, 'a'), '~cliente:x:*');
-        const node = { info: { id: '', host: '127.0.0.1', port, busPort: 0, flags: ['master'], role: 'master' as const, masterId: null, linkState: 'connected' as const, slots: [], openSlots: [] }, address: `127.0.0.1:${port}`, client };
+        await client.call('ACL', ...aclSetUserArgs(parseTenantId('x'), sha256Hex('pw-x')));
+        const node = {
+          info: {
+            id: '',
+            host: '127.0.0.1',
+            port,
+            busPort: 0,
+            flags: ['master'],
+            role: 'master' as const,
+            masterId: null,
+            linkState: 'connected' as const,
+            slots: [],
+            openSlots: [],
+          },
+          address: `127.0.0.1:${port}`,
+          client,
+        };
         expect(await persistAcl([node])).toEqual([{ node: `127.0.0.1:${port}`, method: 'config-rewrite' }]);
         expect(readFileSync(conf, 'utf8')).toMatch(/^user tenant-x on /m);
       } finally {
@@ -248,7 +297,9 @@ describe('ACL persistence without an aclfile', () => {
 
 describe('errors', () => {
   it('an unreachable target is an exit-2 error, not a hang', async () => {
-    const err = await openAdmin({ backend: 'external', seeds: [{ host: '127.0.0.1', port: 7799 }], destructive: false }).catch((e: unknown) => e);
+    const err = await openAdminSession({ backend: 'external', seeds: [{ host: '127.0.0.1', port: 7799 }], destructive: false }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HarnessError);
     expect((err as Error).message).toMatch(/cannot connect/);
   });

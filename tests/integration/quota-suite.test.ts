@@ -26,34 +26,64 @@ afterAll(async () => {
 const report = z.object({
   numPassedTests: z.number(),
   numFailedTests: z.number(),
-  testResults: z.array(z.object({
-    assertionResults: z.array(z.object({ title: z.string(), status: z.string(), failureMessages: z.array(z.string()), meta: z.object({ findings: z.array(z.object({ severity: z.string(), title: z.string() })).optional() }).passthrough().optional() })),
-  })),
+  testResults: z.array(
+    z.object({
+      assertionResults: z.array(
+        z.object({
+          title: z.string(),
+          status: z.string(),
+          failureMessages: z.array(z.string()),
+          meta: z
+            .object({ findings: z.array(z.object({ severity: z.string(), title: z.string() })).optional() })
+            .passthrough()
+            .optional(),
+        }),
+      ),
+    }),
+  ),
 });
 
 function prometheusPids(): Promise<string[]> {
   return new Promise((resolve) => {
     const ps = spawn('ps', ['-eo', 'pid,args'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
-    ps.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    ps.on('close', () => resolve(out.split('\n').filter((l) => l.includes('cache-harness-prometheus-')).map((l) => l.trim().split(/\s+/)[0] ?? '')));
+    ps.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    ps.on('close', () =>
+      resolve(
+        out
+          .split('\n')
+          .filter((l) => l.includes('cache-harness-prometheus-'))
+          .map((l) => l.trim().split(/\s+/)[0] ?? ''),
+      ),
+    );
   });
 }
 
 describe('suites/quota against a live local cluster', () => {
-  it('passes, reports the seed\'s plan-blind quota rule, and leaves no Prometheus behind', async () => {
+  it("passes, reports the seed's plan-blind quota rule, and leaves no Prometheus behind", async () => {
     const config = join(dir, 'vitest.quota-suite.config.mjs');
     const out = join(dir, 'report.json');
-    writeFileSync(config, `export default { test: { root: ${JSON.stringify(PROJECT_ROOT)}, include: ['suites/quota/**/*.test.ts'], testTimeout: 200000, hookTimeout: 120000, pool: 'forks', fileParallelism: false } };\n`);
+    writeFileSync(
+      config,
+      `export default { test: { root: ${JSON.stringify(PROJECT_ROOT)}, include: ['suites/quota/**/*.test.ts'], testTimeout: 200000, hookTimeout: 120000, pool: 'forks', fileParallelism: false } };\n`,
+    );
     const vitestBin = join(PROJECT_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [vitestBin, 'run', '--config', config, '--reporter=json', `--outputFile=${out}`], {
         cwd: PROJECT_ROOT,
-        env: { ...process.env, [TARGET_ENV]: JSON.stringify(c.target), CACHE_HARNESS_SPEC: join(PROJECT_ROOT, 'fixtures/kryonix.spec.yaml') },
+        env: {
+          ...process.env,
+          [TARGET_ENV]: JSON.stringify(c.target),
+          CACHE_HARNESS_SPEC: join(PROJECT_ROOT, 'fixtures/kryonix.spec.yaml'),
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';
-      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), 420_000);
       child.on('error', reject);
       child.on('close', (code) => {
@@ -72,7 +102,7 @@ describe('suites/quota against a live local cluster', () => {
     expect(doc.numFailedTests).toBe(0);
     expect(doc.numPassedTests).toBe(6);
     const findings = checks.flatMap((a) => a.meta?.findings ?? []);
-    expect(findings.some((f) => f.severity === 'warning' && f.title === 'seed\'s plan-blind quota rule misses basic and pro')).toBe(true);
+    expect(findings.some((f) => f.severity === 'warning' && f.title === "seed's plan-blind quota rule misses basic and pro")).toBe(true);
     expect(await prometheusPids()).toEqual([]);
   }, 480_000);
 });

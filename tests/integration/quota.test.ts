@@ -1,11 +1,33 @@
 import type { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeNode, connectNode } from '../../src/cluster/index.js';
-import { buildDataKey, InvalidKey, parseDataType, parseModule, parseTenantId, PermissionDenied, placeTenantModule, QuotaExceeded, slotOf, TenantCache } from '../../src/tenancy/index.js';
+import { closeNode, connectNode, rangesContain } from '../../src/cluster/index.js';
+import {
+  buildDataKey,
+  buildTenantMeta,
+  InvalidKey,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  PermissionDenied,
+  placeTenantModule,
+  QuotaExceeded,
+  slotOf,
+  TenantCache,
+} from '../../src/tenancy/index.js';
 import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
-import { loadQuotaScripts, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS, quotaCount, quotaDel, quotaKeyOf, quotaKeysFor, quotaReconcile, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
+import {
+  loadQuotaScripts,
+  QUOTA_SCRIPTS,
+  quotaCount,
+  quotaDel,
+  quotaKeyOf,
+  quotaKeysFor,
+  quotaReconcile,
+  quotaSet,
+  type QuotaKeys,
+} from '../../src/tenancy/quota-script.js';
 import { quotaWriteStrategy } from '../../src/tenancy/quota-strategy.js';
-import { buildTenantMeta, parsePlan } from '../../src/provision/index.js';
+import { aclSetUserArgs, parsePlan, sha256Hex } from '../../src/provision/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 const MAX = 50;
@@ -30,7 +52,8 @@ function tenantModule(tenantRaw: string, moduleRaw = 'crm', dataTypeRaw = 'users
   const module = parseModule(c.spec, moduleRaw);
   const placement = placeTenantModule(c.spec, tenant, module);
   const dataType = parseDataType(c.spec, module, dataTypeRaw);
-  const keys = (i: number | string): QuotaKeys => quotaKeysFor(tenant, module, placement, buildDataKey(tenant, module, placement, dataType, `k${i}`));
+  const keys = (i: number | string): QuotaKeys =>
+    quotaKeysFor(tenant, module, placement, buildDataKey(tenant, module, placement, dataType, `k${i}`));
   return { tenant, module, placement, keys, quotaKey: keys(0).quotaKey };
 }
 
@@ -62,7 +85,7 @@ describe('quota script on a real cluster', () => {
     }
   });
 
-  it('the bookkeeping zset shares the data keys\' slot, lies under cliente:<tenant>:, and its score is the key\'s expiry', async () => {
+  it("the bookkeeping zset shares the data keys' slot, lies under cliente:<tenant>:, and its score is the key's expiry", async () => {
     const tm = tenantModule('slotcheck');
     const k = tm.keys(1);
     expect(slotOf(k.quotaKey)).toBe(slotOf(k.dataKey));
@@ -79,7 +102,10 @@ describe('quota script on a real cluster', () => {
     const k = tm.keys(1);
     await quotaSet(admin, k, 'v', 600, MAX);
     const masterScore = await admin.zscore(k.quotaKey, 'users:k1');
-    const master = c.run.state.nodes.find((n) => n.role === 'master' && c.spec.topology.masters.find((m) => m.name === n.name)?.slots.some(([a, b]) => (tm.placement.slot ?? -1) >= a && (tm.placement.slot ?? -1) <= b));
+    const master = c.run.state.nodes.find(
+      (n) =>
+        n.role === 'master' && rangesContain(c.spec.topology.masters.find((m) => m.name === n.name)?.slots ?? [], tm.placement.slot ?? -1),
+    );
     const replica = c.run.state.nodes.find((n) => n.replicaOf === master?.name);
     expect(replica).toBeDefined();
     const rc = nodes[c.run.state.nodes.indexOf(replica as (typeof c.run.state.nodes)[number])];
@@ -159,7 +185,7 @@ describe('quota script on a real cluster', () => {
     expect(() => quotaKeysFor(a.tenant, a.module, a.placement, b.keys(1).dataKey)).toThrow(InvalidKey);
   });
 
-  it('quotaReconcile drops members whose key was deleted behind the script\'s back', async () => {
+  it("quotaReconcile drops members whose key was deleted behind the script's back", async () => {
     const tm = tenantModule('reconcile');
     await fill(tm.keys, 0, 20, 600);
     for (let i = 0; i < 5; i++) await admin.del(tm.keys(i).dataKey); // plain DEL: the zset still counts them
@@ -168,7 +194,7 @@ describe('quota script on a real cluster', () => {
     expect(await quotaCount(admin, tm.quotaKey)).toBe(15);
   });
 
-  it('a tenant ACL user with QUOTA_ACL_GRANTS (no EVAL) writes through the scripts; without +zadd: PermissionDenied, nothing written', async () => {
+  it('a tenant ACL user as provisioning writes it (no EVAL) writes through the scripts; without +zadd: PermissionDenied, nothing written', async () => {
     const tm = tenantModule('acltenant');
     const other = tenantModule('aclother');
     await setTenantUser('acltenant', 'acl-pass-1');
@@ -179,7 +205,10 @@ describe('quota script on a real cluster', () => {
       expect(await tenant.get(tm.keys(1).dataKey)).toBe('v');
       await expect(quotaSet(tenant, other.keys(1), 'v', 60, MAX)).rejects.toBeInstanceOf(PermissionDenied);
       for (const n of nodes) await n.call('ACL', 'SETUSER', 'tenant-acltenant', '-zadd');
-      const err = await quotaSet(tenant, tm.keys(2), 'v', 60, MAX).then(() => null, (e: unknown) => e);
+      const err = await quotaSet(tenant, tm.keys(2), 'v', 60, MAX).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PermissionDenied);
       expect(await admin.exists(tm.keys(2).dataKey)).toBe(0);
       expect(await admin.zcard(tm.quotaKey)).toBe(1);
@@ -195,7 +224,10 @@ describe('quota script on a real cluster', () => {
     const tenant = await openQuotaCluster({ seeds: c.target.seeds, username: 'tenant-flushtenant', password: 'flush-pass-1' });
     try {
       for (const n of nodes) await n.call('SCRIPT', 'FLUSH');
-      const err = await quotaSet(tenant, tm.keys(1), 'v', 60, MAX).then(() => null, (e: unknown) => e);
+      const err = await quotaSet(tenant, tm.keys(1), 'v', 60, MAX).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PermissionDenied);
       expect((err as PermissionDenied).rule).toBe('quota-script-not-loaded');
       expect(await admin.exists(tm.keys(1).dataKey)).toBe(0);
@@ -210,8 +242,18 @@ describe('quota script on a real cluster', () => {
   it('TenantCache with quotaWriteStrategy: set() refuses beyond maxKeys, del() frees places exactly', async () => {
     const tenant = parseTenantId('cachetenant');
     const meta = { ...buildTenantMeta(c.spec, tenant, parsePlan(c.spec, 'basic'), 'mobile', new Date()), maxKeys: 20 };
-    await setTenantUser('cachetenant', 'cache-pass-1', ['+get', '+mget', '+pttl', '+exists']);
-    const cache = await TenantCache.open({ spec: c.spec, seeds: c.target.seeds, tenant: 'cachetenant', module: 'crm', channel: 'mobile', aclUser: 'tenant-cachetenant', password: 'cache-pass-1', meta, writer: quotaWriteStrategy });
+    await setTenantUser('cachetenant', 'cache-pass-1');
+    const cache = await TenantCache.open({
+      spec: c.spec,
+      seeds: c.target.seeds,
+      tenant: 'cachetenant',
+      module: 'crm',
+      channel: 'mobile',
+      aclUser: 'tenant-cachetenant',
+      password: 'cache-pass-1',
+      meta,
+      writer: quotaWriteStrategy,
+    });
     try {
       for (let i = 0; i < 20; i++) await cache.set('users', `u${i}`, { i });
       await expect(cache.set('users', 'u20', { i: 20 })).rejects.toBeInstanceOf(QuotaExceeded);
@@ -235,7 +277,7 @@ describe('quota script on a real cluster', () => {
     await loadQuotaScripts(nodes);
     await setTenantUser('failover', 'fo-pass-1');
     const slot = tm.placement.slot ?? -1;
-    const masterName = c.spec.topology.masters.find((m) => m.slots.some(([a, b]) => slot >= a && slot <= b))?.name;
+    const masterName = c.spec.topology.masters.find((m) => rangesContain(m.slots, slot))?.name;
     const replicaIdx = c.run.state.nodes.findIndex((n) => n.replicaOf === masterName);
     const replica = nodes[replicaIdx];
     if (!replica) throw new Error('no replica');
@@ -243,15 +285,19 @@ describe('quota script on a real cluster', () => {
     await until('the replica to become master', async () => /role:master/.test(await replica.info('replication')), 15_000);
     const tenant = await openQuotaCluster({ seeds: c.target.seeds, username: 'tenant-failover', password: 'fo-pass-1' });
     try {
-      await until('the tenant client to write on the new master', async () => {
-        try {
-          await quotaSet(tenant, tm.keys(1), 'v', 60, MAX);
-          return true;
-        } catch (err) {
-          if (err instanceof PermissionDenied) throw err; // NOSCRIPT would surface here
-          return false;
-        }
-      }, 15_000);
+      await until(
+        'the tenant client to write on the new master',
+        async () => {
+          try {
+            await quotaSet(tenant, tm.keys(1), 'v', 60, MAX);
+            return true;
+          } catch (err) {
+            if (err instanceof PermissionDenied) throw err; // NOSCRIPT would surface here
+            return false;
+          }
+        },
+        15_000,
+      );
       expect(await replica.zcard(tm.quotaKey)).toBe(1);
     } finally {
       await closeQuotaCluster(tenant);
@@ -260,8 +306,8 @@ describe('quota script on a real cluster', () => {
   });
 });
 
-/** The tenant's ACL user on every node: cluster basics + the quota grants (+ extra). */
-async function setTenantUser(id: string, password: string, extra: string[] = []): Promise<void> {
-  const rule = ['reset', 'on', `>${password}`, `~cliente:${id}:*`, 'resetchannels', '-@all', '+cluster|slots', '+cluster|info', '+info', '+readonly', '+ping', '+get', ...QUOTA_ACL_GRANTS, ...extra];
-  for (const n of nodes) await n.call('ACL', 'SETUSER', `tenant-${id}`, ...rule);
+/** The tenant's ACL user on every node, with the rule provisioning writes (src/provision/acl-rule.ts). */
+async function setTenantUser(id: string, password: string): Promise<void> {
+  const args = aclSetUserArgs(parseTenantId(id), sha256Hex(password));
+  for (const n of nodes) await n.call('ACL', ...args);
 }

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderHtml, renderJUnit, resultSchema, verdictOf, writeReports, type ResultDocument, type SuiteResult } from '../../src/report/index.js';
+import {
+  renderHtml,
+  renderJUnit,
+  resultSchema,
+  verdictOf,
+  writeReports,
+  type ResultDocument,
+  type SuiteResult,
+} from '../../src/report/index.js';
 import { NO_CHECKS } from '../../src/runner/outcome.js';
 import { runSuites } from '../../src/runner/run-suites.js';
 
@@ -23,10 +31,19 @@ const statusOf = (n: string) => Object.fromEntries(byName(n).checks.map((c) => [
 
 function docOf(suites: SuiteResult[]): ResultDocument {
   return {
-    schema: 'cache-harness.result', schema_version: 2, run_id: 'fixture-run', harness_version: 'test',
-    started_at: '2025-01-01T00:00:00.000Z', finished_at: '2025-01-01T00:00:01.000Z', duration_ms: 1000,
-    ...verdictOf(suites, []), spec: { name: 'fixture', path: 'none' }, target: { backend: 'local', nodes: [] },
-    timings_ms: {}, suites, errors: [],
+    schema: 'cache-harness.result',
+    schema_version: 2,
+    run_id: 'fixture-run',
+    harness_version: 'test',
+    started_at: '2025-01-01T00:00:00.000Z',
+    finished_at: '2025-01-01T00:00:01.000Z',
+    duration_ms: 1000,
+    ...verdictOf(suites, []),
+    spec: { name: 'fixture', path: 'none' },
+    target: { backend: 'local', nodes: [] },
+    timings_ms: {},
+    suites,
+    errors: [],
   };
 }
 
@@ -42,9 +59,18 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
   it('a throwing describe-level beforeAll: the suite fails, the hook error is a suite error, its tests fail with "did not run"', () => {
     const s = byName('hook-throws');
     expect(s.status).toBe('failed');
-    expect(s.errors).toEqual([expect.stringMatching(/^describe 'provisioning' \(tests\/fixtures\/suites\/hook-throws\/hook\.test\.ts\): Error: cannot provision the fixture tenant/)]);
-    expect(statusOf('hook-throws')).toEqual({ 'outside the broken describe: passes': 'passed', 'provisioning > reads the tenant back': 'failed', 'provisioning > writes a key': 'failed' });
-    for (const c of s.checks.filter((x) => x.status === 'failed')) expect(c.failure).toBe("did not run: beforeAll in describe 'provisioning' failed: cannot provision the fixture tenant");
+    expect(s.errors).toEqual([
+      expect.stringMatching(
+        /^describe 'provisioning' \(tests\/fixtures\/suites\/hook-throws\/hook\.test\.ts\): Error: cannot provision the fixture tenant/,
+      ),
+    ]);
+    expect(statusOf('hook-throws')).toEqual({
+      'outside the broken describe: passes': 'passed',
+      'provisioning > reads the tenant back': 'failed',
+      'provisioning > writes a key': 'failed',
+    });
+    for (const c of s.checks.filter((x) => x.status === 'failed'))
+      expect(c.failure).toBe("did not run: beforeAll in describe 'provisioning' failed: cannot provision the fixture tenant");
     expect(logs.some((l) => l.includes('✘ hook-throws › provisioning > writes a key'))).toBe(true);
   });
 
@@ -65,7 +91,11 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
 
   it('every check skipped by policy: the suite is skipped with the reason, not passed', () => {
     const s = byName('policy-skip');
-    expect(s).toMatchObject({ status: 'skipped', skip_reason: 'restarts a node: needs a destructive target (--allow-destructive)', errors: [] });
+    expect(s).toMatchObject({
+      status: 'skipped',
+      skip_reason: 'restarts a node: needs a destructive target (--allow-destructive)',
+      errors: [],
+    });
     expect(s.checks[0]).toMatchObject({ status: 'skipped', reason: 'restarts a node: needs a destructive target (--allow-destructive)' });
   });
 
@@ -78,7 +108,12 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
     const s = byName('bare-skip');
     expect(s.status).toBe('failed');
     const failure = (n: string) => s.checks.find((c) => c.name === n)?.failure;
-    expect(statusOf('bare-skip')).toEqual({ passes: 'passed', 'skipped with it.skip': 'failed', 'skipped with ctx.skip()': 'failed', 'not written yet': 'failed' });
+    expect(statusOf('bare-skip')).toEqual({
+      passes: 'passed',
+      'skipped with it.skip': 'failed',
+      'skipped with ctx.skip()': 'failed',
+      'not written yet': 'failed',
+    });
     expect(failure('skipped with it.skip')).toMatch(/^did not run: skipped with it\.skip/);
     expect(failure('skipped with ctx.skip()')).toMatch(/^did not run: skipped with ctx\.skip\("flaky here"\), not by the harness's policy/);
     expect(failure('not written yet')).toMatch(/^did not run: it\.todo/);
@@ -87,7 +122,10 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
   it('a check marked inconclusive: inconclusive with its reason, and so is its suite', () => {
     const s = byName('inconclusive');
     expect(s.status).toBe('inconclusive');
-    expect(s.checks.find((c) => c.name === 'p99 under load')).toMatchObject({ status: 'inconclusive', reason: 'the machine was too busy: 40% of the intended rate was reached' });
+    expect(s.checks.find((c) => c.name === 'p99 under load')).toMatchObject({
+      status: 'inconclusive',
+      reason: 'the machine was too busy: 40% of the intended rate was reached',
+    });
   });
 
   it('verdicts: suite errors → error 2; a failed check → fail 1; inconclusive → 3; nothing checked → fail 1; else pass 0', () => {
@@ -101,9 +139,13 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
   it('the rendered JUnit shows failures, suite errors, policy skips and inconclusive checks', () => {
     const xml = renderJUnit(docOf(results));
     expect(xml).toMatch(/<testsuite name="hook-throws" tests="4" failures="2" errors="1" skipped="0"/);
-    expect(xml).toContain('<failure message="did not run: beforeAll in describe &#39;provisioning&#39; failed: cannot provision the fixture tenant">');
+    expect(xml).toContain(
+      '<failure message="did not run: beforeAll in describe &#39;provisioning&#39; failed: cannot provision the fixture tenant">',
+    );
     expect(xml).toMatch(/<testsuite name="import-fails" tests="2" failures="0" errors="2" skipped="0"/);
-    expect(xml).toMatch(/<testsuite name="policy-skip" tests="1" failures="0" errors="0" skipped="1"[^]*?<property name="status" value="skipped"\/>/);
+    expect(xml).toMatch(
+      /<testsuite name="policy-skip" tests="1" failures="0" errors="0" skipped="1"[^]*?<property name="status" value="skipped"\/>/,
+    );
     expect(xml).toContain('<skipped message="skipped by policy: restarts a node: needs a destructive target (--allow-destructive)"/>');
     expect(xml).toMatch(/<testsuite name="bare-skip" tests="4" failures="3" errors="0" skipped="0"/);
     expect(xml).toContain('<skipped message="inconclusive: the machine was too busy: 40% of the intended rate was reached"/>');
@@ -114,9 +156,13 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
     expect(html).toContain('<header class="v-error"><h1>ERROR</h1>');
     expect(html).toContain('<h2>Suite: hook-throws <span class="badge failed">failed</span></h2>');
     expect(html).toContain('did not run: beforeAll in describe &#39;provisioning&#39; failed: cannot provision the fixture tenant');
-    expect(html).toContain('<p class="reason skipped"><b>suite skipped:</b> restarts a node: needs a destructive target (--allow-destructive)</p>');
+    expect(html).toContain(
+      '<p class="reason skipped"><b>suite skipped:</b> restarts a node: needs a destructive target (--allow-destructive)</p>',
+    );
     expect(html).toContain('<h2>Suite: inconclusive <span class="badge inconclusive">inconclusive</span></h2>');
-    expect(renderHtml(docOf([byName('passing'), byName('inconclusive')]))).toContain('<header class="v-inconclusive"><h1>INCONCLUSIVE</h1>');
+    expect(renderHtml(docOf([byName('passing'), byName('inconclusive')]))).toContain(
+      '<header class="v-inconclusive"><h1>INCONCLUSIVE</h1>',
+    );
   });
 
   it('the results validate and write as result.json, report.html and junit.xml', () => {
@@ -133,8 +179,20 @@ describe('runSuites fails closed (fixture suites, real vitest)', () => {
 describe('runSuitesIsolated (dist/, child process; `npm run build` first)', () => {
   it('gives the same statuses, errors and reasons as the in-process runner', async () => {
     const mod = (await import(DIST_ISOLATED)) as typeof import('../../src/runner/run-suites-isolated.js');
-    const isolated = await mod.runSuitesIsolated({ suites: NAMES, env: {}, log: () => undefined, suitesDir: SUITES_DIR, timeoutMs: 30_000 });
-    const shape = (rs: SuiteResult[]) => rs.map((s) => ({ ...s, duration_ms: 0, checks: s.checks.map((c) => ({ ...c, duration_ms: 0 })), errors: s.errors.map((e) => e.split('\n')[0]) }));
+    const isolated = await mod.runSuitesIsolated({
+      suites: NAMES,
+      env: {},
+      log: () => undefined,
+      suitesDir: SUITES_DIR,
+      timeoutMs: 30_000,
+    });
+    const shape = (rs: SuiteResult[]) =>
+      rs.map((s) => ({
+        ...s,
+        duration_ms: 0,
+        checks: s.checks.map((c) => ({ ...c, duration_ms: 0 })),
+        errors: s.errors.map((e) => e.split('\n')[0]),
+      }));
     expect(shape(isolated)).toEqual(shape(results));
   }, 120_000);
 });

@@ -1,70 +1,90 @@
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeNode, connectNode, parseInfo } from '../../src/cluster/index.js';
-import { loadSpec } from '../../src/spec/index.js';
+import { parseInfo } from '../../src/cluster/index.js';
+import { createTenant, openAdminSession, parsePlan, removeTenant, type AdminSession } from '../../src/provision/index.js';
+import { loadSpec, type Spec } from '../../src/spec/index.js';
 import {
-  CODEC_HEADER, InvalidKey, loadQuotaScripts, metaKey, NotProvisioned, parseTenantId, PermissionDenied, plainSet, QuotaExceeded, slotOf, TenantCache,
-  type TenantCacheOptions, type TenantMeta, type WriteStrategy,
+  buildTenantMeta,
+  CODEC_HEADER,
+  InvalidKey,
+  NotProvisioned,
+  parseTenantId,
+  PermissionDenied,
+  plainSet,
+  QuotaExceeded,
+  slotOf,
+  TenantCache,
+  type Channel,
+  type TenantCacheOptions,
+  type TenantMeta,
+  type WriteStrategy,
 } from '../../src/tenancy/index.js';
-import { aclSetUserArgs, sha256Hex } from '../../src/provision/index.js';
-import { syntheticMeta } from '../../suites/sharding/synthetic-metas.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 const SHORT_SPEC = fileURLToPath(new URL('../../fixtures/ttl-short.spec.yaml', import.meta.url));
 
 let c: TestCluster;
+let session: AdminSession;
 let admin: Cluster;
 beforeAll(async () => {
   c = await startTestCluster(0);
-  admin = new Cluster(c.target.seeds, { lazyConnect: true, redisOptions: { password: c.run.password } });
-  await admin.connect();
+  session = await openAdminSession(c.target);
+  admin = session.cluster;
 });
 afterAll(async () => {
-  await admin?.quit();
+  await session?.close();
   await c?.stop();
 });
 
-/** What `tenant create` does, with a meta of our choosing (placement `none` included): the meta key, the ACL user and the quota scripts on every node. */
-async function provisionByHand(meta: TenantMeta, password: string): Promise<void> {
-  await admin.set(metaKey(parseTenantId(meta.tenant)), JSON.stringify(meta));
-  for (const seed of c.target.seeds) {
-    const node = await connectNode(seed, { password: c.run.password });
-    try {
-      await node.call('ACL', ...aclSetUserArgs(parseTenantId(meta.tenant), sha256Hex(password)));
-      await loadQuotaScripts([node]);
-    } finally {
-      await closeNode(node);
-    }
-  }
+/** A tenant made by the real provisioner (`tenant create`): meta key, ACL user and quota scripts on every node. */
+async function provision(
+  id: string,
+  plan: string,
+  channel: Channel = 'mobile',
+  spec: Spec = c.spec,
+): Promise<{ meta: TenantMeta; password: string }> {
+  const r = await createTenant(session, spec, { id, plan, channel });
+  if (r.status !== 'created') throw new Error(`tenant ${id}: expected a new tenant, got ${r.status}`);
+  return { meta: r.meta, password: r.password };
 }
 
 /** Calls of data commands on every node, from INFO commandstats: proves whether anything was sent. */
 async function dataCommandCalls(): Promise<number> {
   let total = 0;
-  for (const seed of c.target.seeds) {
-    const node = await connectNode(seed, { password: c.run.password });
-    try {
-      const info = parseInfo(await node.info('commandstats'));
-      for (const cmd of ['set', 'get', 'mget', 'del', 'unlink', 'pttl', 'evalsha']) total += Number(/calls=(\d+)/.exec(info.get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0);
-    } finally {
-      await closeNode(node);
-    }
+  for (const n of session.nodes) {
+    const info = parseInfo(await n.client.info('commandstats'));
+    for (const cmd of ['set', 'get', 'mget', 'del', 'unlink', 'pttl', 'evalsha'])
+      total += Number(/calls=(\d+)/.exec(info.get(`cmdstat_${cmd}`) ?? '')?.[1] ?? 0);
   }
   return total;
 }
 
 function options(meta: TenantMeta, module: string, password: string, extra: Partial<TenantCacheOptions> = {}): TenantCacheOptions {
-  return { spec: c.spec, seeds: c.target.seeds, tenant: meta.tenant, module, channel: meta.channel, aclUser: meta.aclUser, password, meta, ...extra };
+  return {
+    spec: c.spec,
+    seeds: c.target.seeds,
+    tenant: meta.tenant,
+    module,
+    channel: meta.channel,
+    aclUser: meta.aclUser,
+    password,
+    meta,
+    ...extra,
+  };
 }
 
-const contacts = Array.from({ length: 60 }, (_, i) => ({ id: i, name: `Contato ${i}`, email: `contato${i}@exemplo.com.br`, tags: ['cliente', 'sp'] }));
+const contacts = Array.from({ length: 60 }, (_, i) => ({
+  id: i,
+  name: `Contato ${i}`,
+  email: `contato${i}@exemplo.com.br`,
+  tags: ['cliente', 'sp'],
+}));
 
-describe('TenantCache against a real cluster, as the tenant\'s own ACL user', () => {
-  it('set / get / mget / ttl / del inside the tenant-module, with the tier\'s TTL', async () => {
-    const meta = syntheticMeta(c.spec, 'acme', 'basic', 'mobile');
-    await provisionByHand(meta, 'pw-acme');
-    const cache = await TenantCache.open(options(meta, 'crm', 'pw-acme'));
+describe("TenantCache against a real cluster, as the tenant's own ACL user", () => {
+  it("set / get / mget / ttl / del inside the tenant-module, with the tier's TTL", async () => {
+    const { meta, password } = await provision('acme', 'basic', 'mobile');
+    const cache = await TenantCache.open(options(meta, 'crm', password));
     try {
       await cache.set('users', 'u1', { name: 'Ana' });
       await cache.set('users', 'u2', contacts);
@@ -85,11 +105,10 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
     }
   });
 
-  it('a user key with { } * : spaces and unicode stays in the tenant-module\'s slot (server CLUSTER KEYSLOT) and prefix', async () => {
-    const meta = syntheticMeta(c.spec, 'weird', 'pro', 'web');
-    await provisionByHand(meta, 'pw-weird');
+  it("a user key with { } * : spaces and unicode stays in the tenant-module's slot (server CLUSTER KEYSLOT) and prefix", async () => {
+    const { meta, password } = await provision('weird', 'pro', 'web');
     for (const module of meta.modules) {
-      const cache = await TenantCache.open(options(meta, module, 'pw-weird'));
+      const cache = await TenantCache.open(options(meta, module, password));
       try {
         const userKey = '{evil}*:? [x] são paulo 🙂 }{';
         await cache.set('sync', userKey, 'v');
@@ -106,9 +125,8 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
   });
 
   it('a write to an unknown data type throws InvalidKey and sends nothing', async () => {
-    const meta = syntheticMeta(c.spec, 'quiet', 'basic');
-    await provisionByHand(meta, 'pw-quiet');
-    const cache = await TenantCache.open(options(meta, 'crm', 'pw-quiet'));
+    const { meta, password } = await provision('quiet', 'basic');
+    const cache = await TenantCache.open(options(meta, 'crm', password));
     try {
       const before = await dataCommandCalls();
       await expect(cache.set('whatsapp_sessions', 'k', { x: 1 })).rejects.toBeInstanceOf(InvalidKey);
@@ -120,12 +138,14 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
     }
   });
 
-  it('Redis enforces isolation: a meta pointing at another tenant\'s keys gets PermissionDenied (NOPERM)', async () => {
-    const meta = syntheticMeta(c.spec, 'tenant-a', 'basic');
-    await provisionByHand(meta, 'pw-a');
+  it("Redis enforces isolation: a meta pointing at another tenant's keys gets PermissionDenied (NOPERM)", async () => {
+    const { meta, password } = await provision('tenant-a', 'basic');
     // Tenant b's keys, tenant a's ACL user: what a forged or mixed-up meta config would do.
-    const forged = { ...syntheticMeta(c.spec, 'tenant-b', 'basic'), aclUser: meta.aclUser };
-    const cache = await TenantCache.open(options(forged, 'crm', 'pw-a'));
+    const forged = {
+      ...buildTenantMeta(c.spec, parseTenantId('tenant-b'), parsePlan(c.spec, 'basic'), 'mobile', new Date()),
+      aclUser: meta.aclUser,
+    };
+    const cache = await TenantCache.open(options(forged, 'crm', password));
     try {
       await expect(cache.set('users', 'x', 1)).rejects.toBeInstanceOf(PermissionDenied);
       await expect(cache.get('users', 'x')).rejects.toThrow(/NOPERM/);
@@ -135,18 +155,22 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
   });
 
   it('a removed tenant or a wrong password is NotProvisioned, at open', async () => {
-    const meta = syntheticMeta(c.spec, 'gone', 'basic');
-    await provisionByHand(meta, 'pw-gone');
+    const { meta, password } = await provision('gone', 'basic');
     const t0 = Date.now();
     await expect(TenantCache.open(options(meta, 'crm', 'wrong'))).rejects.toBeInstanceOf(NotProvisioned);
     expect(Date.now() - t0).toBeLessThan(15_000);
-    await expect(TenantCache.open(options(meta, 'financeiro', 'pw-gone'))).rejects.toThrow(/not provisioned for module financeiro/);
+    await expect(TenantCache.open(options(meta, 'financeiro', password))).rejects.toThrow(/not provisioned for module financeiro/);
+    await removeTenant(session, 'gone');
+    await expect(TenantCache.open(options(meta, 'crm', password))).rejects.toBeInstanceOf(NotProvisioned);
   });
 
-  it('reads the seed\'s base64 values (migration) and mgets across slots under placement none', async () => {
-    const meta = syntheticMeta(c.spec, 'legacy', 'basic', 'mobile', 'none');
-    await provisionByHand(meta, 'pw-legacy');
-    const cache = await TenantCache.open(options(meta, 'whatsapp', 'pw-legacy'));
+  it("reads the seed's base64 values (migration) and mgets across slots under placement none", async () => {
+    // A tenant created while the spec said `none` (the seed's layout); its meta keeps that placement.
+    const { meta, password } = await provision('legacy', 'basic', 'mobile', {
+      ...c.spec,
+      placement: { ...c.spec.placement, strategy: 'none' },
+    });
+    const cache = await TenantCache.open(options(meta, 'whatsapp', password));
     try {
       const key = cache.key('sessions', 's1');
       expect(key).toBe('cliente:legacy:whatsapp:sessions:s1'); // the seed's layout
@@ -163,9 +187,8 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
     }
   });
 
-  it('a WriteStrategy replaces the write path (the quota check\'s hook): it sees the scope, and can refuse', async () => {
-    const meta = syntheticMeta(c.spec, 'quota', 'basic');
-    await provisionByHand(meta, 'pw-quota');
+  it("a WriteStrategy replaces the write path (the quota check's hook): it sees the scope, and can refuse", async () => {
+    const { meta, password } = await provision('quota', 'basic');
     const seen: string[] = [];
     // A stand-in for the EVALSHA quota script: at most 2 keys, counted client-side.
     const capped: WriteStrategy = {
@@ -181,7 +204,7 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
         return redis.del(...keys);
       },
     };
-    const cache = await TenantCache.open(options(meta, 'crm', 'pw-quota', { writer: capped }));
+    const cache = await TenantCache.open(options(meta, 'crm', password, { writer: capped }));
     try {
       await cache.set('users', 'a', 1);
       await cache.set('users', 'b', 2);
@@ -197,9 +220,8 @@ describe('TenantCache against a real cluster, as the tenant\'s own ACL user', ()
 
   it('keys really expire (fixtures/ttl-short.spec.yaml: 1 s mobile tiers)', async () => {
     const short = loadSpec(SHORT_SPEC);
-    const meta = syntheticMeta(c.spec, 'shortlived', 'basic', 'mobile');
-    await provisionByHand(meta, 'pw-short');
-    const cache = await TenantCache.open({ ...options(meta, 'crm', 'pw-short'), spec: short });
+    const { meta, password } = await provision('shortlived', 'basic', 'mobile');
+    const cache = await TenantCache.open({ ...options(meta, 'crm', password), spec: short });
     try {
       expect(cache.ttlSecondsOf('users')).toBe(1);
       await cache.set('users', 'tmp', 1);

@@ -15,5 +15,13 @@ export async function startTestCluster(slot: number, specPath = DEFAULT_SPEC_PAT
   const spec = loadSpec(specPath);
   const portBase = await testPortBase(slot);
   const run = await upLocalCluster(spec, { portBase, specPath });
-  return { spec, run, target: targetFromLocal(run), portBase, stop: async () => { await stopLocalCluster(run.runDir); } };
+  return {
+    spec,
+    run,
+    target: targetFromLocal(run),
+    portBase,
+    stop: async () => {
+      await stopLocalCluster(run.runDir);
+    },
+  };
 }

@@ -52,7 +52,13 @@ describe('checkAuth', () => {
   });
 
   it('reports every problem of a wide-open node', () => {
-    const problems = checkAuth({ node: 'redis-2', requirepass: '', masterauth: '', aclUsers: ['user default on nopass ~* &* +@all'], anonymousReply: 'PONG' });
+    const problems = checkAuth({
+      node: 'redis-2',
+      requirepass: '',
+      masterauth: '',
+      aclUsers: ['user default on nopass ~* &* +@all'],
+      anonymousReply: 'PONG',
+    });
     expect(problems).toHaveLength(4);
     expect(problems.every((p) => p.node === 'redis-2')).toBe(true);
   });
@@ -70,7 +76,10 @@ describe('checkBindLoopback', () => {
       { node: 'redis-1', message: 'binds 0.0.0.0, which is not loopback' },
       { node: 'redis-1', message: 'binds 10.0.0.5, which is not loopback' },
     ]);
-    expect(checkBindLoopback('redis-1', '* -::*').map((p) => p.message)).toEqual(['binds *, which is not loopback', 'binds ::*, which is not loopback']);
+    expect(checkBindLoopback('redis-1', '* -::*').map((p) => p.message)).toEqual([
+      'binds *, which is not loopback',
+      'binds ::*, which is not loopback',
+    ]);
   });
 
   it('reports an empty bind (every interface)', () => {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  aggregate, decodeHistogram, encodeHistogram, evaluateSlo, latencyHistogram, mergeEncoded, percentileCurve, summarize, type Dim, type EncodedRun, type RunMeta,
+  aggregate,
+  decodeHistogram,
+  encodeHistogram,
+  evaluateSlo,
+  latencyHistogram,
+  mergeEncoded,
+  percentileCurve,
+  summarize,
+  type Dim,
+  type EncodedRun,
+  type RunMeta,
 } from '../../src/bench/index.js';
 import { benchResultSchema } from '../../src/report/index.js';
 import { loadSpec } from '../../src/spec/index.js';
@@ -18,17 +28,43 @@ function run(worker: number, values: number[][], extra: Partial<EncodedRun> = {}
     for (const v of vs) h.recordValue(v);
     return h;
   });
-  const perSecond = dims.map((d, i) => ({ channel: d.channel, second: 0, hist: encodeHistogram(hists[i] ?? latencyHistogram()) })).filter((p) => p.hist !== '');
+  const perSecond = dims
+    .map((d, i) => ({ channel: d.channel, second: 0, hist: encodeHistogram(hists[i] ?? latencyHistogram()) }))
+    .filter((p) => p.hist !== '');
   const n = values.flat().length;
   return {
-    worker, dims, dimHists: hists.map(encodeHistogram), serviceHists: ['', ''], perSecond, sendLag: '', issued: n, measuredIssued: n, completed: n,
-    errors: 0, timeouts: 0, unsent: 0, deferred: 0, misses: 0, errorsByMessage: {}, outstandingPerSecond: [], cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0, senderWrites: 1, senderSleeps: 1 },
-    measureStartEpochMs: 1_000_000, measureEndEpochMs: 1_001_000, lastCompletionEpochMs: 1_001_000, ...extra,
+    worker,
+    dims,
+    dimHists: hists.map(encodeHistogram),
+    serviceHists: ['', ''],
+    perSecond,
+    sendLag: '',
+    issued: n,
+    measuredIssued: n,
+    completed: n,
+    errors: 0,
+    timeouts: 0,
+    unsent: 0,
+    deferred: 0,
+    misses: 0,
+    errorsByMessage: {},
+    outstandingPerSecond: [],
+    cpu: { receiverMs: 1, senderMs: 1, senderSpinMs: 0, senderWrites: 1, senderSleeps: 1 },
+    measureStartEpochMs: 1_000_000,
+    measureEndEpochMs: 1_001_000,
+    lastCompletionEpochMs: 1_001_000,
+    ...extra,
   };
 }
 
 const meta: RunMeta = {
-  name: 't', profile: 'mobile', mode: 'open', driver: 'resp', startedAt: '2026-01-01T00:00:00.000Z', warmupMs: 0, durationMs: 1000,
+  name: 't',
+  profile: 'mobile',
+  mode: 'open',
+  driver: 'resp',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  warmupMs: 0,
+  durationMs: 1000,
   config: { target_rate: 100, connections_per_node: 1, workers: 3, max_ops: 1000, op_table_size: 1024, seed: 1, masters: 3 },
   generator: { cpu_user_ms: 1, cpu_system_ms: 1, cpu_percent: 1, cpu_us_per_op: 1, wall_ms: 1000, max_rss_mb: 50 },
   slo: spec.slo,
@@ -105,12 +141,26 @@ describe('aggregate()', () => {
 });
 
 describe('evaluateSlo', () => {
-  const row = (channel: 'mobile' | 'web', p99: number, p999: number) => ({ channel, count: 10, min_us: 1, mean_us: 1, p50_us: 1, p90_us: 1, p99_us: p99, p99_9_us: p999, p99_99_us: p999, max_us: p999 });
+  const row = (channel: 'mobile' | 'web', p99: number, p999: number) => ({
+    channel,
+    count: 10,
+    min_us: 1,
+    mean_us: 1,
+    p50_us: 1,
+    p90_us: 1,
+    p99_us: p99,
+    p99_9_us: p999,
+    p99_99_us: p999,
+    max_us: p999,
+  });
   it('passes within both limits, fails naming the broken percentile, no-data without ops', () => {
     const slo = { mobile: { p99Ms: 9, p999Ms: 10 }, web: { p99Ms: 5, p999Ms: 50 } };
     const [m, w] = evaluateSlo(slo, [row('mobile', 9000, 10_000), row('web', 6000, 7000)]);
     expect(m).toMatchObject({ channel: 'mobile', status: 'pass' });
-    expect(w).toMatchObject({ channel: 'web', status: 'fail', detail: 'p99 6 ms > 5 ms' });
-    expect(evaluateSlo(slo, [row('mobile', 1, 10_001)])).toMatchObject([{ status: 'fail', detail: 'p99.9 10 ms > 10 ms' }, { status: 'no-data' }]);
+    expect(w).toMatchObject({ channel: 'web', status: 'fail', detail: 'p99 6.00 ms > 5 ms' });
+    expect(evaluateSlo(slo, [row('mobile', 1, 10_001)])).toMatchObject([
+      { status: 'fail', detail: 'p99.9 10.0 ms > 10 ms' },
+      { status: 'no-data' },
+    ]);
   });
 });

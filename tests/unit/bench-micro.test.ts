@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { formatMicro, runMicroBenchmarks } from '../../src/bench/index.js';
 import { loadSpec } from '../../src/spec/index.js';
 
-// Prints per-call timings of the per-op code (key builder, placement, codec, RESP scanner).
-// Measures, does not gate: the machine is shared, so no speed is asserted.
+// The figures come from `cache-harness bench --micro`; this only checks that every task runs and is
+// reported (two iterations each, no warm-up: nothing here is a measurement).
 describe('micro-benchmarks (tinybench)', () => {
-  it('runs every task and prints a table', async () => {
-    const rows = await runMicroBenchmarks(loadSpec(), { timeMs: 60 });
-    console.log(`[bench-micro]\n${formatMicro(rows)}`);
+  it('runs every task and reports it', async () => {
+    const rows = await runMicroBenchmarks(loadSpec(), { timeMs: 1, iterations: 2, warmup: false });
+    const table = formatMicro(rows);
+    for (const r of rows) expect(table, r.task).toContain(r.task);
     expect(rows.map((r) => r.task)).toContain('buildDataKey (pre-parsed ids)');
     expect(rows.map((r) => r.task)).toContain('codec.encode 8 KB JSON (brotli)');
     for (const r of rows) {

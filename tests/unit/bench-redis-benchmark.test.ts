@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { memtierArgs, parseDuration, parseRedisBenchmarkCsv, perfSettings, redisBenchmarkArgs, split, type PeerStructure } from '../../src/bench/index.js';
+import {
+  memtierArgs,
+  parseDuration,
+  parseRedisBenchmarkCsv,
+  perfSettings,
+  redisBenchmarkArgs,
+  split,
+  type PeerStructure,
+} from '../../src/bench/index.js';
 import { redactArgs } from '../../src/bench/peers/memtier.js';
 import { loadSpec, parseSpec } from '../../src/spec/index.js';
 
@@ -27,11 +35,56 @@ describe('redis-benchmark', () => {
   it('builds like-for-like commands: connections per master and pipeline depth, value size, keys, duration; the throwaway password is redacted', () => {
     const st: PeerStructure = { masters: 3, connectionsPerMaster: 1, pipeline: 17, valueBytes: 512, keyspace: 100_000, durationS: 10 };
     const creds = { username: 'cache-harness-peer-1', password: 's3cret' };
-    const rb = redisBenchmarkArgs('127.0.0.1', 7001, creds, st, 'set', 5000);
+    const rb = redisBenchmarkArgs({
+      seed: { host: '127.0.0.1', port: 7001 },
+      credentials: creds,
+      structure: st,
+      op: 'set',
+      requests: 5000,
+    });
     // -c spreads over the masters (one connection each), -P is the depth on each, -r is per master.
-    expect(rb).toEqual(['-h', '127.0.0.1', '-p', '7001', '--user', 'cache-harness-peer-1', '-a', 's3cret', '--cluster', '-t', 'set', '-c', '3', '-P', '17', '-n', '5000', '-d', '512', '-r', '33334', '--csv']);
+    expect(rb).toEqual([
+      '-h',
+      '127.0.0.1',
+      '-p',
+      '7001',
+      '--user',
+      'cache-harness-peer-1',
+      '-a',
+      's3cret',
+      '--cluster',
+      '-t',
+      'set',
+      '-c',
+      '3',
+      '-P',
+      '17',
+      '-n',
+      '5000',
+      '-d',
+      '512',
+      '-r',
+      '33334',
+      '--csv',
+    ]);
     const mt = memtierArgs('127.0.0.1', 7001, creds, st, 'get', '/tmp/x.json');
-    expect(mt).toEqual(expect.arrayContaining(['--cluster-mode', '-t', '1', '-c', '1', '--pipeline=17', '--ratio=0:1', '-d', '512', '--key-minimum=1', '--key-maximum=100000', '--key-pattern=R:R', '--test-time=10']));
+    expect(mt).toEqual(
+      expect.arrayContaining([
+        '--cluster-mode',
+        '-t',
+        '1',
+        '-c',
+        '1',
+        '--pipeline=17',
+        '--ratio=0:1',
+        '-d',
+        '512',
+        '--key-minimum=1',
+        '--key-maximum=100000',
+        '--key-pattern=R:R',
+        '--test-time=10',
+      ]),
+    );
     for (const shown of [redactArgs('redis-benchmark', rb, creds), redactArgs('memtier_benchmark', mt, creds)]) {
       expect(shown).not.toContain('s3cret');
       expect(shown).toContain('***');
@@ -51,14 +104,24 @@ describe('settings', () => {
   it('perf settings: defaults when the spec has no perf section, and the disturbance thresholds and retries with them', () => {
     const { perf: _perf, ...rest } = loadSpec();
     expect(perfSettings(parseSpec(rest, 'no perf'))).toEqual({
-      rate: 2000, durationSeconds: 5, warmupSeconds: 1, retries: 2, disturbance: { otherCpuPercent: 25, stealPercent: 5, forks: 0, sendLagP99Ms: 1 },
+      rate: 2000,
+      durationSeconds: 5,
+      warmupSeconds: 1,
+      retries: 2,
+      disturbance: { otherCpuPercent: 25, stealPercent: 5, forks: 0, sendLagP99Ms: 1 },
     });
   });
 
-  it('perf settings come from spec.perf, defaults filling the rest; a bad value is the spec\'s error', () => {
+  it("perf settings come from spec.perf, defaults filling the rest; a bad value is the spec's error", () => {
     const spec = loadSpec();
     const withPerf = parseSpec({ ...spec, perf: { rate: 500, durationSeconds: 2, disturbance: { forks: 1 } } }, 'perf');
-    expect(perfSettings(withPerf)).toMatchObject({ rate: 500, durationSeconds: 2, warmupSeconds: 1, retries: 2, disturbance: { forks: 1, otherCpuPercent: 25 } });
+    expect(perfSettings(withPerf)).toMatchObject({
+      rate: 500,
+      durationSeconds: 2,
+      warmupSeconds: 1,
+      retries: 2,
+      disturbance: { forks: 1, otherCpuPercent: 25 },
+    });
     expect(() => parseSpec({ ...spec, perf: { rate: -1 } }, 'bad perf')).toThrow(/perf\.rate/);
     expect(() => parseSpec({ ...spec, perf: { retries: 99 } }, 'bad perf')).toThrow(/perf\.retries/);
   });

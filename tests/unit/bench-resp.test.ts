@@ -55,7 +55,9 @@ describe('RespScanner', () => {
 
 describe('encodeCommand', () => {
   it('encodes strings, numbers and Buffers as a RESP array of bulk strings', () => {
-    expect(encodeCommand(['SET', 'k', Buffer.from('v\r\n'), 'EX', 300]).toString()).toBe('*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n$2\r\nEX\r\n$3\r\n300\r\n');
+    expect(encodeCommand(['SET', 'k', Buffer.from('v\r\n'), 'EX', 300]).toString()).toBe(
+      '*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nv\r\n\r\n$2\r\nEX\r\n$3\r\n300\r\n',
+    );
     expect(encodeCommand(['GET', 'ção']).toString()).toBe('*2\r\n$3\r\nGET\r\n$5\r\nção\r\n');
   });
 });

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { buildOpTable, buildWorkload, closedLoop, lanesOf, mergeEncoded, openLoop, Recorder, REPLY_ERROR, REPLY_NIL, REPLY_OK, summarize, type Sender } from '../../src/bench/index.js';
+import {
+  buildOpTable,
+  buildWorkload,
+  closedLoop,
+  lanesOf,
+  mergeEncoded,
+  openLoop,
+  Recorder,
+  REPLY_ERROR,
+  REPLY_NIL,
+  REPLY_OK,
+  summarize,
+  type Sender,
+} from '../../src/bench/index.js';
 import { loadSpec } from '../../src/spec/index.js';
 
 const spec = loadSpec();
@@ -7,7 +20,9 @@ const table = buildOpTable(spec, buildWorkload(spec, 'mobile'), { size: 1024 });
 
 function capture(): Sender & { ops: number[]; starts: number[]; sentAt: number[] } {
   const s = {
-    ops: [] as number[], starts: [] as number[], sentAt: [] as number[],
+    ops: [] as number[],
+    starts: [] as number[],
+    sentAt: [] as number[],
     send(op: number, start: number) {
       s.ops.push(op);
       s.starts.push(start);
@@ -38,7 +53,11 @@ describe('openLoop (in-thread, timer-driven)', () => {
     const start = performance.now();
     const s = capture();
     const t0 = performance.now();
-    await openLoop({ rate: 10_000, start, end: start + 60_000, maxOps: 100, mask: table.size - 1, drainUntil: start + 60_000, ...unbounded }, s, new Recorder(table, start, start + 60_000)).done;
+    await openLoop(
+      { rate: 10_000, start, end: start + 60_000, maxOps: 100, mask: table.size - 1, drainUntil: start + 60_000, ...unbounded },
+      s,
+      new Recorder(table, start, start + 60_000),
+    ).done;
     expect(s.ops).toHaveLength(100);
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
@@ -49,9 +68,15 @@ describe('openLoop (in-thread, timer-driven)', () => {
     const s = capture();
     setTimeout(() => {
       const until = performance.now() + 60;
-      while (performance.now() < until) { /* block the event loop for 60 ms */ }
+      while (performance.now() < until) {
+        /* block the event loop for 60 ms */
+      }
     }, 50);
-    await openLoop({ rate: 2000, start, end, maxOps: 1_000_000, mask: table.size - 1, drainUntil: end, ...unbounded }, s, new Recorder(table, start, end)).done;
+    await openLoop(
+      { rate: 2000, start, end, maxOps: 1_000_000, mask: table.size - 1, drainUntil: end, ...unbounded },
+      s,
+      new Recorder(table, start, end),
+    ).done;
     expect(s.starts).toHaveLength(400);
     s.starts.forEach((t, i) => expect(t).toBeCloseTo(start + i * 0.5, 9));
     const late = s.sentAt.map((t, i) => t - (s.starts[i] ?? 0));
@@ -64,11 +89,23 @@ describe('openLoop (in-thread, timer-driven)', () => {
     const rec = new Recorder(table, start, end);
     let inFlight = 0;
     const s = capture();
-    const sender: Sender = { send(op, t) { inFlight++; s.send(op, t); } };
-    const loop = openLoop({ rate: 1000, start, end, maxOps: 1_000_000, mask: table.size - 1, drainUntil: end + 500, inFlight: () => inFlight, maxInFlight: 5 }, sender, rec);
+    const sender: Sender = {
+      send(op, t) {
+        inFlight++;
+        s.send(op, t);
+      },
+    };
+    const loop = openLoop(
+      { rate: 1000, start, end, maxOps: 1_000_000, mask: table.size - 1, drainUntil: end + 500, inFlight: () => inFlight, maxInFlight: 5 },
+      sender,
+      rec,
+    );
     // Nothing answers for 60 ms, then everything does.
     setTimeout(() => {
-      const answer = setInterval(() => { inFlight = 0; loop.pump(); }, 2);
+      const answer = setInterval(() => {
+        inFlight = 0;
+        loop.pump();
+      }, 2);
       void loop.done.then(() => clearInterval(answer));
     }, 60);
     await loop.done;
@@ -82,16 +119,24 @@ describe('openLoop (in-thread, timer-driven)', () => {
     const start = performance.now() + 5;
     const end = start + 50;
     const s = capture();
-    const loop = openLoop({ rate: 1000, start, end, maxOps: 1_000_000, mask: table.size - 1, drainUntil: end + 30, inFlight: () => 3, maxInFlight: 3 }, s, new Recorder(table, start, end));
+    const loop = openLoop(
+      { rate: 1000, start, end, maxOps: 1_000_000, mask: table.size - 1, drainUntil: end + 30, inFlight: () => 3, maxInFlight: 3 },
+      s,
+      new Recorder(table, start, end),
+    );
     await loop.done;
     let waiting = 0;
-    loop.takeWaiting(() => { waiting++; });
+    loop.takeWaiting(() => {
+      waiting++;
+    });
     expect(s.ops).toHaveLength(0);
     expect(waiting).toBe(50);
   });
 
   it('rejects a rate that is not positive', () => {
-    expect(() => openLoop({ rate: 0, start: 0, end: 1, maxOps: 1, mask: 1023, drainUntil: 1, ...unbounded }, capture(), new Recorder(table, 0, 1))).toThrow(/rate must be > 0/);
+    expect(() =>
+      openLoop({ rate: 0, start: 0, end: 1, maxOps: 1, mask: 1023, drainUntil: 1, ...unbounded }, capture(), new Recorder(table, 0, 1)),
+    ).toThrow(/rate must be > 0/);
   });
 });
 
@@ -102,7 +147,6 @@ describe('closedLoop', () => {
     let inFlight = 0;
     let peak = 0;
     let sent = 0;
-    let loop: ReturnType<typeof closedLoop> | undefined;
     const sender: Sender = {
       send(op, st) {
         sent++;
@@ -112,11 +156,11 @@ describe('closedLoop', () => {
           inFlight--;
           const now = performance.now();
           rec.complete(op, st, st, now, REPLY_OK);
-          loop?.next(now, op);
+          loop.next(now, op);
         });
       },
     };
-    loop = closedLoop({ inflight: 8, start, end: start + 10_000, maxOps: 500, mask: table.size - 1 }, sender, rec);
+    const loop = closedLoop({ inflight: 8, start, end: start + 10_000, maxOps: 500, mask: table.size - 1 }, sender, rec);
     expect(await loop.done).toBe(500);
     await new Promise((r) => setTimeout(r, 20));
     expect(sent).toBe(500);
@@ -130,19 +174,25 @@ describe('closedLoop', () => {
     const start = performance.now();
     const inFlight = [0, 0, 0];
     const peaks = [0, 0, 0];
-    let loop: ReturnType<typeof closedLoop> | undefined;
     const sender: Sender = {
       send(op) {
         const lane = owner[op] ?? 0;
         inFlight[lane] = (inFlight[lane] ?? 0) + 1;
         peaks[lane] = Math.max(peaks[lane] ?? 0, inFlight[lane] ?? 0);
         // Lane 0 answers slowly, the others at once: a global refill would pile ops onto lane 0.
-        const later = () => { inFlight[lane] = (inFlight[lane] ?? 1) - 1; loop?.next(performance.now(), op); };
+        const later = () => {
+          inFlight[lane] = (inFlight[lane] ?? 1) - 1;
+          loop.next(performance.now(), op);
+        };
         if (lane === 0) setTimeout(later, 2);
         else setImmediate(later);
       },
     };
-    loop = closedLoop({ inflight: 6, start, end: start + 10_000, maxOps: 600, mask: table.size - 1, lanes }, sender, new Recorder(table, start, start + 10_000));
+    const loop = closedLoop(
+      { inflight: 6, start, end: start + 10_000, maxOps: 600, mask: table.size - 1, lanes },
+      sender,
+      new Recorder(table, start, start + 10_000),
+    );
     await loop.done;
     expect(peaks).toEqual([2, 2, 2]);
   });
@@ -150,7 +200,11 @@ describe('closedLoop', () => {
   it('ends at its end time even when nothing completes', async () => {
     const start = performance.now();
     const t0 = performance.now();
-    const loop = closedLoop({ inflight: 4, start, end: start + 100, maxOps: 1_000_000, mask: table.size - 1 }, capture(), new Recorder(table, start, start + 100));
+    const loop = closedLoop(
+      { inflight: 4, start, end: start + 100, maxOps: 1_000_000, mask: table.size - 1 },
+      capture(),
+      new Recorder(table, start, start + 100),
+    );
     expect(await loop.done).toBe(4);
     expect(performance.now() - t0).toBeLessThan(2_000);
   });
@@ -166,7 +220,14 @@ describe('Recorder', () => {
     rec.timeout(4, 1600, Number.NaN, 6600);
     rec.failed(2, 'connection closed');
     const run = rec.encode(0);
-    expect(run).toMatchObject({ completed: 5, errors: 3, misses: 1, timeouts: 2, unsent: 1, errorsByMessage: { 'ERR boom': 1, 'connection closed': 2 } });
+    expect(run).toMatchObject({
+      completed: 5,
+      errors: 3,
+      misses: 1,
+      timeouts: 2,
+      unsent: 1,
+      errorsByMessage: { 'ERR boom': 1, 'connection closed': 2 },
+    });
     const latency = summarize(mergeEncoded(run.dimHists));
     expect(latency.count).toBe(4);
     expect(latency.max_us).toBeGreaterThanOrEqual(5_000_000);

@@ -1,6 +1,16 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { clockAnchor, ConnWriter, encodeCommands, FdGuard, offsetTo, Pacer, PendingRing, referenceOpTable, type WriteFn } from '../../src/bench/index.js';
+import {
+  clockAnchor,
+  ConnWriter,
+  encodeCommands,
+  FdGuard,
+  offsetTo,
+  Pacer,
+  PendingRing,
+  referenceOpTable,
+  type WriteFn,
+} from '../../src/bench/index.js';
 
 describe('PendingRing', () => {
   it('is a bounded FIFO of (op, intended, sent), seen the same from a second view of its shared buffers', () => {
@@ -15,7 +25,12 @@ describe('PendingRing', () => {
     r.push(4, 6, 6.1);
     const seen: number[][] = [];
     r.forEach((op, intended, sent) => seen.push([op, intended, sent]));
-    expect(seen).toEqual([[1, 1.5, 1.6], [2, 3, 3.1], [3, 4.5, 4.6], [4, 6, 6.1]]);
+    expect(seen).toEqual([
+      [1, 1.5, 1.6],
+      [2, 3, 3.1],
+      [3, 4.5, 4.6],
+      [4, 6, 6.1],
+    ]);
     const out: number[] = [];
     for (let op = r.shift(); op >= 0; op = r.shift()) out.push(op);
     expect(out).toEqual([1, 2, 3, 4]);
@@ -61,7 +76,9 @@ describe('ConnWriter', () => {
     ring.shift();
     expect([ring.lastIntended, ring.lastSentAt]).toEqual([101, 105]);
     let left = 0;
-    w.takeBacklog((op, intended) => { left = op * 1000 + intended; });
+    w.takeBacklog((op, intended) => {
+      left = op * 1000 + intended;
+    });
     expect(left).toBe(3102);
   });
 
@@ -97,10 +114,18 @@ describe('FdGuard', () => {
   it('a retired fd is never written again, and retire waits for a write under way', () => {
     const g = new FdGuard();
     let writes = 0;
-    expect(g.withFd(() => { writes++; })).toBe(true);
+    expect(
+      g.withFd(() => {
+        writes++;
+      }),
+    ).toBe(true);
     g.retire();
     expect(g.retired).toBe(true);
-    expect(g.withFd(() => { writes++; })).toBe(false);
+    expect(
+      g.withFd(() => {
+        writes++;
+      }),
+    ).toBe(false);
     expect(writes).toBe(1);
   });
 
@@ -119,7 +144,9 @@ describe('FdGuard', () => {
       w.once('message', () => {
         g.withFd(() => {
           const until = performance.now() + 30;
-          while (performance.now() < until) { /* a 30 ms write */ }
+          while (performance.now() < until) {
+            /* a 30 ms write */
+          }
           writeEnd = performance.timeOrigin + performance.now();
         });
         w.once('message', (t: number) => {
@@ -159,13 +186,16 @@ describe('Pacer and clock', () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
-  it('converts another thread\'s performance.now() to this thread\'s timebase', async () => {
+  it("converts another thread's performance.now() to this thread's timebase", async () => {
     const code = `const { workerData, parentPort } = require('node:worker_threads');
       const h1 = process.hrtime.bigint(); const p = performance.now(); const h2 = process.hrtime.bigint();
       parentPort.postMessage({ perfMs: p, hrNs: (h1 + h2) / 2n });`;
     const anchor = await new Promise<{ perfMs: number; hrNs: bigint }>((resolve) => {
       const w = new Worker(code, { eval: true });
-      w.once('message', (m: { perfMs: number; hrNs: bigint }) => { void w.terminate(); resolve(m); });
+      w.once('message', (m: { perfMs: number; hrNs: bigint }) => {
+        void w.terminate();
+        resolve(m);
+      });
     });
     const here = clockAnchor();
     // offsetTo(anchor) maps this thread's clock onto the worker's: the same hrtime instant reads the same.

@@ -1,8 +1,29 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  allKeys, buildOpTable, buildPopulation, buildWorkload, CHANNELS, CommandArena, encodeCommand, encodeCommands, KeyInterner, OP_GET, OP_SET, PROFILES, readKeys, referenceOpTable, REFERENCE_KEY_PREFIX,
-  weightedSampler, zipfSampler, mulberry32,
+  allKeys,
+  buildOpTable,
+  buildPopulation,
+  buildWorkload,
+  CHANNELS,
+  loadWorkload,
+  CommandArena,
+  encodeCommand,
+  encodeCommands,
+  KeyInterner,
+  OP_GET,
+  OP_SET,
+  PROFILES,
+  readKeys,
+  referenceOpTable,
+  REFERENCE_KEY_PREFIX,
+  weightedSampler,
+  zipfSampler,
+  mulberry32,
 } from '../../src/bench/index.js';
+import { generatePopulation } from '../../src/provision/index.js';
 import { loadSpec } from '../../src/spec/index.js';
 import { shardSlots, slotOf, ttlSeconds, type Channel, type DataType, type ModuleName } from '../../src/tenancy/index.js';
 
@@ -32,19 +53,40 @@ describe('workload profiles', () => {
   it('names what is wrong: unknown plan, module, data type, a bad field', () => {
     expect(() => buildWorkload(spec, 'mobile', { tenants: { plans: { gold: 1 } } })).toThrow(/plan "gold" is not in the spec/);
     expect(() => buildWorkload(spec, 'mobile', { modules: { erp: { weight: 1 } } })).toThrow(/"erp" is not in the spec/);
-    expect(() => buildWorkload(spec, 'mobile', { modules: { crm: { dataTypes: { nope: 1 } } } })).toThrow(/"nope" is not a data type of crm/);
+    expect(() => buildWorkload(spec, 'mobile', { modules: { crm: { dataTypes: { nope: 1 } } } })).toThrow(
+      /"nope" is not a data type of crm/,
+    );
     expect(() => buildWorkload(spec, 'mobile', { channel: { mobile: { readRatio: 2 } } })).toThrow(/channel\.mobile\.readRatio/);
     expect(() => buildWorkload(spec, 'mobile', { surprise: true })).toThrow(/invalid workload/);
+  });
+
+  it('a workload file is read like every YAML input: the error names the file and the fix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'workload-'));
+    try {
+      const file = join(dir, 'w.yaml');
+      expect(() => loadWorkload(spec, 'mobile', file)).toThrow(/cannot read workload file .*w\.yaml/);
+      writeFileSync(file, 'channels: [\n');
+      expect(() => loadWorkload(spec, 'mobile', file)).toThrow(/w\.yaml: not valid YAML/);
+      writeFileSync(file, 'surprise: true\n');
+      expect(() => loadWorkload(spec, 'mobile', file)).toThrow(/w\.yaml: invalid workload\n {2}\(root\): .*surprise/);
+      writeFileSync(file, 'tenants: { count: 7 }\n');
+      expect(loadWorkload(spec, 'mobile', file).tenants.count).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
 describe('population', () => {
-  it('splits tenants over plans by share (counts add up), named bench-<plan>-<n>, with the plan\'s modules', () => {
+  it("splits tenants over plans by share (counts add up), from provisioning's generator (bench-000001...), with the plan's modules", () => {
     const pop = buildPopulation(spec, mobile);
     expect(pop).toHaveLength(30);
     const count = (p: string) => pop.filter((t) => t.plan === p).length;
     expect([count('basic'), count('pro'), count('enterprise')]).toEqual([18, 9, 3]);
-    expect(pop[0]?.id).toBe('bench-basic-0');
+    expect(pop.map((t) => t.id)).toEqual(
+      generatePopulation({ count: 30, prefix: 'bench-', planMix: mobile.tenants.plans, webPercent: 0 }).map((t) => t.id),
+    );
+    expect(pop[0]?.id).toBe('bench-000001');
     expect(pop.find((t) => t.plan === 'enterprise')?.modules).toEqual(spec.plans.enterprise?.modules);
   });
 });
@@ -74,21 +116,22 @@ describe('op table', () => {
     expect(readShare(1, ['whatsapp', 'analytics'])).toBeCloseTo(0.75, 1);
   });
 
-  it('weights tenants by plan activity: an enterprise tenant gets ~4x a basic tenant\'s ops', () => {
+  it("weights tenants by plan activity: an enterprise tenant gets ~4x a basic tenant's ops", () => {
     const perTenant = new Map<string, number>();
+    const planOf = new Map(table.tenantModules.map((tm) => [tm.tenant as string, tm.plan]));
     for (let i = 0; i < table.size; i++) {
       const t = table.tenantModules[table.tm[i] ?? 0]?.tenant ?? '';
       perTenant.set(t, (perTenant.get(t) ?? 0) + 1);
     }
     const avg = (plan: string) => {
-      const xs = [...perTenant].filter(([t]) => t.startsWith(`bench-${plan}-`)).map(([, n]) => n);
+      const xs = [...perTenant].filter(([t]) => planOf.get(t) === plan).map(([, n]) => n);
       return xs.reduce((a, b) => a + b, 0) / xs.length;
     };
     expect(avg('enterprise') / avg('basic')).toBeGreaterThan(3.3);
     expect(avg('enterprise') / avg('basic')).toBeLessThan(4.7);
   });
 
-  it('keys are tenancy keys, placed in a slot of the module\'s shard; the slot is the key\'s real CRC16 slot', () => {
+  it("keys are tenancy keys, placed in a slot of the module's shard; the slot is the key's real CRC16 slot", () => {
     for (let i = 0; i < 2000; i++) {
       const tm = table.tenantModules[table.tm[i] ?? 0];
       if (!tm) throw new Error('no tm');
@@ -99,7 +142,7 @@ describe('op table', () => {
     }
   });
 
-  it('the TTL is the spec\'s tier for (module, data type, channel)', () => {
+  it("the TTL is the spec's tier for (module, data type, channel)", () => {
     for (let i = 0; i < 2000; i++) {
       const tm = table.tenantModules[table.tm[i] ?? 0];
       const channel = CHANNELS[table.channel[i] ?? 0] as Channel;
@@ -124,7 +167,7 @@ describe('op table', () => {
 });
 
 describe('reference workload (for the redis-benchmark comparison)', () => {
-  it('the comparisons\' reference table: one op, one value size, uniform keys spread over every shard, plain SET (no TTL)', () => {
+  it("the comparisons' reference table: one op, one value size, uniform keys spread over every shard, plain SET (no TTL)", () => {
     const t = referenceOpTable({ op: 'set', valueBytes: 256, keyspace: 100_000, size: 65536, seed: 3 });
     expect(t.kind.every((k) => k === OP_SET)).toBe(true);
     expect(t.valueSize.every((v) => v === 256)).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseClusterNodes, parseInfo } from '../../src/cluster/cluster-nodes.js';
+import { formatSlotRanges, NO_OWNER, ownerIndex, ownerMap, rangesContain, slotsOf } from '../../src/cluster/slot-ranges.js';
 
 // CLUSTER NODES as Redis 7.2 prints it, written by hand: slot 93 migrating 7001 -> 7002, a replica in fail?.
 const ID1 = '07c37dfeb235213a872192d90877d0cd55635b91';
@@ -44,8 +45,15 @@ describe('parseClusterNodes', () => {
   });
 
   it('reads slot ranges and single slots', () => {
-    expect(byPort(7001).slots).toEqual([[0, 92], [95, 5460]]);
-    expect(byPort(7002).slots).toEqual([[93, 93], [5461, 10922], [16383, 16383]]);
+    expect(byPort(7001).slots).toEqual([
+      [0, 92],
+      [95, 5460],
+    ]);
+    expect(byPort(7002).slots).toEqual([
+      [93, 93],
+      [5461, 10922],
+      [16383, 16383],
+    ]);
     expect(byPort(7003).slots).toEqual([[10923, 16382]]);
     expect(byPort(7004).slots).toEqual([]);
   });
@@ -63,6 +71,50 @@ describe('parseClusterNodes', () => {
   it('rejects a malformed line', () => {
     expect(() => parseClusterNodes('garbage')).toThrow(/malformed/);
     expect(() => parseClusterNodes(`${ID1} 127.0.0.1 master - 0 0 1 connected`)).toThrow(/malformed node address/);
+  });
+});
+
+describe('slot ranges and the slot → owner map', () => {
+  const nodes = parseClusterNodes(NODES);
+  const byPort = (p: number) => nodes.find((n) => n.port === p)!;
+
+  it('knows which ranges hold a slot, bounds included', () => {
+    expect(rangesContain(byPort(7001).slots, 0)).toBe(true);
+    expect(rangesContain(byPort(7001).slots, 92)).toBe(true);
+    expect(rangesContain(byPort(7001).slots, 93)).toBe(false);
+    expect(rangesContain(byPort(7002).slots, 93)).toBe(true);
+    expect(rangesContain(byPort(7002).slots, 16383)).toBe(true);
+    expect(rangesContain(byPort(7004).slots, 0)).toBe(false);
+  });
+
+  it('expands and prints ranges (a single slot as one number)', () => {
+    expect(
+      slotsOf([
+        [3, 5],
+        [9, 9],
+      ]),
+    ).toEqual([3, 4, 5, 9]);
+    expect(formatSlotRanges(byPort(7002).slots)).toBe('93 5461-10922 16383');
+    expect(formatSlotRanges([])).toBe('');
+  });
+
+  it('maps every slot to the master serving it; slots nobody serves have no owner', () => {
+    const owners = ownerMap(nodes);
+    expect(owners).toHaveLength(16384);
+    expect(owners[0]?.port).toBe(7001);
+    expect(owners[93]?.port).toBe(7002);
+    expect(owners[16382]?.port).toBe(7003);
+    expect(owners[16383]?.port).toBe(7002);
+    // Slot 94 is only importing on 7002: nobody serves it in this view.
+    expect(owners[94]).toBeUndefined();
+    const index = ownerIndex(nodes);
+    expect(index[5461]).toBe(nodes.indexOf(byPort(7002)));
+    expect(index[94]).toBe(NO_OWNER);
+  });
+
+  it('never makes a replica an owner', () => {
+    const replicaClaims = [{ role: 'replica' as const, slots: [[0, 16383] as const] }];
+    expect(ownerMap(replicaClaims).every((o) => o === undefined)).toBe(true);
   });
 });
 
@@ -94,6 +146,14 @@ describe('parseInfo', () => {
   });
 
   it('skips section headers and blank lines', () => {
-    expect([...info.keys()]).toEqual(['role', 'master_host', 'master_port', 'master_link_status', 'slave_read_repl_offset', 'cluster_state', 'cluster_slots_assigned']);
+    expect([...info.keys()]).toEqual([
+      'role',
+      'master_host',
+      'master_port',
+      'master_link_status',
+      'slave_read_repl_offset',
+      'cluster_state',
+      'cluster_slots_assigned',
+    ]);
   });
 });

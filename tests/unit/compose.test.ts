@@ -5,8 +5,20 @@ import { renderCompose } from '../../src/cluster/compose.js';
 import { renderRedisConf } from '../../src/cluster/render-conf.js';
 import { clusterLayout, loadSpec } from '../../src/spec/index.js';
 
-interface Service { image: string; network_mode?: string; volumes?: string[]; configs?: Array<{ source: string; target: string }>; command: string[]; depends_on?: Record<string, unknown> }
-interface Compose { name: string; services: Record<string, Service>; configs: Record<string, { content: string }>; volumes: Record<string, unknown> }
+interface Service {
+  image: string;
+  network_mode?: string;
+  volumes?: string[];
+  configs?: Array<{ source: string; target: string }>;
+  command: string[];
+  depends_on?: Record<string, unknown>;
+}
+interface Compose {
+  name: string;
+  services: Record<string, Service>;
+  configs: Record<string, { content: string }>;
+  volumes: Record<string, unknown>;
+}
 
 const spec = loadSpec();
 const layout = clusterLayout(spec, 7001);
@@ -61,8 +73,16 @@ describe('docker-compose.cluster.yml', () => {
   it('makes each replica replicate its spec master', () => {
     const replicate = initScript.split('\n').filter((l) => l.includes('cluster replicate'));
     expect(replicate).toHaveLength(3);
-    for (const [replicaPort, masterPort] of [[7004, 7001], [7005, 7002], [7006, 7003]]) {
-      expect(replicate.some((l) => l.includes(`-p ${replicaPort} `) && l.includes(`-p ${masterPort} -a "$$REDIS_PASSWORD" --no-auth-warning cluster myid`))).toBe(true);
+    for (const [replicaPort, masterPort] of [
+      [7004, 7001],
+      [7005, 7002],
+      [7006, 7003],
+    ]) {
+      expect(
+        replicate.some(
+          (l) => l.includes(`-p ${replicaPort} `) && l.includes(`-p ${masterPort} -a "$$REDIS_PASSWORD" --no-auth-warning cluster myid`),
+        ),
+      ).toBe(true);
     }
   });
 });

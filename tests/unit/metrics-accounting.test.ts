@@ -33,7 +33,10 @@ describe('ChannelWindow (redis_client_mobile_ratio)', () => {
     for (let i = 0; i < 3; i++) w.record(a, 'mobile');
     w.record(a, 'web');
     w.record(b, 'web');
-    expect(w.ratios()).toEqual([{ labels: a, percent: 75, ops: 4 }, { labels: b, percent: 0, ops: 1 }]);
+    expect(w.ratios()).toEqual([
+      { labels: a, percent: 75, ops: 4 },
+      { labels: b, percent: 0, ops: 1 },
+    ]);
     now += 200_000;
     w.record(a, 'web', 4);
     expect(w.ratios().find((r) => r.labels.client_id === 'a')).toEqual({ labels: a, percent: 37.5, ops: 8 });
@@ -45,11 +48,47 @@ describe('ChannelWindow (redis_client_mobile_ratio)', () => {
 });
 
 const snapshot: UsageSnapshot = {
-  takenAt: '2026-01-01T00:00:00.000Z', durationMs: 1500, masters: [], keysScanned: 12_000, quotaKeys: 1, metaKeys: 1, otherKeys: 0, malformedKeys: 0,
-  tenants: [{ tenant: 'b1', plan: 'basic' }, { tenant: 'ghost', plan: null, metaProblem: 'no tenant-meta key' }],
+  takenAt: '2026-01-01T00:00:00.000Z',
+  durationMs: 1500,
+  masters: [],
+  keysScanned: 12_000,
+  quotaKeys: 1,
+  metaKeys: 1,
+  otherKeys: 0,
+  malformedKeys: 0,
+  tenants: [
+    { tenant: 'b1', plan: 'basic' },
+    { tenant: 'ghost', plan: null, metaProblem: 'no tenant-meta key' },
+  ],
   tenantModules: [
-    { tenant: 'b1', module: 'crm', plan: 'basic', inPlan: true, keys: 9500, bytesEstimate: 1_200_000, sampledKeys: 32, keysLimit: 10_000, memoryLimitBytes: 10 * 1024 * 1024, keysRatio: 0.95, memoryRatio: 1_200_000 / (10 * 1024 * 1024), quotaKeyBytes: 1_100_000 },
-    { tenant: 'ghost', module: 'crm', plan: null, inPlan: false, keys: 7, bytesEstimate: 700, sampledKeys: 7, keysLimit: null, memoryLimitBytes: null, keysRatio: null, memoryRatio: null, quotaKeyBytes: null },
+    {
+      tenant: 'b1',
+      module: 'crm',
+      plan: 'basic',
+      inPlan: true,
+      keys: 9500,
+      bytesEstimate: 1_200_000,
+      sampledKeys: 32,
+      keysLimit: 10_000,
+      memoryLimitBytes: 10 * 1024 * 1024,
+      keysRatio: 0.95,
+      memoryRatio: 1_200_000 / (10 * 1024 * 1024),
+      quotaKeyBytes: 1_100_000,
+    },
+    {
+      tenant: 'ghost',
+      module: 'crm',
+      plan: null,
+      inPlan: false,
+      keys: 7,
+      bytesEstimate: 700,
+      sampledKeys: 7,
+      keysLimit: null,
+      memoryLimitBytes: null,
+      keysRatio: null,
+      memoryRatio: null,
+      quotaKeyBytes: null,
+    },
   ],
 };
 

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, generatePassword, sha256Hex, tenantKeyPattern } from '../../src/provision/index.js';
+import {
+  TENANT_COMMANDS,
+  aclSetUserArgs,
+  aclSetUserCommand,
+  generatePassword,
+  sha256Hex,
+  tenantKeyPattern,
+} from '../../src/provision/index.js';
 import { parseTenantId, TENANT_ID_RULE } from '../../src/tenancy/index.js';
 
 const hash = sha256Hex('pw');
@@ -9,10 +16,10 @@ const hash = sha256Hex('pw');
 describe('ACL rule builder', () => {
   it('builds the exact SETUSER line: reset, hashed password, own key pattern, -@all then the grants', () => {
     expect(aclSetUserCommand(parseTenantId('acme'), hash)).toBe(
-      `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* resetchannels -@all `
-      + '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha '
-      + '+time +zremrangebyscore +zscore +zcard +zcount +zadd +zrem +pexpiretime '
-      + '+cluster|slots +cluster|info +info +readonly +ping',
+      `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* resetchannels -@all ` +
+        '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha ' +
+        '+time +zremrangebyscore +zscore +zcard +zcount +zadd +zrem +pexpiretime ' +
+        '+cluster|slots +cluster|info +info +readonly +ping',
     );
   });
 
@@ -35,7 +42,29 @@ describe('ACL rule builder', () => {
     const grants = args.filter((a) => a.startsWith('+'));
     expect(minusAll).toBeGreaterThan(0);
     expect(args.findIndex((a) => a.startsWith('+'))).toBeGreaterThan(minusAll);
-    for (const bad of ['keys', 'scan', 'randomkey', 'flushall', 'flushdb', 'swapdb', 'config', 'debug', 'monitor', 'acl', 'script', 'eval', 'shutdown', 'cluster', 'client', 'memory', 'object', 'dump', 'migrate', 'dbsize', 'function']) {
+    for (const bad of [
+      'keys',
+      'scan',
+      'randomkey',
+      'flushall',
+      'flushdb',
+      'swapdb',
+      'config',
+      'debug',
+      'monitor',
+      'acl',
+      'script',
+      'eval',
+      'shutdown',
+      'cluster',
+      'client',
+      'memory',
+      'object',
+      'dump',
+      'migrate',
+      'dbsize',
+      'function',
+    ]) {
       expect(grants, bad).not.toContain(`+${bad}`);
     }
     expect(grants.some((g) => g.startsWith('+@'))).toBe(false); // no category grants
@@ -44,11 +73,14 @@ describe('ACL rule builder', () => {
   });
 
   it('every valid id yields a key pattern that is its own prefix, with no glob character before the final *', () => {
-    fc.assert(fc.property(fc.stringMatching(TENANT_ID_RULE), (raw) => {
-      const pattern = tenantKeyPattern(parseTenantId(raw));
-      expect(pattern).toBe(`~cliente:${raw}:*`);
-      expect(/[*?[\]\\]/.test(pattern.slice(1, -1))).toBe(false);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.stringMatching(TENANT_ID_RULE), (raw) => {
+        const pattern = tenantKeyPattern(parseTenantId(raw));
+        expect(pattern).toBe(`~cliente:${raw}:*`);
+        expect(/[*?[\]\\]/.test(pattern.slice(1, -1))).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -40,13 +40,23 @@ function allows(rule: readonly string[], command: string): boolean {
 
 /** `script: command` for every command a script calls that the rule does not grant. */
 function ungranted(scripts: ReadonlyArray<{ name: string; lua: string }>, rule: readonly string[]): string[] {
-  return scripts.flatMap((s) => commandsCalled(s.lua).filter((c) => !allows(rule, c)).map((c) => `${s.name}: ${c}`));
+  return scripts.flatMap((s) =>
+    commandsCalled(s.lua)
+      .filter((c) => !allows(rule, c))
+      .map((c) => `${s.name}: ${c}`),
+  );
 }
 
-describe('tenant ACL rule vs the quota scripts\' own source', () => {
+describe("tenant ACL rule vs the quota scripts' own source", () => {
   it('grants every command the tenant-callable scripts call', () => {
-    const missing = ungranted(TENANT_SCRIPTS.map((n) => QUOTA_SCRIPTS[n]), RULE);
-    expect(missing, `not granted by aclSetUserArgs (add them to TENANT_COMMANDS in src/provision/acl-rule.ts):\n${missing.join('\n')}`).toEqual([]);
+    const missing = ungranted(
+      TENANT_SCRIPTS.map((n) => QUOTA_SCRIPTS[n]),
+      RULE,
+    );
+    expect(
+      missing,
+      `not granted by aclSetUserArgs (add them to QUOTA_ACL_GRANTS in src/tenancy/quota-script.ts; TENANT_COMMANDS includes it):\n${missing.join('\n')}`,
+    ).toEqual([]);
   });
 
   it('grants EVALSHA (how tenants run the scripts) and never EVAL or SCRIPT', () => {
@@ -57,7 +67,11 @@ describe('tenant ACL rule vs the quota scripts\' own source', () => {
 
   it('QUOTA_ACL_GRANTS (the documented list) names every command the tenant-callable scripts call, and the rule grants all of it', () => {
     const documented = new Set(QUOTA_ACL_GRANTS.map((g) => g.slice(1)));
-    const undocumented = TENANT_SCRIPTS.flatMap((n) => commandsCalled(QUOTA_SCRIPTS[n].lua).filter((c) => !documented.has(c)).map((c) => `${n}: ${c}`));
+    const undocumented = TENANT_SCRIPTS.flatMap((n) =>
+      commandsCalled(QUOTA_SCRIPTS[n].lua)
+        .filter((c) => !documented.has(c))
+        .map((c) => `${n}: ${c}`),
+    );
     expect(undocumented).toEqual([]);
     expect([...documented].filter((c) => !allows(RULE, c))).toEqual([]);
   });
@@ -65,7 +79,9 @@ describe('tenant ACL rule vs the quota scripts\' own source', () => {
   it('the extraction sees every call site (no dynamic command name slips past it) and finds the known commands', () => {
     for (const n of Object.keys(QUOTA_SCRIPTS) as ScriptName[]) {
       const { lua } = QUOTA_SCRIPTS[n];
-      expect([...lua.matchAll(LITERAL_CALL)].length, `${n}: a redis.call without a literal command name`).toBe([...lua.matchAll(CALL_SITE)].length);
+      expect([...lua.matchAll(LITERAL_CALL)].length, `${n}: a redis.call without a literal command name`).toBe(
+        [...lua.matchAll(CALL_SITE)].length,
+      );
     }
     expect(commandsCalled(QUOTA_SCRIPTS.set.lua)).toEqual(['pexpiretime', 'set', 'time', 'zadd', 'zcard', 'zremrangebyscore', 'zscore']);
     expect(commandsCalled(QUOTA_SCRIPTS.del.lua)).toEqual(['del', 'time', 'zrem']);

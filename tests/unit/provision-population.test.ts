@@ -9,7 +9,8 @@ import { DEFAULT_SPEC_PATH, loadSpec } from '../../src/spec/index.js';
 const spec = loadSpec();
 const fixture = join(DEFAULT_SPEC_PATH, '..', 'tenants.yaml');
 
-const countBy = <T>(xs: readonly T[], f: (x: T) => string) => xs.reduce<Record<string, number>>((a, x) => ({ ...a, [f(x)]: (a[f(x)] ?? 0) + 1 }), {});
+const countBy = <T>(xs: readonly T[], f: (x: T) => string) =>
+  xs.reduce<Record<string, number>>((a, x) => ({ ...a, [f(x)]: (a[f(x)] ?? 0) + 1 }), {});
 
 describe('population generator', () => {
   it('10,000 tenants: 60/30/10 plans, 70/30 mobile/web, ids t000001..t010000, unique', () => {
@@ -61,7 +62,16 @@ describe('population file', () => {
   it.each([
     [{ version: 1, tenants: [{ id: '1*', plan: 'basic' }] }, /tenants\.0\.id: tenant id must match/],
     [{ version: 1, tenants: [{ id: 'a', plan: 'gold' }] }, /plan "gold" is not in the spec; known plans: basic, pro, enterprise/],
-    [{ version: 1, tenants: [{ id: 'a', plan: 'basic' }, { id: 'a', plan: 'basic' }] }, /appears twice/],
+    [
+      {
+        version: 1,
+        tenants: [
+          { id: 'a', plan: 'basic' },
+          { id: 'a', plan: 'basic' },
+        ],
+      },
+      /appears twice/,
+    ],
     [{ version: 1, tenants: [{ id: 'a', plan: 'basic', extra: 1 }] }, /Unrecognized key/],
     [{ version: 1, tenants: [] }, /needs `tenants` or `generate`/],
     [{ version: 2, tenants: [{ id: 'a', plan: 'basic' }] }, /version/],

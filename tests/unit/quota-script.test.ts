@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../src/spec/index.js';
-import { buildDataKey, InvalidKey, parseDataType, parseModule, parseTenantId, PermissionDenied, placeTenantModule, QuotaExceeded, slotOf } from '../../src/tenancy/index.js';
+import {
+  buildDataKey,
+  InvalidKey,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  PermissionDenied,
+  placeTenantModule,
+  QuotaExceeded,
+  slotOf,
+} from '../../src/tenancy/index.js';
 import { isQuotaKey, mapQuotaError, QUOTA_SCRIPTS, QUOTA_SET_LUA, quotaKeyOf, quotaKeysFor } from '../../src/tenancy/quota-script.js';
 
 const spec = loadSpec();
@@ -9,7 +19,7 @@ const crm = parseModule(spec, 'crm');
 const users = parseDataType(spec, crm, 'users');
 
 describe('quota keys', () => {
-  it('module-shard: the quota zset is the tenant-module prefix + __quota, in the data keys\' slot, under cliente:<tenant>:', () => {
+  it("module-shard: the quota zset is the tenant-module prefix + __quota, in the data keys' slot, under cliente:<tenant>:", () => {
     const p = placeTenantModule(spec, tenant, crm);
     const q = quotaKeyOf(tenant, crm, p);
     expect(q).toBe(`cliente:acme:crm:{${p.tag}}:__quota`);
@@ -46,9 +56,11 @@ describe('quota script errors', () => {
   });
   it('NOPERM and ACL script errors become PermissionDenied; BADKEY InvalidKey; others pass through', () => {
     expect(mapQuotaError(new Error('NOPERM the user may not run the quota write'), q)).toBeInstanceOf(PermissionDenied);
-    expect(mapQuotaError(new Error("ERR The user executing the script can't run this command or subcommand script: abc"), q)).toBeInstanceOf(PermissionDenied);
+    expect(
+      mapQuotaError(new Error("ERR The user executing the script can't run this command or subcommand script: abc"), q),
+    ).toBeInstanceOf(PermissionDenied);
     expect(mapQuotaError(new Error('BADKEY x is not under y'), q)).toBeInstanceOf(InvalidKey);
-    const other = new Error('CROSSSLOT Keys in request don\'t hash to the same slot');
+    const other = new Error("CROSSSLOT Keys in request don't hash to the same slot");
     expect(mapQuotaError(other, q)).toBe(other);
   });
 });

@@ -18,12 +18,20 @@ const container = renderRedisConf(spec, replica, { kind: 'container' });
 const directives = (conf: string) => conf.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
 /** The argument lines of one directive, e.g. `bind` → ['127.0.0.1']. */
 const argsOf = (conf: string, d: string) =>
-  directives(conf).filter((l) => l.split(/\s+/)[0] === d).map((l) => l.slice(d.length).trim());
+  directives(conf)
+    .filter((l) => l.split(/\s+/)[0] === d)
+    .map((l) => l.slice(d.length).trim());
 
 describe('renderRedisConf', () => {
   it('has no inline comments: no # token after a directive', () => {
     for (const conf of [local, container]) {
-      for (const line of directives(conf)) expect(line.split(/\s+/).slice(1).some((t) => t.startsWith('#'))).toBe(false);
+      for (const line of directives(conf))
+        expect(
+          line
+            .split(/\s+/)
+            .slice(1)
+            .some((t) => t.startsWith('#')),
+        ).toBe(false);
     }
   });
 

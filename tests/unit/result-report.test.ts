@@ -1,8 +1,24 @@
 import { describe, it, expect } from 'vitest';
-import { renderHtml, renderJUnit, RESULT_SCHEMA_VERSION, resultSchema, verdictOf, type CheckResult, type ResultDocument, type SuiteResult } from '../../src/report/index.js';
+import {
+  renderHtml,
+  renderJUnit,
+  RESULT_SCHEMA_VERSION,
+  resultSchema,
+  verdictOf,
+  type CheckResult,
+  type ResultDocument,
+  type SuiteResult,
+} from '../../src/report/index.js';
 import { skippedSuite } from '../../src/report/result.js';
 
-const suite = (over: Partial<SuiteResult> = {}): SuiteResult => ({ name: 'config', status: 'passed', duration_ms: 1200, checks: [], errors: [], ...over });
+const suite = (over: Partial<SuiteResult> = {}): SuiteResult => ({
+  name: 'config',
+  status: 'passed',
+  duration_ms: 1200,
+  checks: [],
+  errors: [],
+  ...over,
+});
 
 function doc(): ResultDocument {
   return {
@@ -18,22 +34,43 @@ function doc(): ResultDocument {
     spec: { name: 'kryonix', path: 'fixtures/kryonix.spec.yaml' },
     target: { backend: 'local', redis_version: '7.2.4', nodes: [{ name: 'redis-1', address: '127.0.0.1:7001', role: 'master' }] },
     timings_ms: { cluster_up: 3000 },
-    suites: [suite({
-      name: 'config',
-      status: 'failed',
-      checks: [
-        { id: 'c1', name: 'maxmemory <= "2gb" & co', status: 'failed', duration_ms: 12, failure: 'drift on redis-1\n<script>alert(1)</script>', findings: [
-          { severity: 'error', title: 'drift <maxmemory>', detail: 'a & b', data: [{ node: 'redis-1', key: 'maxmemory', actual: '<5gb>' }] },
-        ] },
-        { id: 'c2', name: 'save rules', status: 'passed', duration_ms: 3, findings: [] },
-        { id: 'c3', name: 'listpack', status: 'skipped', duration_ms: 0, reason: 'needs --allow-destructive', findings: [] },
-      ],
-    })],
+    suites: [
+      suite({
+        name: 'config',
+        status: 'failed',
+        checks: [
+          {
+            id: 'c1',
+            name: 'maxmemory <= "2gb" & co',
+            status: 'failed',
+            duration_ms: 12,
+            failure: 'drift on redis-1\n<script>alert(1)</script>',
+            findings: [
+              {
+                severity: 'error',
+                title: 'drift <maxmemory>',
+                detail: 'a & b',
+                data: [{ node: 'redis-1', key: 'maxmemory', actual: '<5gb>' }],
+              },
+            ],
+          },
+          { id: 'c2', name: 'save rules', status: 'passed', duration_ms: 3, findings: [] },
+          { id: 'c3', name: 'listpack', status: 'skipped', duration_ms: 0, reason: 'needs --allow-destructive', findings: [] },
+        ],
+      }),
+    ],
     errors: [],
   };
 }
 
-const check = (status: CheckResult['status'], over: Partial<CheckResult> = {}): CheckResult => ({ id: status, name: status, status, duration_ms: 1, findings: [], ...over });
+const check = (status: CheckResult['status'], over: Partial<CheckResult> = {}): CheckResult => ({
+  id: status,
+  name: status,
+  status,
+  duration_ms: 1,
+  findings: [],
+  ...over,
+});
 
 describe('verdictOf', () => {
   it('passes when every suite passed or was skipped, and at least one ran', () => {
@@ -52,7 +89,10 @@ describe('verdictOf', () => {
 
   it('is inconclusive (3) when nothing failed but a suite or check is inconclusive', () => {
     expect(verdictOf([suite(), suite({ status: 'inconclusive' })], [])).toEqual({ verdict: 'inconclusive', exit_code: 3 });
-    expect(verdictOf([suite({ checks: [check('inconclusive', { reason: 'noisy' })] })], [])).toEqual({ verdict: 'inconclusive', exit_code: 3 });
+    expect(verdictOf([suite({ checks: [check('inconclusive', { reason: 'noisy' })] })], [])).toEqual({
+      verdict: 'inconclusive',
+      exit_code: 3,
+    });
   });
 
   it('a failure outranks inconclusive', () => {
@@ -77,22 +117,38 @@ describe('renderJUnit', () => {
   });
 
   it('shows an inconclusive check as skipped with its reason and a note, not as a pass', () => {
-    const d = { ...doc(), suites: [suite({ name: 'perf', status: 'inconclusive', checks: [check('passed'), check('inconclusive', { name: 'p99', reason: 'machine too busy' })] })] };
+    const d = {
+      ...doc(),
+      suites: [
+        suite({
+          name: 'perf',
+          status: 'inconclusive',
+          checks: [check('passed'), check('inconclusive', { name: 'p99', reason: 'machine too busy' })],
+        }),
+      ],
+    };
     const out = renderJUnit(d);
     expect(out).toContain('<testsuite name="perf" tests="2" failures="0" errors="0" skipped="1"');
     expect(out).toContain('<property name="status" value="inconclusive"/>');
-    expect(out).toMatch(/<testcase classname="perf" name="p99" [^>]*><skipped message="inconclusive: machine too busy"\/><system-out>INCONCLUSIVE \(not a pass\): machine too busy<\/system-out><\/testcase>/);
+    expect(out).toMatch(
+      /<testcase classname="perf" name="p99" [^>]*><skipped message="inconclusive: machine too busy"\/><system-out>INCONCLUSIVE \(not a pass\): machine too busy<\/system-out><\/testcase>/,
+    );
   });
 
   it('lists a suite the gate did not run as one skipped case with the reason', () => {
     const out = renderJUnit({ ...doc(), suites: [skippedSuite('quota', 'it changes the cluster; pass --allow-destructive')] });
     expect(out).toContain('<testsuite name="quota" tests="1" failures="0" errors="0" skipped="1" time="0.000">');
     expect(out).toContain('<property name="skip_reason" value="it changes the cluster; pass --allow-destructive"/>');
-    expect(out).toContain('<testcase classname="quota" name="(suite skipped)" time="0"><skipped message="suite skipped: it changes the cluster; pass --allow-destructive"/></testcase>');
+    expect(out).toContain(
+      '<testcase classname="quota" name="(suite skipped)" time="0"><skipped message="suite skipped: it changes the cluster; pass --allow-destructive"/></testcase>',
+    );
   });
 
   it('adds one error case per suite-level error (a describe-level hook, an import error)', () => {
-    const out = renderJUnit({ ...doc(), suites: [suite({ name: 'broken', status: 'failed', errors: ["describe 'x' (a.test.ts): Error: boom\n    at a.test.ts:3"] })] });
+    const out = renderJUnit({
+      ...doc(),
+      suites: [suite({ name: 'broken', status: 'failed', errors: ["describe 'x' (a.test.ts): Error: boom\n    at a.test.ts:3"] })],
+    });
     expect(out).toContain('<testsuite name="broken" tests="1" failures="0" errors="1" skipped="0"');
     expect(out).toContain('<error message="describe &#39;x&#39; (a.test.ts): Error: boom">');
   });
@@ -140,7 +196,14 @@ describe('renderHtml', () => {
   });
 
   it('gives inconclusive its own verdict color, badge and reason', () => {
-    const d: ResultDocument = { ...doc(), verdict: 'inconclusive', exit_code: 3, suites: [suite({ name: 'perf', status: 'inconclusive', checks: [check('inconclusive', { name: 'p99', reason: 'machine <too> busy' })] })] };
+    const d: ResultDocument = {
+      ...doc(),
+      verdict: 'inconclusive',
+      exit_code: 3,
+      suites: [
+        suite({ name: 'perf', status: 'inconclusive', checks: [check('inconclusive', { name: 'p99', reason: 'machine <too> busy' })] }),
+      ],
+    };
     const out = renderHtml(d);
     expect(out).toContain('<header class="v-inconclusive"><h1>INCONCLUSIVE</h1>');
     expect(out).toMatch(/header\.v-inconclusive\{background:#[0-9a-f]{6}\}/);
@@ -151,7 +214,9 @@ describe('renderHtml', () => {
 
   it('shows a suite the gate did not run as skipped, with the reason', () => {
     const out = renderHtml({ ...doc(), suites: [suite(), skippedSuite('quota', 'it changes the cluster')] });
-    expect(out).toContain('<td class="skipped">skipped</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0.00 s</td><td>it changes the cluster</td>');
+    expect(out).toContain(
+      '<td class="skipped">skipped</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0.00 s</td><td>it changes the cluster</td>',
+    );
     expect(out).toContain('<p class="reason skipped"><b>suite skipped:</b> it changes the cluster</p>');
   });
 });
@@ -174,7 +239,12 @@ describe('resultSchema', () => {
   });
 
   it('accepts the inconclusive verdict with exit code 3, and skip reasons', () => {
-    const d = { ...doc(), verdict: 'inconclusive', exit_code: 3, suites: [skippedSuite('quota', 'r'), suite({ status: 'inconclusive', checks: [check('inconclusive', { reason: 'noisy' })] })] };
+    const d = {
+      ...doc(),
+      verdict: 'inconclusive',
+      exit_code: 3,
+      suites: [skippedSuite('quota', 'r'), suite({ status: 'inconclusive', checks: [check('inconclusive', { reason: 'noisy' })] })],
+    };
     expect(resultSchema.safeParse(d).success).toBe(true);
   });
 });

@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { parse as parseYaml } from 'yaml';
 import { HarnessError } from '../../src/errors.js';
+import { readYamlFile } from '../../src/read-yaml.js';
 import { clusterLayout, DEFAULT_SPEC_PATH, loadSpec, parseSpec } from '../../src/spec/index.js';
 import { BRIEF_LATENCY_CEILING_MS } from '../../src/spec/rules.js';
 
-// The fixture as a plain object; each test mutates its own deep copy.
+// The fixture as the untyped YAML document it is; each test mutates its own deep copy, often into a shape
+// the spec type forbids (that is what these tests feed the validator), so it stays `any` here.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call -- see above */
 type Doc = Record<string, any>;
-const fixture = parseYaml(readFileSync(DEFAULT_SPEC_PATH, 'utf8')) as Doc;
+const fixture = readYamlFile(DEFAULT_SPEC_PATH) as Doc;
 const mutated = (mutate: (d: Doc) => void): Doc => {
   const d = structuredClone(fixture);
   mutate(d);
@@ -45,10 +46,16 @@ describe('loadSpec', () => {
 
   it('accepts equal p99 and p99.9 limits at the 200 ms ceiling (the loosest valid SLO)', () => {
     const at = { p99Ms: BRIEF_LATENCY_CEILING_MS, p999Ms: BRIEF_LATENCY_CEILING_MS };
-    expect(parseSpec(mutated((d) => { d.slo = { mobile: at, web: at }; })).slo.web).toEqual(at);
+    expect(
+      parseSpec(
+        mutated((d) => {
+          d.slo = { mobile: at, web: at };
+        }),
+      ).slo.web,
+    ).toEqual(at);
   });
 
-  it('ships a coherent SLO: p99 <= p99.9 per channel, mobile stricter than web, all under the brief\'s 200 ms', () => {
+  it("ships a coherent SLO: p99 <= p99.9 per channel, mobile stricter than web, all under the brief's 200 ms", () => {
     const { mobile, web } = loadSpec().slo;
     for (const s of [mobile, web]) {
       expect(s.p99Ms).toBeLessThanOrEqual(s.p999Ms);
@@ -61,90 +68,153 @@ describe('loadSpec', () => {
 
 describe('parseSpec rejects', () => {
   it('a missing field, naming it', () => {
-    const msg = specError(mutated((d) => { delete d.slo; }));
+    const msg = specError(
+      mutated((d) => {
+        delete d.slo;
+      }),
+    );
     expect(msg).toMatch(/^\s+slo: .*expected object/m);
   });
 
   it('a field of the wrong type', () => {
-    const msg = specError(mutated((d) => { d.plans.basic.maxKeys = 'many'; }));
+    const msg = specError(
+      mutated((d) => {
+        d.plans.basic.maxKeys = 'many';
+      }),
+    );
     expect(msg).toMatch(/plans\.basic\.maxKeys: .*expected number/);
   });
 
   it('a plan module that is not in the module map', () => {
-    const msg = specError(mutated((d) => { d.plans.pro.modules.push('billing'); }));
+    const msg = specError(
+      mutated((d) => {
+        d.plans.pro.modules.push('billing');
+      }),
+    );
     expect(msg).toContain('plans.pro.modules[5]: module "billing" is not in the module map');
   });
 
   it('a module shard that is not a master', () => {
-    const msg = specError(mutated((d) => { d.modules.crm.shard = 'redis-4'; }));
+    const msg = specError(
+      mutated((d) => {
+        d.modules.crm.shard = 'redis-4';
+      }),
+    );
     expect(msg).toContain('modules.crm.shard: "redis-4" is not a master');
   });
 
   it('overlapping slot ranges', () => {
-    const msg = specError(mutated((d) => { d.topology.masters[1].slots = [[5000, 10922]]; }));
+    const msg = specError(
+      mutated((d) => {
+        d.topology.masters[1].slots = [[5000, 10922]];
+      }),
+    );
     expect(msg).toContain('topology.masters[1].slots[0]: slot 5000 is already assigned to redis-1');
   });
 
   it('an overlap without also reporting the rest of that range as unassigned', () => {
     // 5461-10922 are all redis-2's: only the overlap is wrong.
-    const msg = specError(mutated((d) => { d.topology.masters[1].slots = [[5000, 10922]]; }));
+    const msg = specError(
+      mutated((d) => {
+        d.topology.masters[1].slots = [[5000, 10922]];
+      }),
+    );
     expect(msg).not.toContain('not assigned');
   });
 
   it('missing slots, listing the gap', () => {
-    const msg = specError(mutated((d) => { d.topology.masters[2].slots = [[10923, 15999]]; }));
+    const msg = specError(
+      mutated((d) => {
+        d.topology.masters[2].slots = [[10923, 15999]];
+      }),
+    );
     expect(msg).toContain('topology.masters: slots 16000-16383 are not assigned');
   });
 
   it('several gaps, single slots and ranges alike', () => {
-    const msg = specError(mutated((d) => { d.topology.masters[0].slots = [[1, 5459]]; }));
+    const msg = specError(
+      mutated((d) => {
+        d.topology.masters[0].slots = [[1, 5459]];
+      }),
+    );
     expect(msg).toContain('slots 0, 5460 are not assigned');
   });
 
   it('a replica of an unknown master', () => {
-    const msg = specError(mutated((d) => { d.topology.replicas[0].of = 'redis-9'; }));
+    const msg = specError(
+      mutated((d) => {
+        d.topology.replicas[0].of = 'redis-9';
+      }),
+    );
     expect(msg).toContain('topology.replicas[0].of: "redis-9" is not a master');
   });
 
   it('duplicate node names', () => {
-    const msg = specError(mutated((d) => { d.topology.replicas[2].name = 'redis-2'; }));
+    const msg = specError(
+      mutated((d) => {
+        d.topology.replicas[2].name = 'redis-2';
+      }),
+    );
     expect(msg).toContain('topology.replicas[2].name: node name "redis-2" is used twice');
   });
 
   it('a TTL class whose mobile TTL exceeds the web TTL', () => {
-    const msg = specError(mutated((d) => { d.ttlClasses.syncData = { mobile: 2000, web: 1800 }; }));
+    const msg = specError(
+      mutated((d) => {
+        d.ttlClasses.syncData = { mobile: 2000, web: 1800 };
+      }),
+    );
     expect(msg).toContain('ttlClasses.syncData: mobile TTL (2000s) must be <= web TTL (1800s)');
   });
 
   it('a channel SLO whose p99.9 limit is below its p99 limit (the old shipped slo: p99 200 ms, p99.9 10 ms)', () => {
-    const msg = specError(mutated((d) => { d.slo.web = { p99Ms: 200, p999Ms: 10 }; }));
+    const msg = specError(
+      mutated((d) => {
+        d.slo.web = { p99Ms: 200, p999Ms: 10 };
+      }),
+    );
     expect(msg).toContain('slo.web.p999Ms: p99.9 limit (10 ms) must be >= the p99 limit (200 ms)');
     expect(msg).not.toContain('slo.mobile');
   });
 
-  it('an SLO limit above the brief\'s 200 ms, on either channel and percentile', () => {
-    const msg = specError(mutated((d) => { d.slo.mobile.p999Ms = 250; d.slo.web = { p99Ms: 201, p999Ms: 300 }; }));
-    expect(msg).toContain('slo.mobile.p999Ms: 250 ms is above the platform brief\'s 200 ms');
+  it("an SLO limit above the brief's 200 ms, on either channel and percentile", () => {
+    const msg = specError(
+      mutated((d) => {
+        d.slo.mobile.p999Ms = 250;
+        d.slo.web = { p99Ms: 201, p999Ms: 300 };
+      }),
+    );
+    expect(msg).toContain("slo.mobile.p999Ms: 250 ms is above the platform brief's 200 ms");
     expect(msg).toContain('slo.web.p99Ms: 201 ms is above');
     expect(msg).toContain('slo.web.p999Ms: 300 ms is above');
     expect(msg).not.toContain('slo.mobile.p99Ms');
   });
 
   it('an unknown TTL class', () => {
-    const msg = specError(mutated((d) => { d.modules.portal.dataTypes.courses = 'videoCache'; }));
+    const msg = specError(
+      mutated((d) => {
+        d.modules.portal.dataTypes.courses = 'videoCache';
+      }),
+    );
     expect(msg).toContain('modules.portal.dataTypes.courses: TTL class "videoCache" is not defined in ttlClasses');
   });
 
   it('an unknown top-level key (strict object)', () => {
-    const msg = specError(mutated((d) => { d.shards = 3; }));
+    const msg = specError(
+      mutated((d) => {
+        d.shards = 3;
+      }),
+    );
     expect(msg).toMatch(/shards/);
   });
 
   it('every broken field at once', () => {
-    const msg = specError(mutated((d) => {
-      d.modules.crm.shard = 'redis-4';
-      d.topology.replicas[0].of = 'redis-9';
-    }));
+    const msg = specError(
+      mutated((d) => {
+        d.modules.crm.shard = 'redis-4';
+        d.topology.replicas[0].of = 'redis-9';
+      }),
+    );
     expect(msg).toContain('modules.crm.shard');
     expect(msg).toContain('topology.replicas[0].of');
   });
@@ -161,7 +231,9 @@ describe('clusterLayout', () => {
 
   it('pairs the 4th node with redis-1, the 5th with redis-2, the 6th with redis-3', () => {
     expect(layout.slice(3).map((n) => [n.name, n.replicaOf])).toEqual([
-      ['redis-4', 'redis-1'], ['redis-5', 'redis-2'], ['redis-6', 'redis-3'],
+      ['redis-4', 'redis-1'],
+      ['redis-5', 'redis-2'],
+      ['redis-6', 'redis-3'],
     ]);
   });
 

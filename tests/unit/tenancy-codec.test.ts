@@ -16,8 +16,13 @@ function contacts(n: number): JsonValue {
     const f = first[(i * 7) % first.length] ?? 'Ana';
     const l = last[(i * 5) % last.length] ?? 'Silva';
     return {
-      id: `ct_${(i * 2654435761 % 2 ** 32).toString(36)}`, name: `${f} ${l}`, email: `${f.toLowerCase()}.${l.toLowerCase()}${i}@exemplo.com.br`,
-      phone: `+55 11 9${String((i * 48271) % 1e8).padStart(8, '0')}`, tags: [i % 3 ? 'cliente' : 'lead', 'sp'], score: (i * 37) % 100, optIn: i % 4 !== 0,
+      id: `ct_${((i * 2654435761) % 2 ** 32).toString(36)}`,
+      name: `${f} ${l}`,
+      email: `${f.toLowerCase()}.${l.toLowerCase()}${i}@exemplo.com.br`,
+      phone: `+55 11 9${String((i * 48271) % 1e8).padStart(8, '0')}`,
+      tags: [i % 3 ? 'cliente' : 'lead', 'sp'],
+      score: (i * 37) % 100,
+      optIn: i % 4 !== 0,
     };
   });
 }
@@ -25,9 +30,12 @@ function contacts(n: number): JsonValue {
 describe('ValueCodec', () => {
   it('round-trips every JSON value, raw and through both compressors', () => {
     const codecs = [new ValueCodec(), new ValueCodec({ compressAbove: 0 }), new ValueCodec({ compressAbove: 0, compression: 'gzip' })];
-    fc.assert(fc.property(fc.jsonValue(), (v) => {
-      for (const c of codecs) expect(c.decode(c.encode(v as JsonValue))).toEqual(viaJson(v as JsonValue));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        for (const c of codecs) expect(c.decode(c.encode(v as JsonValue))).toEqual(viaJson(v as JsonValue));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('writes a one-byte header naming the form', () => {
@@ -39,21 +47,24 @@ describe('ValueCodec', () => {
     expect(new ValueCodec().encode({ a: 1 }).subarray(1).toString()).toBe('{"a":1}');
   });
 
-  it('reads the seed\'s header-less values: base64 JSON (mobile) and plain JSON (web)', () => {
+  it("reads the seed's header-less values: base64 JSON (mobile) and plain JSON (web)", () => {
     const c = new ValueCodec();
-    fc.assert(fc.property(fc.jsonValue(), (v) => {
-      expect(formOf(seedMobile(v as JsonValue))).toBe('legacy-base64');
-      expect(c.decode(seedMobile(v as JsonValue))).toEqual(viaJson(v as JsonValue));
-      expect(formOf(seedWeb(v as JsonValue))).toBe('legacy-json');
-      expect(c.decode(seedWeb(v as JsonValue))).toEqual(viaJson(v as JsonValue));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(formOf(seedMobile(v as JsonValue))).toBe('legacy-base64');
+        expect(c.decode(seedMobile(v as JsonValue))).toEqual(viaJson(v as JsonValue));
+        expect(formOf(seedWeb(v as JsonValue))).toBe('legacy-json');
+        expect(c.decode(seedWeb(v as JsonValue))).toEqual(viaJson(v as JsonValue));
+      }),
+      { numRuns: 300 },
+    );
     // JSON texts that are also strict base64 stay JSON.
     for (const v of [1234, 12345678, true, null, 'abcd']) expect(formOf(seedWeb(v))).toBe('legacy-json');
     expect(c.decode(seedMobile({ clientId: '123', modules: ['crm'] }))).toEqual({ clientId: '123', modules: ['crm'] });
     expect(c.stats().read['legacy-base64']).toBeGreaterThan(0);
   });
 
-  it('compresses a large repetitive payload well below its JSON size, and below the seed\'s base64', () => {
+  it("compresses a large repetitive payload well below its JSON size, and below the seed's base64", () => {
     const v = contacts(100);
     const json = Buffer.byteLength(JSON.stringify(v));
     for (const compression of ['brotli', 'gzip'] as const) {

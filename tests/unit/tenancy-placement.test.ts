@@ -8,18 +8,21 @@ const modules = Object.keys(spec.modules);
 const tenantIds = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
 
 describe('placement', () => {
-  it('module-shard: the slot is always one of the module\'s shard, and the tag hashes to it', () => {
+  it("module-shard: the slot is always one of the module's shard, and the tag hashes to it", () => {
     const shardOf = new Map(spec.topology.masters.map((m) => [m.name, new Set(shardSlots(spec, m.name))]));
-    fc.assert(fc.property(tenantIds, fc.constantFrom(...modules), (t, m) => {
-      const p = placeTenantModule(spec, parseTenantId(t), parseModule(spec, m), 'module-shard');
-      expect(p.slot).not.toBeNull();
-      expect(shardOf.get(spec.modules[m]?.shard ?? '')?.has(p.slot ?? -1)).toBe(true);
-      expect(slotOf(`{${p.tag}}`)).toBe(p.slot);
-      expect(placeTenantModule(spec, parseTenantId(t), parseModule(spec, m), 'module-shard')).toEqual(p); // stable
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(tenantIds, fc.constantFrom(...modules), (t, m) => {
+        const p = placeTenantModule(spec, parseTenantId(t), parseModule(spec, m), 'module-shard');
+        expect(p.slot).not.toBeNull();
+        expect(shardOf.get(spec.modules[m]?.shard ?? '')?.has(p.slot ?? -1)).toBe(true);
+        expect(slotOf(`{${p.tag}}`)).toBe(p.slot);
+        expect(placeTenantModule(spec, parseTenantId(t), parseModule(spec, m), 'module-shard')).toEqual(p); // stable
+      }),
+      { numRuns: 1000 },
+    );
   });
 
-  it('module-shard: 3000 tenants x 8 modules spread uniformly over each shard\'s slots', () => {
+  it("module-shard: 3000 tenants x 8 modules spread uniformly over each shard's slots", () => {
     const byShard = new Map<string, number[]>();
     for (let t = 0; t < 3000; t++) {
       for (const m of modules) {
@@ -42,15 +45,21 @@ describe('placement', () => {
     }
   }, 60_000); // placeTenantModule rebuilds the shard's slot list per call (~0.7 ms): 24k calls
 
-  it('tenant-slot: all of a tenant\'s modules share the slot of {tenant}', () => {
-    fc.assert(fc.property(tenantIds, (t) => {
-      const ps = modules.map((m) => placeTenantModule(spec, parseTenantId(t), parseModule(spec, m), 'tenant-slot'));
-      for (const p of ps) expect(p).toEqual({ strategy: 'tenant-slot', tag: t, slot: slotOf(`{${t}}`) });
-    }));
+  it("tenant-slot: all of a tenant's modules share the slot of {tenant}", () => {
+    fc.assert(
+      fc.property(tenantIds, (t) => {
+        const ps = modules.map((m) => placeTenantModule(spec, parseTenantId(t), parseModule(spec, m), 'tenant-slot'));
+        for (const p of ps) expect(p).toEqual({ strategy: 'tenant-slot', tag: t, slot: slotOf(`{${t}}`) });
+      }),
+    );
   });
 
   it('none: no tag and no slot promise', () => {
-    expect(placeTenantModule(spec, parseTenantId('acme'), parseModule(spec, 'crm'), 'none')).toEqual({ strategy: 'none', tag: null, slot: null });
+    expect(placeTenantModule(spec, parseTenantId('acme'), parseModule(spec, 'crm'), 'none')).toEqual({
+      strategy: 'none',
+      tag: null,
+      slot: null,
+    });
   });
 });
 
@@ -73,7 +82,16 @@ describe('tagForSlot', () => {
 describe('slotSpread', () => {
   it('measures a known distribution', () => {
     const s = slotSpread([0, 0, 1, 3], [0, 1, 2, 3], 2);
-    expect(s).toMatchObject({ keys: 4, slotsAvailable: 4, distinctSlots: 3, maxPerSlot: 2, meanPerSlot: 1, skew: 2, bucketSkew: 1.5, usedSkew: 1.5 });
+    expect(s).toMatchObject({
+      keys: 4,
+      slotsAvailable: 4,
+      distinctSlots: 3,
+      maxPerSlot: 2,
+      meanPerSlot: 1,
+      skew: 2,
+      bucketSkew: 1.5,
+      usedSkew: 1.5,
+    });
     expect(s.chiSquarePerDof).toBeCloseTo(2 / 3);
     expect(() => slotSpread([9], [0, 1])).toThrow(RangeError);
   });

@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../src/spec/index.js';
-import { groupBySlot, InvalidKey, mapRedisError, NotProvisioned, PermissionDenied, slotOf, TenantCache, tenantScope, type TenantMeta } from '../../src/tenancy/index.js';
-import { syntheticMeta } from '../../suites/sharding/synthetic-metas.js';
+import { parsePlan } from '../../src/provision/index.js';
+import {
+  buildTenantMeta,
+  groupBySlot,
+  InvalidKey,
+  mapRedisError,
+  NotProvisioned,
+  parseTenantId,
+  PermissionDenied,
+  slotOf,
+  TenantCache,
+  tenantScope,
+  type TenantMeta,
+} from '../../src/tenancy/index.js';
 
 const spec = loadSpec();
-const meta = syntheticMeta(spec, 'acme', 'basic'); // crm, whatsapp
+const meta = buildTenantMeta(spec, parseTenantId('acme'), parsePlan(spec, 'basic'), 'mobile', new Date()); // crm, whatsapp
 const edited = (f: (m: TenantMeta) => void): TenantMeta => {
   const m = structuredClone(meta);
   f(m);
@@ -24,18 +36,61 @@ describe('tenantScope (from the meta config)', () => {
   it('gives the tenant-module prefix and placement of a provisioned module', () => {
     const { scope } = tenantScope(spec, meta, 'acme', 'crm');
     const p = meta.placement.modules.crm;
-    expect(scope).toMatchObject({ tenant: 'acme', module: 'crm', maxKeys: 10000, placement: { strategy: 'module-shard', tag: p?.tag, slot: p?.slot } });
+    expect(scope).toMatchObject({
+      tenant: 'acme',
+      module: 'crm',
+      maxKeys: 10000,
+      placement: { strategy: 'module-shard', tag: p?.tag, slot: p?.slot },
+    });
     expect(scope.prefix).toBe(`cliente:acme:crm:{${p?.tag}}:`);
   });
 
   it.each<[string, () => unknown, typeof InvalidKey | typeof NotProvisioned, RegExp]>([
-    ['a module outside the plan', () => tenantScope(spec, meta, 'acme', 'financeiro'), NotProvisioned, /not provisioned for module financeiro; its modules: crm, whatsapp/],
+    [
+      'a module outside the plan',
+      () => tenantScope(spec, meta, 'acme', 'financeiro'),
+      NotProvisioned,
+      /not provisioned for module financeiro; its modules: crm, whatsapp/,
+    ],
     ['a module outside the spec', () => tenantScope(spec, meta, 'acme', 'billing'), InvalidKey, /known modules/],
     ['an invalid tenant id', () => tenantScope(spec, meta, 'ac*me', 'crm'), InvalidKey, /must match/],
-    ['another tenant\'s meta', () => tenantScope(spec, meta, 'other', 'crm'), NotProvisioned, /is for tenant "acme"/],
-    ['no meta at all', () => tenantScope(spec, null, 'acme', 'crm'), NotProvisioned, /missing or invalid/],
-    ['a tag that does not hash to its slot', () => tenantScope(spec, edited((m) => { const p = m.placement.modules.crm; if (p) p.slot = ((p.slot ?? 0) + 1) % 16384; }), 'acme', 'crm'), NotProvisioned, /does not hash/],
-    ['a tag with a brace', () => tenantScope(spec, edited((m) => { m.placement.modules.crm = { tag: 'a}b', slot: slotOf('{a}b}') }; }), 'acme', 'crm'), NotProvisioned, /does not hash/],
+    ["another tenant's meta", () => tenantScope(spec, meta, 'other', 'crm'), NotProvisioned, /is for tenant "acme"/],
+    ['no meta at all', () => tenantScope(spec, null, 'acme', 'crm'), NotProvisioned, /^tenant acme's meta config is missing$/],
+    [
+      'a meta that is not the schema',
+      () => tenantScope(spec, { ...meta, maxKeys: 0 }, 'acme', 'crm'),
+      NotProvisioned,
+      /^tenant acme's meta config is not a valid tenant meta config: maxKeys/,
+    ],
+    [
+      'a tag that does not hash to its slot',
+      () =>
+        tenantScope(
+          spec,
+          edited((m) => {
+            const p = m.placement.modules.crm;
+            if (p) p.slot = ((p.slot ?? 0) + 1) % 16384;
+          }),
+          'acme',
+          'crm',
+        ),
+      NotProvisioned,
+      /does not hash/,
+    ],
+    [
+      'a tag with a brace',
+      () =>
+        tenantScope(
+          spec,
+          edited((m) => {
+            m.placement.modules.crm = { tag: 'a}b', slot: slotOf('{a}b}') };
+          }),
+          'acme',
+          'crm',
+        ),
+      NotProvisioned,
+      /does not hash/,
+    ],
   ])('refuses %s', (_what, fn, type, message) => {
     const err = thrown(fn);
     expect(err).toBeInstanceOf(type);
@@ -44,7 +99,16 @@ describe('tenantScope (from the meta config)', () => {
 });
 
 describe('TenantCache validation (no connection is made)', () => {
-  const opts = { spec, seeds: [{ host: '127.0.0.1', port: 1 }], tenant: 'acme', module: 'crm', channel: 'mobile', aclUser: 'tenant-acme', password: 'pw', meta };
+  const opts = {
+    spec,
+    seeds: [{ host: '127.0.0.1', port: 1 }],
+    tenant: 'acme',
+    module: 'crm',
+    channel: 'mobile',
+    aclUser: 'tenant-acme',
+    password: 'pw',
+    meta,
+  };
 
   it('builds keys inside the tenant-module and takes the TTL from the spec tier', async () => {
     const c = new TenantCache(opts);
@@ -57,7 +121,7 @@ describe('TenantCache validation (no connection is made)', () => {
     await c.close();
   });
 
-  it('refuses an ACL user that is not the tenant\'s, and a bad channel', () => {
+  it("refuses an ACL user that is not the tenant's, and a bad channel", () => {
     expect(thrown(() => new TenantCache({ ...opts, aclUser: 'default' }))).toBeInstanceOf(NotProvisioned);
     expect(thrown(() => new TenantCache({ ...opts, channel: 'tablet' }))).toBeInstanceOf(InvalidKey);
   });
@@ -65,8 +129,12 @@ describe('TenantCache validation (no connection is made)', () => {
 
 describe('mapRedisError', () => {
   it('maps NOPERM and WRONGPASS, passes anything else through', () => {
-    expect(mapRedisError(new Error("NOPERM this user has no permissions to access one of the keys used as arguments"), 'tenant-a')).toBeInstanceOf(PermissionDenied);
-    expect(mapRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), 'tenant-a')).toBeInstanceOf(NotProvisioned);
+    expect(
+      mapRedisError(new Error('NOPERM this user has no permissions to access one of the keys used as arguments'), 'tenant-a'),
+    ).toBeInstanceOf(PermissionDenied);
+    expect(mapRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), 'tenant-a')).toBeInstanceOf(
+      NotProvisioned,
+    );
     const other = new Error('CLUSTERDOWN The cluster is down');
     expect(mapRedisError(other, 'tenant-a')).toBe(other);
   });

@@ -24,18 +24,21 @@ describe('TTL tiers', () => {
     expect(checked).toBe(34); // 18 module types + 8 modules x 2 common (sync, offline)
   });
 
-  it('uses the spec\'s classes: crm users are contacts (900/3600 s), offline is offlineQueue (7200/14400 s)', () => {
+  it("uses the spec's classes: crm users are contacts (900/3600 s), offline is offlineQueue (7200/14400 s)", () => {
     const crm = parseModule(spec, 'crm');
     expect(ttlSeconds(spec, crm, parseDataType(spec, crm, 'users'), 'mobile')).toBe(900);
     expect(ttlSeconds(spec, crm, parseDataType(spec, crm, 'users'), 'web')).toBe(3600);
     expect(ttlSeconds(spec, crm, parseDataType(spec, crm, 'offline'), 'web')).toBe(14400);
   });
 
-  it.each(['crm', 'whatsapp_sessions', 'mobile_sync', 'meta', 'usage_analytics'])('the seed\'s data type %s is unknown: InvalidKey naming the known types, no 900 s default', (dt) => {
-    const crm = parseModule(spec, 'crm');
-    expect(() => parseDataType(spec, crm, dt)).toThrow(InvalidKey);
-    expect(() => parseDataType(spec, crm, dt)).toThrow(/known: users, contacts, sessions, sync, offline/);
-  });
+  it.each(['crm', 'whatsapp_sessions', 'mobile_sync', 'meta', 'usage_analytics'])(
+    "the seed's data type %s is unknown: InvalidKey naming the known types, no 900 s default",
+    (dt) => {
+      const crm = parseModule(spec, 'crm');
+      expect(() => parseDataType(spec, crm, dt)).toThrow(InvalidKey);
+      expect(() => parseDataType(spec, crm, dt)).toThrow(/known: users, contacts, sessions, sync, offline/);
+    },
+  );
 
   it('every TTL class is mobile <= web', () => {
     for (const [cls, t] of Object.entries(spec.ttlClasses)) expect(t.mobile, cls).toBeLessThanOrEqual(t.web);

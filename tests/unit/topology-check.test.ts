@@ -4,13 +4,29 @@ import { checkTopology, type NodeView, type TopologySnapshot } from '../../src/c
 import { loadSpec } from '../../src/spec/index.js';
 
 const spec = loadSpec();
-const NAMES: Record<string, string> = { 7001: 'redis-1', 7002: 'redis-2', 7003: 'redis-3', 7004: 'redis-4', 7005: 'redis-5', 7006: 'redis-6' };
+const NAMES: Record<string, string> = {
+  7001: 'redis-1',
+  7002: 'redis-2',
+  7003: 'redis-3',
+  7004: 'redis-4',
+  7005: 'redis-5',
+  7006: 'redis-6',
+};
 const id = (port: number) => `id${port}`;
 
 function node(port: number, over: Partial<ClusterNodeInfo> = {}): ClusterNodeInfo {
   return {
-    id: id(port), host: '127.0.0.1', port, busPort: port + 10000, flags: ['master'], role: 'master',
-    masterId: null, linkState: 'connected', slots: [], openSlots: [], ...over,
+    id: id(port),
+    host: '127.0.0.1',
+    port,
+    busPort: port + 10000,
+    flags: ['master'],
+    role: 'master',
+    masterId: null,
+    linkState: 'connected',
+    slots: [],
+    openSlots: [],
+    ...over,
   };
 }
 const replicaOf = (port: number, masterPort: number): ClusterNodeInfo =>
@@ -22,10 +38,14 @@ function healthy(): TopologySnapshot {
     node(7001, { flags: ['myself', 'master'], slots: [[0, 5460]] }),
     node(7002, { slots: [[5461, 10922]] }),
     node(7003, { slots: [[10923, 16383]] }),
-    replicaOf(7004, 7001), replicaOf(7005, 7002), replicaOf(7006, 7003),
+    replicaOf(7004, 7001),
+    replicaOf(7005, 7002),
+    replicaOf(7006, 7003),
   ];
   const views: NodeView[] = nodes.map((n) => ({
-    address: `127.0.0.1:${n.port}`, reachable: true, clusterState: 'ok',
+    address: `127.0.0.1:${n.port}`,
+    reachable: true,
+    clusterState: 'ok',
     role: n.role === 'master' ? 'master' : 'slave',
     ...(n.role === 'replica' ? { masterLinkStatus: 'up' } : {}),
   }));
@@ -45,7 +65,11 @@ describe('checkTopology', () => {
     Object.assign(viewAt(snap, 7005), { reachable: false, error: 'connect ECONNREFUSED 127.0.0.1:7005' });
     at(snap, 7005).flags = ['slave', 'fail'];
     const problems = checkTopology(spec, snap, NAMES);
-    expect(problems).toContainEqual({ rule: 'node-reachable', node: '127.0.0.1:7005', message: 'not reachable: connect ECONNREFUSED 127.0.0.1:7005' });
+    expect(problems).toContainEqual({
+      rule: 'node-reachable',
+      node: '127.0.0.1:7005',
+      message: 'not reachable: connect ECONNREFUSED 127.0.0.1:7005',
+    });
     expect(problems).toContainEqual({ rule: 'node-health', node: 'redis-5', message: 'flagged fail by the cluster' });
   });
 

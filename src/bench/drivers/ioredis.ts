@@ -4,6 +4,7 @@ import { OP_GET, valueOf } from '../op-table.js';
 import { memo } from '../prng.js';
 import { REPLY_ERROR, REPLY_NIL, REPLY_OK } from '../resp.js';
 import type { Driver, DriverContext } from './driver.js';
+import { errorMessage } from '../../errors.js';
 
 interface PendingOp {
   op: number;
@@ -31,13 +32,15 @@ export async function createIoredisDriver(ctx: DriverContext): Promise<Driver> {
   }
   const conns: Redis[][] = [];
   const close = async () => {
-    await Promise.all(conns.flat().map(async (c) => {
-      try {
-        await c.quit();
-      } catch {
-        c.disconnect();
-      }
-    }));
+    await Promise.all(
+      conns.flat().map(async (c) => {
+        try {
+          await c.quit();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
   };
   try {
     for (const m of topology.masters) {
@@ -45,10 +48,15 @@ export async function createIoredisDriver(ctx: DriverContext): Promise<Driver> {
       conns.push(list);
       for (let j = 0; j < ctx.connections; j++) {
         const c = new Redis({
-          host: m.host, port: m.port,
+          host: m.host,
+          port: m.port,
           ...(ctx.target.username ? { username: ctx.target.username } : {}),
           ...(ctx.target.password ? { password: ctx.target.password } : {}),
-          enableAutoPipelining: true, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null,
+          enableAutoPipelining: true,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          enableOfflineQueue: false,
+          retryStrategy: () => null,
         });
         let cause: unknown;
         c.on('error', (err: unknown) => {
@@ -84,11 +92,17 @@ export async function createIoredisDriver(ctx: DriverContext): Promise<Driver> {
       const key = keyBuf[op] as Buffer;
       const v = valBuf[op];
       if (v === null || v === undefined) {
-        c.getBuffer(key).then((r) => done(p, r === null ? REPLY_NIL : REPLY_OK), (e: unknown) => done(p, REPLY_ERROR, e instanceof Error ? e.message : String(e)));
+        c.getBuffer(key).then(
+          (r) => done(p, r === null ? REPLY_NIL : REPLY_OK),
+          (e: unknown) => done(p, REPLY_ERROR, errorMessage(e)),
+        );
       } else {
         const ttl = table.ttl[op] ?? 0;
         // TTL 0: a plain SET (the comparisons' reference tables).
-        (ttl > 0 ? c.set(key, v, 'EX', ttl) : c.set(key, v)).then(() => done(p, REPLY_OK), (e: unknown) => done(p, REPLY_ERROR, e instanceof Error ? e.message : String(e)));
+        (ttl > 0 ? c.set(key, v, 'EX', ttl) : c.set(key, v)).then(
+          () => done(p, REPLY_OK),
+          (e: unknown) => done(p, REPLY_ERROR, errorMessage(e)),
+        );
       }
     },
     inFlight: () => pending.size,

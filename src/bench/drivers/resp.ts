@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { explainConnectError } from '../../cluster/index.js';
+import { explainConnectError, hostPort } from '../../cluster/index.js';
 import { clockAnchor } from '../clock.js';
 import type { CommandArena } from '../command-arena.js';
 import { encodeCommands } from '../command-encoder.js';
@@ -101,13 +101,23 @@ export async function createRespDriver(ctx: DriverContext): Promise<Driver> {
     signal?.addEventListener('abort', stopNow, { once: true });
     if (signal?.aborted) stopNow();
     const init: SenderInit = {
-      anchor: clockAnchor(), arena: arena.share(), opNode: opNode.buffer as SharedArrayBuffer, bound: ctx.maxInFlightPerConn, schedule, pacing, stop,
+      anchor: clockAnchor(),
+      arena: arena.share(),
+      opNode: opNode.buffer,
+      bound: ctx.maxInFlightPerConn,
+      schedule,
+      pacing,
+      stop,
       conns: conns.map((c) => ({ fd: c.fd, node: c.node, ring: c.ring.share(), guard: c.guard.buffer })),
     };
     for (const c of conns) c.writer.measureStart = schedule.measureStart;
     senderRunning = true;
     // The sender allocates almost nothing per op: a small heap keeps its resident memory small.
-    const w = new Worker(threadEntry('sender-thread'), { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
+    const w = new Worker(threadEntry('sender-thread'), {
+      workerData: init,
+      execArgv: [],
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+    });
     try {
       return await new Promise<SenderReport>((resolve, reject) => {
         w.once('message', resolve);
@@ -163,11 +173,20 @@ class RespConn {
   }
 
   /** Connect (and AUTH), reading with one reusable buffer: no allocation per chunk. */
-  static open(host: string, port: number, node: number, ctx: DriverContext, arena: CommandArena, markDirty: (c: RespConn) => void): Promise<RespConn> {
+  static open(
+    host: string,
+    port: number,
+    node: number,
+    ctx: DriverContext,
+    arena: CommandArena,
+    markDirty: (c: RespConn) => void,
+  ): Promise<RespConn> {
     return new Promise((resolve, reject) => {
       let conn: RespConn | undefined;
       const sock = connect({
-        host, port, noDelay: true,
+        host,
+        port,
+        noDelay: true,
         onread: {
           buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
           callback: (n: number, buf: Uint8Array) => {
@@ -185,7 +204,7 @@ class RespConn {
       sock.once('connect', () => {
         sock.off('error', fail);
         const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-        const c = new RespConn(sock, fd, node, `${host}:${port}`, ctx, arena, markDirty);
+        const c = new RespConn(sock, fd, node, hostPort({ host, port }), ctx, arena, markDirty);
         conn = c;
         const { username, password } = ctx.target;
         if (!password) {
@@ -194,8 +213,15 @@ class RespConn {
           return;
         }
         c.handshake = {
-          resolve: () => { clearTimeout(timer); resolve(c); },
-          reject: (e) => { clearTimeout(timer); c.destroy(); reject(explainConnectError({ host, port }, e)); },
+          resolve: () => {
+            clearTimeout(timer);
+            resolve(c);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            c.destroy();
+            reject(explainConnectError({ host, port }, e));
+          },
         };
         sock.write(encodeCommand(username ? ['AUTH', username, password] : ['AUTH', password]));
       });
@@ -217,7 +243,14 @@ class RespConn {
     }
     const op = this.ring.shift();
     if (op < 0) return;
-    this.ctx.onComplete(op, this.ring.lastIntended, this.ring.lastSentAt, this.now, status, status === REPLY_ERROR ? this.scanner.lastError() : undefined);
+    this.ctx.onComplete(
+      op,
+      this.ring.lastIntended,
+      this.ring.lastSentAt,
+      this.now,
+      status,
+      status === REPLY_ERROR ? this.scanner.lastError() : undefined,
+    );
     if (this.writer.backlogSize > 0) {
       this.writer.pump(this.now);
       this.markDirty(this);
@@ -257,7 +290,8 @@ class RespConn {
   failPendingIfDead(): void {
     if (this.alive) return;
     const now = performance.now();
-    for (let op = this.ring.shift(); op >= 0; op = this.ring.shift()) this.ctx.onComplete(op, this.ring.lastIntended, this.ring.lastSentAt, now, REPLY_ERROR, this.deadReason);
+    for (let op = this.ring.shift(); op >= 0; op = this.ring.shift())
+      this.ctx.onComplete(op, this.ring.lastIntended, this.ring.lastSentAt, now, REPLY_ERROR, this.deadReason);
   }
 
   private died(reason: string): void {
@@ -275,8 +309,14 @@ class RespConn {
   end(): Promise<void> {
     if (!this.alive) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.sock.destroy(); resolve(); }, 1000);
-      this.sock.once('close', () => { clearTimeout(t); resolve(); });
+      const t = setTimeout(() => {
+        this.sock.destroy();
+        resolve();
+      }, 1000);
+      this.sock.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
       this.guard.retire();
       this.alive = false;
       this.sock.end();

@@ -28,19 +28,29 @@ export async function createTenantCacheDriver(ctx: DriverContext): Promise<Drive
   }
   const ids = [...wanted.keys()];
   const caches: TenantCache[] = [];
-  const close = async () => { await Promise.all(caches.map((c) => c.close())); };
+  const close = async () => {
+    await Promise.all(caches.map((c) => c.close()));
+  };
   try {
     for (let b = 0; b < ids.length; b += OPEN_BATCH) {
-      const opened = await Promise.all(ids.slice(b, b + OPEN_BATCH).map((id) => {
-        const w = wanted.get(id);
-        const tm = table.tenantModules[w?.tm ?? 0];
-        const cred = tm ? creds.get(tm.tenant) : undefined;
-        if (!w || !tm || !cred) throw new Error(`tenant-cache driver: no credentials for ${tm?.tenant ?? '?'}`);
-        return TenantCache.open({
-          spec: ctx.spec, seeds: ctx.target.seeds, tenant: tm.tenant, module: tm.module, channel: CHANNELS[w.channel] ?? 'mobile',
-          aclUser: cred.aclUser, password: cred.password, meta: cred.meta,
-        });
-      }));
+      const opened = await Promise.all(
+        ids.slice(b, b + OPEN_BATCH).map((id) => {
+          const w = wanted.get(id);
+          const tm = table.tenantModules[w?.tm ?? 0];
+          const cred = tm ? creds.get(tm.tenant) : undefined;
+          if (!w || !tm || !cred) throw new Error(`tenant-cache driver: no credentials for ${tm?.tenant ?? '?'}`);
+          return TenantCache.open({
+            spec: ctx.spec,
+            seeds: ctx.target.seeds,
+            tenant: tm.tenant,
+            module: tm.module,
+            channel: CHANNELS[w.channel] ?? 'mobile',
+            aclUser: cred.aclUser,
+            password: cred.password,
+            meta: cred.meta,
+          });
+        }),
+      );
       caches.push(...opened);
     }
   } catch (err) {

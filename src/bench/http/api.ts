@@ -2,13 +2,28 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Cluster } from 'ioredis';
 import type { Spec } from '../../spec/index.js';
 import {
-  buildKey, InvalidKey, NotProvisioned, parseChannel, parseModule, parseTenantId, PermissionDenied, placeTenantModule, QuotaExceeded, TenancyError,
-  TenantCache, ttlSeconds, parseDataType, type Channel, type JsonValue, type Placement,
+  buildKey,
+  InvalidKey,
+  NotProvisioned,
+  parseChannel,
+  parseModule,
+  parseTenantId,
+  PermissionDenied,
+  placeTenantModule,
+  QuotaExceeded,
+  TenancyError,
+  TenantCache,
+  ttlSeconds,
+  parseDataType,
+  type Channel,
+  type JsonValue,
+  type Placement,
 } from '../../tenancy/index.js';
 import type { Target } from '../../cluster/index.js';
 import type { TenantCredentials } from '../drivers/index.js';
 import { latencyHistogram, type Histogram } from '../histograms.js';
 import { memo } from '../prng.js';
+import { errorMessage } from '../../errors.js';
 
 /** `raw`: the harness's admin ioredis Cluster with tenancy keys; `tenant-cache`: TenantCache as each tenant's ACL user. */
 export type EdgeBackend = { kind: 'raw'; cluster: Cluster } | { kind: 'tenant-cache'; tenants: TenantCredentials[]; target: Target };
@@ -44,7 +59,10 @@ export interface EdgeApi {
 const ROUTE = /^\/v1\/tenants\/([^/]+)\/([^/]+)\/([^/]+)\/([^/?]+)$/;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -59,7 +77,8 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
   const cells = new Map<string, EdgeCell>();
   const placements = new Map<string, Placement>();
   const caches = new Map<string, Promise<TenantCache>>();
-  const creds = o.backend.kind === 'tenant-cache' ? new Map(o.backend.tenants.map((t) => [t.tenant, t])) : new Map<string, TenantCredentials>();
+  const creds =
+    o.backend.kind === 'tenant-cache' ? new Map(o.backend.tenants.map((t) => [t.tenant, t])) : new Map<string, TenantCredentials>();
   const planOf = o.planOf ?? (() => '-');
 
   const cacheFor = (tenant: string, module: string, channel: Channel): Promise<TenantCache> => {
@@ -68,7 +87,16 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
     if (!c) {
       const cred = creds.get(tenant);
       if (!cred || o.backend.kind !== 'tenant-cache') throw new HttpError(404, `tenant ${tenant} is not provisioned`);
-      c = TenantCache.open({ spec: o.spec, seeds: o.backend.target.seeds, tenant, module, channel, aclUser: cred.aclUser, password: cred.password, meta: cred.meta });
+      c = TenantCache.open({
+        spec: o.spec,
+        seeds: o.backend.target.seeds,
+        tenant,
+        module,
+        channel,
+        aclUser: cred.aclUser,
+        password: cred.password,
+        meta: cred.meta,
+      });
       caches.set(id, c);
       c.catch(() => caches.delete(id));
     }
@@ -89,7 +117,9 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
     const plan = planOf(tenant);
     const cellId = `${op}|${module}|${channel}|${plan}`;
     res.once('finish', () => {
-      memo(cells, cellId, (): EdgeCell => ({ op, module, channel, plan, hist: latencyHistogram() })).hist.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+      memo(cells, cellId, (): EdgeCell => ({ op, module, channel, plan, hist: latencyHistogram() })).hist.recordValue(
+        Math.max(1, Math.round((performance.now() - started) * 1000)),
+      );
     });
 
     if (o.backend.kind === 'raw') {
@@ -134,7 +164,7 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
         res.destroy();
         return;
       }
-      const text = Buffer.from(JSON.stringify({ error: err instanceof Error ? err.message : String(err), ...(err instanceof TenancyError ? { rule: err.rule } : {}) }));
+      const text = Buffer.from(JSON.stringify({ error: errorMessage(err), ...(err instanceof TenancyError ? { rule: err.rule } : {}) }));
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': text.length }).end(text);
     });
   });
@@ -155,7 +185,14 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await Promise.all([...caches.values()].map((c) => c.then((x) => x.close(), () => undefined)));
+      await Promise.all(
+        [...caches.values()].map((c) =>
+          c.then(
+            (x) => x.close(),
+            () => undefined,
+          ),
+        ),
+      );
     },
   };
 }

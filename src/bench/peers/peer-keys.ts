@@ -1,5 +1,4 @@
-import { closeNode, connectNode, targetCredentials, type Target } from '../../cluster/index.js';
-import { scanKeys } from '../../provision/scan.js';
+import { closeNode, connectNode, scanKeys, targetCredentials, type Target } from '../../cluster/index.js';
 import { isRedisBenchmarkKey, REDIS_BENCHMARK_KEY_PATTERN } from '../redis-benchmark.js';
 import { REFERENCE_KEY_PREFIX } from '../reference-table.js';
 import type { BenchTopology } from '../topology.js';
@@ -19,7 +18,7 @@ export async function removeComparisonKeys(target: Target, topology: BenchTopolo
     const c = await connectNode(m, targetCredentials(target));
     try {
       for (const { match, is } of COMPARISON_KEYS) {
-        for await (const batch of scanKeys(c, match)) {
+        for await (const batch of scanKeys(c, { match })) {
           const keys = batch.filter(is);
           if (keys.length === 0) continue;
           // Keys of one node sit in many slots: one UNLINK per key, pipelined.

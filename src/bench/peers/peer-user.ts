@@ -17,11 +17,31 @@ export const PEER_KEY_PATTERNS = ['key:*', 'cache-harness-memtier:*'] as const;
  * file). `remove` deletes it wherever it was made; the comparison calls it on success, failure and Ctrl-C.
  */
 export async function createPeerUser(nodes: TargetNodes): Promise<{ credentials: PeerCredentials; remove: () => Promise<void> }> {
-  const c: PeerCredentials = { username: `cache-harness-peer-${randomBytes(4).toString('hex')}`, password: randomBytes(24).toString('hex') };
+  const c: PeerCredentials = {
+    username: `cache-harness-peer-${randomBytes(4).toString('hex')}`,
+    password: randomBytes(24).toString('hex'),
+  };
   const rule = [
-    'on', `>${c.password}`, 'resetkeys', ...PEER_KEY_PATTERNS.map((p) => `~${p}`), 'resetchannels', '-@all',
-    '+set', '+get', '+ping', '+auth', '+hello', '+select', '+info', '+command',
-    '+cluster|nodes', '+cluster|slots', '+cluster|shards', '+cluster|info', '+config|get', '+client|setname',
+    'on',
+    `>${c.password}`,
+    'resetkeys',
+    ...PEER_KEY_PATTERNS.map((p) => `~${p}`),
+    'resetchannels',
+    '-@all',
+    '+set',
+    '+get',
+    '+ping',
+    '+auth',
+    '+hello',
+    '+select',
+    '+info',
+    '+command',
+    '+cluster|nodes',
+    '+cluster|slots',
+    '+cluster|shards',
+    '+cluster|info',
+    '+config|get',
+    '+client|setname',
   ];
   const created: TargetNodes['nodes'] = [];
   const remove = async () => {

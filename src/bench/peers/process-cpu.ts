@@ -36,8 +36,12 @@ export function runMeasured(bin: string, args: readonly string[], timeoutMs: num
     let stdout = '';
     let stderr = '';
     let cpuMs = Number.NaN;
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const poll = setInterval(() => {
       const c = child.pid === undefined ? null : cpuOf(child.pid);
       if (c !== null) cpuMs = c;

@@ -1,14 +1,24 @@
 import type { Cluster } from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDataKey, parseDataType, parseModule, parseTenantId, placeTenantModule, type DataType, type ModuleName, type TenantId } from '../../src/tenancy/index.js';
+import {
+  buildDataKey,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  placeTenantModule,
+  type DataType,
+  type ModuleName,
+  type TenantId,
+} from '../../src/tenancy/index.js';
 import type { Placement } from '../../src/tenancy/index.js';
 import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
 import { loadQuotaScripts, quotaKeysFor, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
-import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { startTestCluster, type TestCluster } from '../../tests/support/cluster.js';
 
-// Prints figures, asserts only correctness. Plain SET EX vs the quota script, side by side in one run,
-// on the same tenant-modules (same slots, same masters), same keyspace size, same concurrency.
+// The quota write path's cost: plain SET EX vs the quota script (EVALSHA), side by side in one run, on the
+// same tenant-modules (same slots, same masters), same keyspace size, same concurrency; then the quota
+// zset's memory per member. Figures only; the counts are checked. Its behaviour: tests/integration/quota*.test.ts.
 const TENANT_MODULES = 20;
 const KEYS_PER_TM = 2500; // 50,000 distinct keys per variant
 const OPS_PER_ROUND = 100_000; // two passes: first creates, second overwrites
@@ -21,6 +31,9 @@ const VALUE = 'x'.repeat(64);
 
 let c: TestCluster;
 let client: Cluster;
+const figure = (text: string) => {
+  console.log(`[bench:quota] ${text}`);
+};
 
 interface Tm {
   tenant: TenantId;
@@ -50,7 +63,12 @@ function keyOf(variant: 'plain' | 'quota', i: number): QuotaKeys {
   const k = i % (TENANT_MODULES * KEYS_PER_TM);
   const tm = tms[k % TENANT_MODULES];
   if (!tm) throw new Error('no tm');
-  return quotaKeysFor(tm.tenant, tm.module, tm.placement, buildDataKey(tm.tenant, tm.module, tm.placement, tm.dt, `${variant}-${Math.floor(k / TENANT_MODULES)}`));
+  return quotaKeysFor(
+    tm.tenant,
+    tm.module,
+    tm.placement,
+    buildDataKey(tm.tenant, tm.module, tm.placement, tm.dt, `${variant}-${Math.floor(k / TENANT_MODULES)}`),
+  );
 }
 
 type Op = (i: number) => Promise<unknown>;
@@ -102,7 +120,9 @@ describe('quota write path: cost vs plain SET EX', () => {
         const res = await drive(ops[variant], OPS_PER_ROUND, CONCURRENCY);
         totals[variant] += res.opsPerSec;
         const server = await serverUsecPerCall(variant === 'plain' ? 'set' : 'evalsha');
-        rows.push(`  round ${r} ${variant.padEnd(5)} ${String(res.opsPerSec).padStart(7)} ops/s  p50 ${res.p50} µs  p99 ${res.p99} µs  (${res.ms} ms; server ${server.toFixed(2)} µs/call)`);
+        rows.push(
+          `  round ${r} ${variant.padEnd(5)} ${String(res.opsPerSec).padStart(7)} ops/s  p50 ${res.p50} µs  p99 ${res.p99} µs  (${res.ms} ms; server ${server.toFixed(2)} µs/call)`,
+        );
       }
     }
     const serial: string[] = [];
@@ -112,8 +132,10 @@ describe('quota write path: cost vs plain SET EX', () => {
     }
     const plain = totals.plain / ROUNDS;
     const quota = totals.quota / ROUNDS;
-    console.log(`[quota-bench] ${TENANT_MODULES * KEYS_PER_TM} distinct keys per variant on ${TENANT_MODULES} tenant-modules, 64 B values, TTL 3600 s\n${rows.join('\n')}\n`
-      + `  mean: plain SET EX ${Math.round(plain)} ops/s, quota EVALSHA ${Math.round(quota)} ops/s (${((quota / plain) * 100).toFixed(0)}% of plain)\n${serial.join('\n')}`);
+    figure(
+      `${TENANT_MODULES * KEYS_PER_TM} distinct keys per variant on ${TENANT_MODULES} tenant-modules, 64 B values, TTL 3600 s\n${rows.join('\n')}\n` +
+        `  mean: plain SET EX ${Math.round(plain)} ops/s, quota EVALSHA ${Math.round(quota)} ops/s (${((quota / plain) * 100).toFixed(0)}% of plain)\n${serial.join('\n')}`,
+    );
     for (const tm of tms) expect(await client.zcard(keyOf('quota', tms.indexOf(tm)).quotaKey)).toBe(KEYS_PER_TM);
   }, 400_000);
 
@@ -122,7 +144,8 @@ describe('quota write path: cost vs plain SET EX', () => {
     const module = parseModule(c.spec, 'crm');
     const placement = placeTenantModule(c.spec, tenant, module);
     const dt = parseDataType(c.spec, module, 'users');
-    const keys = (i: number) => quotaKeysFor(tenant, module, placement, buildDataKey(tenant, module, placement, dt, `user-${String(i).padStart(6, '0')}`));
+    const keys = (i: number) =>
+      quotaKeysFor(tenant, module, placement, buildDataKey(tenant, module, placement, dt, `user-${String(i).padStart(6, '0')}`));
     const quotaKey = keys(0).quotaKey;
     const lines: string[] = [];
     let written = 0;
@@ -136,7 +159,9 @@ describe('quota write path: cost vs plain SET EX', () => {
     }
     const sample = await Promise.all(Array.from({ length: 100 }, (_, i) => client.call('MEMORY', 'USAGE', keys(i * 100).dataKey)));
     const dataMean = sample.reduce<number>((a, b) => a + Number(b), 0) / sample.length;
-    console.log(`[quota-bench] quota zset memory (member = "users:user-NNNNNN", 17 B; key ${quotaKey.length} B)\n${lines.join('\n')}\n`
-      + `  a data key (name ${keys(1).dataKey.length} B, 64 B value, TTL) for comparison: ${dataMean.toFixed(1)} B by MEMORY USAGE (the expires-dict entry not included)`);
+    figure(
+      `quota zset memory (member = "users:user-NNNNNN", 17 B; key ${quotaKey.length} B)\n${lines.join('\n')}\n` +
+        `  a data key (name ${keys(1).dataKey.length} B, 64 B value, TTL) for comparison: ${dataMean.toFixed(1)} B by MEMORY USAGE (the expires-dict entry not included)`,
+    );
   }, 200_000);
 });

@@ -1,0 +1,2 @@
+export { formatSeconds, formatUs } from './duration.js';
+export { renderTable, type Align, type TableOptions } from './table.js';
