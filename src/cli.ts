@@ -11,6 +11,7 @@ try {
     // could not run (2), never that a check failed (1).
     process.exitCode = err.exitCode === 0 ? EXIT.pass : EXIT.harness;
   } else {
+    // Last line of defence: no password this process knows reaches the terminal.
     process.stderr.write(`cache-harness: ${describeError(err)}\n`);
     process.exitCode = EXIT.harness;
   }

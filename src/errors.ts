@@ -1,3 +1,4 @@
+import { redact } from './redact.js';
 import { TenancyError } from './tenancy/errors.js';
 
 /** Exit codes a CI job gates on: 3 = inconclusive (nothing failed, but a measurement could not be judged). */
@@ -29,6 +30,11 @@ export class HarnessError extends Error {
 
 /** One line (or a few) for a terminal: the problem, then the fix. */
 export function describeError(err: unknown): string {
+  // Everything shown to a person (terminal, log, result document) passes here: secrets never leave.
+  return redact(rawDescription(err));
+}
+
+function rawDescription(err: unknown): string {
   if (err instanceof HarnessError) return err.hint ? `${err.message}\n  fix: ${err.hint}` : err.message;
   // A tenancy rule the input broke (bad id, missing or invalid meta): the message says it all, no stack.
   if (err instanceof TenancyError) return `${err.name}: ${err.message}`;

@@ -3,6 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildDataKey,
+  limitsKeyOf,
+  quotaLimitsFromSpec,
+  writeQuotaLimits,
   parseDataType,
   parseModule,
   parseTenantId,
@@ -52,6 +55,12 @@ beforeAll(async () => {
     const module = parseModule(c.spec, MODULES[i % MODULES.length] ?? 'crm');
     return { tenant, module, placement: placeTenantModule(c.spec, tenant, module), dt: parseDataType(c.spec, module, 'sync') };
   });
+  // The limits keys provisioning would write (maxKeys high enough never to refuse; TTL ceilings from the spec).
+  await Promise.all(
+    tms.map((tm) =>
+      writeQuotaLimits(client, limitsKeyOf(tm.tenant, tm.module, tm.placement), quotaLimitsFromSpec(c.spec, tm.module, 1_000_000)),
+    ),
+  );
 });
 afterAll(async () => {
   if (client) await closeQuotaCluster(client);
@@ -73,8 +82,8 @@ function keyOf(variant: 'plain' | 'quota', i: number): QuotaKeys {
 
 type Op = (i: number) => Promise<unknown>;
 const ops: Record<'plain' | 'quota', Op> = {
-  plain: (i) => client.set(keyOf('plain', i).dataKey, VALUE, 'EX', 3600),
-  quota: (i) => quotaSet(client, keyOf('quota', i), VALUE, 3600, 1_000_000),
+  plain: (i) => client.set(keyOf('plain', i).dataKey, VALUE, 'EX', 1800),
+  quota: (i) => quotaSet(client, keyOf('quota', i), VALUE, 1800),
 };
 
 /** `count` ops with `concurrency` in flight; returns ops/s and latency percentiles (µs). */
@@ -147,10 +156,11 @@ describe('quota write path: cost vs plain SET EX', () => {
     const keys = (i: number) =>
       quotaKeysFor(tenant, module, placement, buildDataKey(tenant, module, placement, dt, `user-${String(i).padStart(6, '0')}`));
     const quotaKey = keys(0).quotaKey;
+    await writeQuotaLimits(client, keys(0).limitsKey, quotaLimitsFromSpec(c.spec, module, 1_000_000));
     const lines: string[] = [];
     let written = 0;
     for (const target of [200, 1000, 10_000]) {
-      await Promise.all(Array.from({ length: target - written }, (_, j) => quotaSet(client, keys(written + j), VALUE, 3600, 1_000_000)));
+      await Promise.all(Array.from({ length: target - written }, (_, j) => quotaSet(client, keys(written + j), VALUE, 3600)));
       written = target;
       const bytes = Number(await client.call('MEMORY', 'USAGE', quotaKey, 'SAMPLES', '0'));
       const enc = String(await client.call('OBJECT', 'ENCODING', quotaKey));

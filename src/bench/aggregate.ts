@@ -1,3 +1,4 @@
+import { CHANNELS } from '../tenancy/index.js';
 import { formatUs } from '../format/duration.js';
 import { PER_SECOND_PERCENTILES, percentileValues, type BenchGroup, type BenchResult, type PerSecondPoint } from '../report/index.js';
 import type { Spec } from '../spec/index.js';
@@ -12,7 +13,7 @@ import {
   summarize,
   type Histogram,
 } from './histograms.js';
-import { CHANNELS, dimKey, type Dim } from './op-table.js';
+import { dimKey, type Dim } from './op-table.js';
 import type { EncodedRun } from './recorder.js';
 import { detectSaturation } from './saturation.js';
 import { evaluateSlo } from './slo.js';

@@ -23,7 +23,6 @@ export {
   OP_GET,
   OP_SET,
   OP_NAMES,
-  CHANNELS,
   type OpTable,
   type Dim,
   type OpName,

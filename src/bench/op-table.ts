@@ -1,5 +1,5 @@
 import type { Spec } from '../spec/index.js';
-import { buildDataKey, dataTypesOf, parseDataType, slotOf, ttlSeconds, type Channel, type DataType } from '../tenancy/index.js';
+import { buildDataKey, CHANNELS, dataTypesOf, parseDataType, slotOf, ttlSeconds, type Channel, type DataType } from '../tenancy/index.js';
 import { buildPopulation, tenantModules, type TenantModule } from './population.js';
 import { mulberry32, uniformSampler, weightedSampler, zipfSampler, type WeightedSampler } from './prng.js';
 import type { Workload } from './workload.js';
@@ -8,7 +8,6 @@ export const OP_GET = 0;
 export const OP_SET = 1;
 export const OP_NAMES = ['get', 'set'] as const;
 export type OpName = (typeof OP_NAMES)[number];
-export const CHANNELS: readonly Channel[] = ['mobile', 'web'];
 
 /** One histogram dimension: op × module × channel × plan. */
 export interface Dim {

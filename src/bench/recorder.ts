@@ -1,6 +1,7 @@
+import { CHANNELS } from '../tenancy/index.js';
 import type { Channel } from '../tenancy/index.js';
 import { encodeHistogram, latencyHistogram, seriesHistogram, type Histogram } from './histograms.js';
-import { CHANNELS, type Dim, type OpTable } from './op-table.js';
+import { type Dim, type OpTable } from './op-table.js';
 import { REPLY_ERROR, REPLY_NIL } from './resp.js';
 
 /** What one worker hands back: plain data with encoded histograms, merged by aggregate(). */

@@ -1,8 +1,8 @@
+import { CHANNELS } from '../tenancy/index.js';
 import { formatUs } from '../format/duration.js';
 import { percentileKey, percentileLabel, percentileValues, SLO_PERCENTILES, type LatencySummary, type SloRow } from '../report/index.js';
 import type { Spec } from '../spec/index.js';
 import type { Channel } from '../tenancy/index.js';
-import { CHANNELS } from './op-table.js';
 
 /** The spec's limit (ms) for each SLO percentile. */
 const SPEC_LIMIT = { 99: 'p99Ms', 99.9: 'p999Ms' } as const satisfies Record<(typeof SLO_PERCENTILES)[number], keyof Spec['slo']['mobile']>;

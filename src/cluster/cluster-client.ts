@@ -6,6 +6,8 @@ export interface ClusterClientOptions {
   /** Batch concurrent commands per node: what bulk writes and fills rely on. Default true. */
   autoPipelining?: boolean;
   connectTimeoutMs?: number;
+  /** ioredis's per-node ready check (INFO). Off for tenant users, who are not granted INFO. Default true. */
+  readyCheck?: boolean;
 }
 
 /** An ioredis Cluster (admin or tenant credentials) that fails at once instead of retrying forever, with the cause named. */
@@ -16,7 +18,7 @@ export function connectClusterClient(seeds: readonly NodeAddress[], creds: Crede
   const cluster = new Cluster(
     seeds.map((s) => ({ host: s.host, port: s.port })),
     {
-      redisOptions: { ...creds, connectTimeout: timeout, maxRetriesPerRequest: 1 },
+      redisOptions: { ...creds, connectTimeout: timeout, maxRetriesPerRequest: 1, enableReadyCheck: opts.readyCheck ?? true },
       lazyConnect: true,
       enableAutoPipelining: opts.autoPipelining ?? true,
       slotsRefreshTimeout: timeout,

@@ -4,6 +4,7 @@ import { renderRedisConf } from './render-conf.js';
 
 const IMAGE = 'redis:7.2-alpine';
 const CONF_PATH = '/usr/local/etc/redis/redis.conf';
+const PASSWORD_REF = '${REDIS_PASSWORD:?set REDIS_PASSWORD}';
 
 /**
  * docker-compose.cluster.yml for users with a Docker engine: the spec's nodes, each with its
@@ -12,6 +13,8 @@ const CONF_PATH = '/usr/local/etc/redis/redis.conf';
  * init service that forms the cluster with the spec's slot ranges and replica pairing.
  */
 export function renderCompose(spec: Spec, portBase: number, specPath = 'fixtures/kryonix.spec.yaml'): string {
+  // redis-cli reads its password from REDISCLI_AUTH: never `-a <password>`, which `ps` would show.
+  const containerEnv = () => ({ REDIS_PASSWORD: PASSWORD_REF, REDISCLI_AUTH: PASSWORD_REF });
   const layout = clusterLayout(spec, portBase);
   const services: Record<string, unknown> = {};
   const configs: Record<string, unknown> = {};
@@ -21,17 +24,18 @@ export function renderCompose(spec: Spec, portBase: number, specPath = 'fixtures
       image: IMAGE,
       network_mode: 'host',
       restart: 'unless-stopped',
-      environment: { REDIS_PASSWORD: '${REDIS_PASSWORD:?set REDIS_PASSWORD}' },
+      environment: containerEnv(),
       configs: [{ source: `${node.name}-conf`, target: CONF_PATH }],
       volumes: [`${node.name}-data:/data`],
       // The ACL file carries the default user's password; ACL SAVE later keeps tenant users in it.
+      // umask 077: users.acl (password hashes), RDB and AOF are 0600.
       command: [
         'sh',
         '-c',
-        `test -f /data/users.acl || echo "user default on >$$REDIS_PASSWORD ~* &* +@all" > /data/users.acl; exec redis-server ${CONF_PATH}`,
+        `umask 077; test -f /data/users.acl || echo "user default on >$$REDIS_PASSWORD ~* &* +@all" > /data/users.acl; exec redis-server ${CONF_PATH}`,
       ],
       healthcheck: {
-        test: ['CMD-SHELL', `redis-cli -p ${node.port} -a "$$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG`],
+        test: ['CMD-SHELL', `redis-cli -p ${node.port} ping | grep -q PONG`],
         interval: '2s',
         timeout: '2s',
         retries: 15,
@@ -43,7 +47,7 @@ export function renderCompose(spec: Spec, portBase: number, specPath = 'fixtures
   services['cluster-init'] = {
     image: IMAGE,
     network_mode: 'host',
-    environment: { REDIS_PASSWORD: '${REDIS_PASSWORD:?set REDIS_PASSWORD}' },
+    environment: containerEnv(),
     depends_on: Object.fromEntries(layout.map((n) => [n.name, { condition: 'service_healthy' }])),
     command: ['sh', '-c', initScript(layout, spec.topology.host)],
   };
@@ -55,9 +59,9 @@ export function renderCompose(spec: Spec, portBase: number, specPath = 'fixtures
   return `${header}\n${stringify({ name: `${spec.name}-cluster`, services, configs, volumes }, { lineWidth: 0 })}`;
 }
 
-/** Shell for the init container; `$$` is compose's escape for a literal `$`. */
+/** Shell for the init container; `$$` is compose's escape for a literal `$`. redis-cli authenticates with REDISCLI_AUTH. */
 function initScript(layout: NodeLayout[], host: string): string {
-  const cli = (port: number) => `redis-cli -h ${host} -p ${port} -a "$$REDIS_PASSWORD" --no-auth-warning`;
+  const cli = (port: number) => `redis-cli -h ${host} -p ${port}`;
   const [first] = layout;
   if (!first) return 'true';
   const lines = [

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { errorMessage, HarnessError } from '../errors.js';
+import { redact } from '../redact.js';
 import { hostPort, type NodeAddress } from './address.js';
 
 export interface Credentials {
@@ -29,12 +30,19 @@ export async function connectOrExplain<C extends Redis | Cluster>(client: C, whe
 
 /** Map low-level failures to what the user should do. */
 export function explainConnectError(addr: NodeAddress, err: unknown): HarnessError {
-  const msg = errorMessage(err);
+  const msg = redact(errorMessage(err));
   const where = hostPort(addr);
   if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) {
     return new HarnessError(
       `${where}: authentication failed (${msg})`,
       'check the password: CACHE_HARNESS_PASSWORD, or the user:pass in --target',
+    );
+  }
+  if (/NOPERM/.test(msg)) return noAdminRights(where, msg);
+  if (/cluster support disabled/i.test(msg)) {
+    return new HarnessError(
+      `${where}: not a Redis Cluster node (${msg})`,
+      'name a node of a Redis Cluster (cluster-enabled yes) in --target; a standalone Redis is not supported',
     );
   }
   if (/NOAUTH/i.test(msg)) {
@@ -50,4 +58,23 @@ export function explainConnectError(addr: NodeAddress, err: unknown): HarnessErr
     );
   }
   return new HarnessError(`${where}: ${msg}`);
+}
+
+const NOPERM_HINT =
+  "give an admin user's credentials (a user allowed CLUSTER, ACL, SCAN and the data commands, such as `default`) " +
+  "in --target or CACHE_HARNESS_PASSWORD; a tenant's own credentials are not enough";
+
+function noAdminRights(where: string, msg: string): HarnessError {
+  return new HarnessError(`${where}: the user lacks admin rights (${msg})`, NOPERM_HINT);
+}
+
+/**
+ * A server's refusal of an admin operation (NOPERM, WRONGPASS, NOAUTH, a node without cluster support:
+ * a reply, not a bug) as the
+ * HarnessError that says what to do; anything else comes back unchanged. For errors past the connect
+ * (CLUSTER NODES, ACL SETUSER...), e.g. when --target carries a tenant's credentials.
+ */
+export function explainAdminError(addr: NodeAddress, err: unknown): unknown {
+  if (err instanceof HarnessError || !(err instanceof Error)) return err;
+  return /^(NOPERM|WRONGPASS|NOAUTH)|cluster support disabled/.test(err.message) ? explainConnectError(addr, err) : err;
 }

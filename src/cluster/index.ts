@@ -25,12 +25,12 @@ export {
   type SlotServer,
 } from './slot-ranges.js';
 export { scanKeys, countKeys, type ScanOptions, type ScanTally } from './scan.js';
-export { connectOrExplain, explainConnectError, type Credentials } from './connect.js';
+export { connectOrExplain, explainAdminError, explainConnectError, type Credentials } from './connect.js';
 export { connectNode, closeNode } from './node-client.js';
 export { isPortFree, assertPortsFree, findFreePortBase, BUS_PORT_OFFSET } from './ports.js';
 export { runDirFor, harnessHome } from './run-dir.js';
 export { requireBinary, redisServerVersion } from './binaries.js';
-export { stopProcesses, isAlive, isOurRedis } from './processes.js';
+export { stopProcesses, isAlive, isOurRedis, withPrivateUmask } from './processes.js';
 export { waitUntil } from './wait.js';
 export {
   parseTargetUrl,
@@ -49,7 +49,7 @@ export {
   type TargetUse,
   type UrlTargetOptions,
 } from './target.js';
-export { PASSWORD_ENV } from './password.js';
+export { PASSWORD_ENV, resolvePassword } from './password.js';
 export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
 export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';

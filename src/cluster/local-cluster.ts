@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HarnessError } from '../errors.js';
+import { redact } from '../redact.js';
 import { clusterLayout, type NodeLayout, type Spec } from '../spec/index.js';
 import { initialAclFile } from './acl-file.js';
 import { hostPort } from './address.js';
@@ -62,9 +63,9 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
     host,
   );
 
+  const password = resolvePassword(); // refuses a bad CACHE_HARNESS_PASSWORD before anything is written
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
-  const password = resolvePassword();
   savePassword(runDir, password);
   const state: RunState = {
     specName: spec.name,
@@ -84,7 +85,8 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
   try {
     for (const node of layout) {
       const dir = join(runDir, node.name);
-      mkdirSync(dir, { recursive: true });
+      // 0700, and redis-server runs with umask 077 (spawnRedisServer): users.acl, RDB, AOF, logs are 0600.
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
       const conf = join(dir, 'redis.conf');
       writeFileSync(conf, renderRedisConf(spec, node, { kind: 'local', dir, password }), { mode: 0o600 });
       writeFileSync(join(dir, 'users.acl'), initialAclFile(password), { mode: 0o600 });
@@ -115,9 +117,12 @@ export async function upLocalCluster(spec: Spec, opts: UpOptions): Promise<Local
 async function waitNodeUp(node: NodeLayout, state: RunState, host: string, password: string) {
   const entry = state.nodes.find((n) => n.name === node.name);
   if (!entry) throw new Error(`no state for ${node.name}`);
+  // tailLog redacts (redis-server echoes a refused `requirepass` line); the password is named again in case.
   const logs = () =>
-    `${tailLog(join(entry.dir, 'stdout.log'))}\n${tailLog(join(entry.dir, 'redis.log'))}`.replace(/\(no log written\)\n?/g, '').trim() ||
-    '(no output)';
+    redact(
+      `${tailLog(join(entry.dir, 'stdout.log'))}\n${tailLog(join(entry.dir, 'redis.log'))}`.replace(/\(no log written\)\n?/g, '').trim(),
+      [password],
+    ) || '(no output)';
   await waitUntil(
     `${node.name} (${hostPort({ host, port: node.port })}) to accept connections`,
     async () => {

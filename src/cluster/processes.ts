@@ -1,12 +1,24 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { redact } from '../redact.js';
+
+/**
+ * `spawn` arguments that run `bin args...` with umask 077, so every file redis-server creates (users.acl
+ * after ACL SAVE, RDB, AOF, nodes.conf, its log) is 0600 and every directory 0700: users.acl holds
+ * password hashes. Node's spawn has no umask option, so a shell sets it and execs the binary; the
+ * binary and its arguments are the shell's positional parameters, never part of the script.
+ */
+export function withPrivateUmask(bin: string, args: readonly string[]): [string, string[]] {
+  return ['/bin/sh', ['-c', 'umask 077 && exec "$0" "$@"', bin, ...args]];
+}
 
 /** Start redis-server on a config file, in its own process group so it outlives `up` and ignores the terminal's Ctrl-C (the gate stops it itself). */
 export function spawnRedisServer(bin: string, confPath: string, outputPath: string): number {
   // Config errors are printed before the logfile is opened: keep stdout/stderr in a file of their own.
-  const out = openSync(outputPath, 'a');
-  const child = spawn(bin, [confPath], { detached: true, stdio: ['ignore', out, out] });
+  const out = openSync(outputPath, 'a', 0o600);
+  const [cmd, args] = withPrivateUmask(bin, [confPath]);
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not spawn ${bin}`);
@@ -52,9 +64,12 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Last lines of a node's log: what the user needs when a node did not start. */
+/**
+ * Last lines of a node's log: what the user needs when a node did not start. Redacted: redis-server
+ * echoes the config line it refused, which may be `requirepass <password>`.
+ */
 export function tailLog(path: string, lines = 5): string {
   if (!existsSync(path)) return '(no log written)';
   const all = readFileSync(path, 'utf8').trimEnd().split('\n');
-  return all.slice(-lines).join('\n');
+  return redact(all.slice(-lines).join('\n'));
 }

@@ -5,7 +5,8 @@ import { parseClusterNodes, type ClusterNodeInfo } from './cluster-nodes.js';
 import type { Credentials } from './connect.js';
 import { liveNodes, openLocalRun, type LocalCluster } from './local-cluster.js';
 import { closeNode, connectNode } from './node-client.js';
-import { PASSWORD_ENV } from './password.js';
+import { rememberSecret, redactUrlPasswords } from '../redact.js';
+import { checkedPassword, PASSWORD_ENV } from './password.js';
 
 /** What the suites run against; handed to them as JSON in CACHE_HARNESS_TARGET. */
 export const targetSchema = z.object({
@@ -36,27 +37,44 @@ export interface UrlTargetOptions {
  * CACHE_HARNESS_PASSWORD (what the connect errors tell the user to set).
  */
 export function parseTargetUrl(url: string, opts: UrlTargetOptions = {}): Target {
+  // Error messages show the URL with its password as ***, even when it does not parse.
+  const shown = redactUrlPasswords(url);
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new HarnessError(`--target "${url}" is not a URL`, 'use redis://[user:pass@]host:port, e.g. redis://:secret@127.0.0.1:7001');
+    throw new HarnessError(`--target "${shown}" is not a URL`, 'use redis://[user:pass@]host:port, e.g. redis://:secret@127.0.0.1:7001');
   }
+  rememberSecret(u.password);
   if (u.protocol !== 'redis:')
     throw new HarnessError(
       `--target scheme "${u.protocol}" is not supported`,
       'use redis://[user:pass@]host:port (TLS is not supported yet)',
     );
-  if (!u.port) throw new HarnessError(`--target "${url}" has no port`, 'add the port of any cluster node, e.g. redis://127.0.0.1:7001');
+  if (!u.port) throw new HarnessError(`--target "${shown}" has no port`, 'add the port of any cluster node, e.g. redis://127.0.0.1:7001');
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  const password = u.password ? decodeURIComponent(u.password) : (opts.env ?? process.env)[PASSWORD_ENV] || undefined;
+  const fromEnv = (opts.env ?? process.env)[PASSWORD_ENV] || undefined;
+  const password = u.password
+    ? checkedPassword(decodeUrlPart(u.password, 'password'), 'the --target URL')
+    : fromEnv && checkedPassword(fromEnv, PASSWORD_ENV);
   return {
     backend: 'external',
     seeds: [{ host, port: Number(u.port) }],
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.username ? { username: decodeUrlPart(u.username, 'user name') } : {}),
     ...(password !== undefined ? { password } : {}),
     destructive: opts.allowDestructive ?? false,
   };
+}
+
+function decodeUrlPart(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HarnessError(
+      `the ${what} in the --target URL is not valid percent-encoding (not shown)`,
+      'encode it with encodeURIComponent',
+    );
+  }
 }
 
 export function targetFromLocal(run: LocalCluster): Target {
@@ -113,7 +131,9 @@ export function targetCredentials(t: Target): Credentials {
 export function targetFromEnv(env: NodeJS.ProcessEnv = process.env): Target {
   const raw = env[TARGET_ENV];
   if (!raw) throw new HarnessError(`${TARGET_ENV} is not set`, 'run suites through `cache-harness gate`, which starts or names the target');
-  return targetSchema.parse(JSON.parse(raw));
+  const t = targetSchema.parse(JSON.parse(raw));
+  rememberSecret(t.password);
+  return t;
 }
 
 /** The live cluster's nodes as one node (the first seed that answers) sees them. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError, errorMessage } from '../errors.js';
+import { redact } from '../redact.js';
 
 /**
  * Poll `check` until it returns true; on timeout, exit 2 with what was awaited and the last state seen.
@@ -12,10 +13,10 @@ export async function waitUntil(what: string, check: () => Promise<boolean | str
     try {
       const r = await check();
       if (r === true) return;
-      if (typeof r === 'string') last = r;
+      if (typeof r === 'string') last = redact(r);
     } catch (err) {
       if (err instanceof HarnessError) throw err;
-      last = errorMessage(err);
+      last = redact(errorMessage(err));
     }
     if (Date.now() > deadline) throw new HarnessError(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
     await sleep(intervalMs);

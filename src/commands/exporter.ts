@@ -2,7 +2,8 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { resolveTarget, type Target } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 import { startExporter, EXPORTER_HOST, type Exporter } from '../metrics/index.js';
-import { DEFAULT_PORT_BASE, parsePortBase } from './options.js';
+import { DEFAULT_SPEC_PATH, loadSpec } from '../spec/index.js';
+import { DEFAULT_PORT_BASE, parsePortBase, specOption } from './options.js';
 import { progress } from './progress.js';
 
 export interface ExporterCommandOptions {
@@ -10,6 +11,8 @@ export interface ExporterCommandOptions {
   portBase?: number;
   target?: string;
   interval: number;
+  /** Its modules are the only `module` label values. */
+  spec?: string;
 }
 
 function httpPort(v: string): number {
@@ -32,8 +35,9 @@ export function exporterTarget(o: Pick<ExporterCommandOptions, 'portBase' | 'tar
 
 /** Start the exporter for the command's options (tests call this; the command then waits for a signal). */
 export async function startExporterFromOptions(o: ExporterCommandOptions, log: (line: string) => void = progress): Promise<Exporter> {
+  const modules = Object.keys(loadSpec(o.spec ?? DEFAULT_SPEC_PATH).modules);
   const target = exporterTarget(o);
-  return startExporter({ port: o.port, target, intervalSeconds: o.interval, log });
+  return startExporter({ port: o.port, target, intervalSeconds: o.interval, modules, log });
 }
 
 /** `cache-harness exporter`: serve until SIGINT/SIGTERM, then close the HTTP server. */
@@ -63,6 +67,7 @@ export function registerExporterCommand(program: Command): void {
         .conflicts('target'),
     )
     .option('--target <url>', 'an external cluster instead, redis://[user:pass@]host:port')
+    .addOption(specOption())
     .addOption(
       new Option('--interval <seconds>', 'seconds between accountings (each one SCANs the whole keyspace)').argParser(seconds).default(15),
     )

@@ -1,20 +1,24 @@
 import { Command, Option } from 'commander';
-import { resolveTarget } from '../cluster/index.js';
+import { explainAdminError, resolveTarget } from '../cluster/index.js';
 import { EXIT, HarnessError } from '../errors.js';
 import {
   createTenant,
   listTenants,
   loadPopulation,
+  prepareCredentialsFile,
   provisionMany,
   removeTenant,
   showTenant,
   validateTenantInput,
   withAdminSession,
-  writeCredentialsFile,
+  type AdminSession,
   type NodePersist,
+  type PendingCredentialsFile,
+  type ProvisionReport,
 } from '../provision/index.js';
 import { renderTable } from '../format/table.js';
 import { loadSpec } from '../spec/index.js';
+import { metaKey, parseTenantId } from '../tenancy/index.js';
 import { progress } from './progress.js';
 
 /** Where command output goes (stdout in the CLI; a buffer in tests). Progress goes to stderr. */
@@ -28,6 +32,28 @@ export interface TargetOptions {
   target?: string;
 }
 
+/**
+ * Run `fn` with an admin session on the target; the server refusing an admin operation (NOPERM with a
+ * tenant's credentials on --target, WRONGPASS, a standalone Redis) becomes an exit-2 error with the fix,
+ * not a stack trace. With `id`: a meta key of another type (WRONGTYPE on its GET) is named too.
+ */
+async function asAdmin<T>(o: TargetOptions, fn: (s: AdminSession) => Promise<T>, id?: string): Promise<T> {
+  const target = resolveTarget(o);
+  try {
+    return await withAdminSession(target, fn);
+  } catch (err) {
+    if (id !== undefined && err instanceof Error && /^WRONGTYPE/.test(err.message)) {
+      const key = metaKey(parseTenantId(id)); // valid: the verb parsed it before any command
+      throw new HarnessError(
+        `${key} is not a tenant meta config (${err.message})`,
+        `look at it (TYPE ${key}) and, if no tenant owns it, delete it (DEL ${key}); then run again`,
+      );
+    }
+    const seed = target.seeds[0];
+    throw seed ? explainAdminError(seed, err) : err;
+  }
+}
+
 export async function tenantCreateCommand(
   id: string,
   plan: string,
@@ -37,7 +63,7 @@ export async function tenantCreateCommand(
   const spec = loadSpec(o.spec);
   const input = { id, plan, ...(o.web ? { channel: 'web' } : {}) };
   validateTenantInput(spec, input); // before connecting: a bad id or plan fails even with no cluster up
-  const r = await withAdminSession(resolveTarget(o), (s) => createTenant(s, spec, input, { changePlan: o.changePlan ?? false }));
+  const r = await asAdmin(o, (s) => createTenant(s, spec, input, { changePlan: o.changePlan ?? false }), id);
   const m = r.meta;
   if (o.json) {
     out(
@@ -66,7 +92,7 @@ export async function tenantCreateCommand(
 }
 
 export async function tenantListCommand(o: TargetOptions & { json?: boolean }, out: Out = stdout): Promise<void> {
-  const { tenants, invalid } = await withAdminSession(resolveTarget(o), listTenants);
+  const { tenants, invalid } = await asAdmin(o, listTenants);
   for (const bad of invalid) progress(`warning: ${bad.node} ${bad.key}: ${bad.reason}`);
   if (o.json) {
     out(`${JSON.stringify(tenants, null, 2)}\n`);
@@ -82,7 +108,7 @@ export async function tenantListCommand(o: TargetOptions & { json?: boolean }, o
 }
 
 export async function tenantShowCommand(id: string, o: TargetOptions & { json?: boolean }, out: Out = stdout): Promise<void> {
-  const d = await withAdminSession(resolveTarget(o), (s) => showTenant(s, id));
+  const d = await asAdmin(o, (s) => showTenant(s, id), id);
   if (o.json) {
     out(`${JSON.stringify(d, null, 2)}\n`);
     return;
@@ -104,7 +130,7 @@ export async function tenantShowCommand(id: string, o: TargetOptions & { json?: 
 }
 
 export async function tenantRemoveCommand(id: string, o: TargetOptions & { json?: boolean }, out: Out = stdout): Promise<void> {
-  const r = await withAdminSession(resolveTarget(o), (s) => removeTenant(s, id));
+  const r = await asAdmin(o, (s) => removeTenant(s, id), id);
   if (o.json) {
     out(`${JSON.stringify(r, null, 2)}\n`);
     return;
@@ -131,10 +157,16 @@ export async function provisionCommand(
   }
   const spec = loadSpec(o.spec);
   const population = loadPopulation(o.from, spec);
+  const credentials = o.credentialsOut === undefined ? undefined : pendingCredentials(o.credentialsOut);
   progress(`provisioning ${population.length} tenant(s) from ${o.from}`);
-  const r = await withAdminSession(resolveTarget(o), (s) => provisionMany(s, spec, population, { log: progress }));
-  if (o.credentialsOut) writeCredentialsFile(o.credentialsOut, r.created);
+  let r: ProvisionReport;
+  try {
+    r = await asAdmin(o, (s) => provisionMany(s, spec, population, { log: progress, keepCredentials: (c) => credentials?.commit(c) }));
+  } finally {
+    credentials?.discard();
+  }
   const rate = r.created.length / (r.timingsMs.total / 1000);
+  if (r.conflicts.length > 0) process.exitCode = EXIT.harness; // the file's population was not reached
   if (o.json) {
     out(
       `${JSON.stringify({ ...r, ...(o.credentialsOut ? { created: r.created.map(({ password: _pw, ...c }) => c), credentialsFile: o.credentialsOut } : {}) }, null, 2)}\n`,
@@ -153,7 +185,19 @@ export async function provisionCommand(
         .map((c) => `  ${c.tenant}: stored ${c.stored}, file says ${c.wanted}\n`)
         .join('')}`,
     );
-    process.exitCode = EXIT.harness; // the file's population was not reached
+  }
+}
+
+/**
+ * --credentials-out, checked before any tenant exists (its temp file is created now), so an unwritable path
+ * costs nothing; an existing file is refused, as it may hold passwords shown only once.
+ */
+function pendingCredentials(path: string): PendingCredentialsFile {
+  try {
+    return prepareCredentialsFile(path, { option: '--credentials-out', overwrite: false });
+  } catch (err) {
+    if (err instanceof HarnessError) throw new HarnessError(`${err.message}; nothing was provisioned`, err.hint);
+    throw err;
   }
 }
 
@@ -240,7 +284,10 @@ export function registerTenantCommands(program: Command, common: CommonOptions):
     .addOption(common.specOption())
     .addOption(common.baseOption())
     .addOption(targetOption())
-    .option('--credentials-out <file>', "write the new tenants' passwords here (mode 0600)")
+    .option(
+      '--credentials-out <file>',
+      "write the new tenants' passwords to this new file (mode 0600, atomic; checked before anything is created)",
+    )
     .option('--json', 'print the report as JSON (with passwords unless --credentials-out is given)')
     .action(async (o: TargetOptions & { spec: string; from: string; json?: boolean; credentialsOut?: string }) => provisionCommand(o));
 }

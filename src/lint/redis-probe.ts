@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findFreePortBase } from '../cluster/index.js';
+import { findFreePortBase, withPrivateUmask } from '../cluster/index.js';
+import { redact } from '../redact.js';
 import type { LintIssue } from './static-rules.js';
 
 /** Most fatal lines a file can have before we stop retrying. */
@@ -21,7 +22,7 @@ export async function probeWithRedis(bin: string, text: string): Promise<LintIss
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const port = await findFreePortBase(20000 + Math.floor(Math.random() * 20000), 1);
       const conf = join(work, 'redis.conf');
-      writeFileSync(conf, lines.join('\n'));
+      writeFileSync(conf, lines.join('\n'), { mode: 0o600 });
       const run = await startOnce(bin, conf, port, work);
       if (run.kind === 'started') return issues;
       if (run.kind === 'config-error' && run.line !== null && run.line <= lines.length) {
@@ -43,29 +44,26 @@ type Attempt = { kind: 'started' } | { kind: 'config-error'; line: number | null
 /** Overrides come after the file's lines, so the file's own line numbers stay as Redis reports them. */
 function startOnce(bin: string, conf: string, port: number, dir: string): Promise<Attempt> {
   return new Promise((resolve) => {
-    const child = spawn(
-      bin,
-      [
-        conf,
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--daemonize',
-        'no',
-        '--dir',
-        dir,
-        '--logfile',
-        '',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--syslog-enabled',
-        'no',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const [cmd, args] = withPrivateUmask(bin, [
+      conf,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--daemonize',
+      'no',
+      '--dir',
+      dir,
+      '--logfile',
+      '',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--syslog-enabled',
+      'no',
+    ]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -80,8 +78,10 @@ function startOnce(bin: string, conf: string, port: number, dir: string): Promis
     child.on('exit', () => {
       clearTimeout(timer);
       const fatal = /FATAL CONFIG FILE ERROR[\s\S]*?at line (\d+)\s*\n>>> '(.*)'\s*\n(.*)/.exec(out);
-      if (fatal) resolve({ kind: 'config-error', line: Number(fatal[1]), reason: `${(fatal[3] ?? '').trim()} (>>> '${fatal[2]}')` });
-      else resolve({ kind: 'other', reason: out.trim().split('\n').slice(-3).join(' | ') || 'exited with no output' });
+      // redis-server echoes the line it refused, which may be `requirepass <password>`.
+      if (fatal)
+        resolve({ kind: 'config-error', line: Number(fatal[1]), reason: redact(`${(fatal[3] ?? '').trim()} (>>> '${fatal[2]}')`) });
+      else resolve({ kind: 'other', reason: redact(out.trim().split('\n').slice(-3).join(' | ')) || 'exited with no output' });
     });
   });
 }

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
+import { memoryToBytes } from '../checks/normalize.js';
 import type { ConfLine } from './parse-conf.js';
 
 export type Severity = 'error' | 'warning';
@@ -99,6 +100,82 @@ export function staticIssues(lines: readonly ConfLine[], opts: StaticOptions): L
     });
   }
   if (!first('bind')) out.push({ line: null, severity: 'warning', rule: 'no-bind', message: 'no bind: Redis listens on every interface' });
+  out.push(...clientLimitIssues(lines));
+  return out;
+}
+
+/**
+ * The limits that bound what one client can do to a shared node (docs/design-notes.md, "Target settings
+ * that differ from the seed"): warned about when missing (Redis's defaults are the unbounded ones) or
+ * set to no limit; a query buffer below proto-max-bulk-len is an error (Redis 7.0 accepts it).
+ */
+function clientLimitIssues(lines: readonly ConfLine[]): LintIssue[] {
+  const out: LintIssue[] = [];
+  const last = (...names: string[]) => lines.filter((l) => names.includes(l.directive)).at(-1);
+  const warn = (line: number | null, rule: string, message: string) => out.push({ line, severity: 'warning', rule, message });
+  const bulk = last('proto-max-bulk-len');
+  if (!bulk)
+    warn(
+      null,
+      'proto-max-bulk-len',
+      'no proto-max-bulk-len: one client can send a 512 MB value (the default), stalling the node and its replica; a cache needs a few MB',
+    );
+  const query = last('client-query-buffer-limit');
+  if (!query)
+    warn(null, 'client-query-buffer-limit', 'no client-query-buffer-limit: one client can hold 1 GB of unprocessed input (the default)');
+  const bulkBytes = sizeOf(bulk?.args[0] ?? '512mb');
+  const queryBytes = sizeOf(query?.args[0] ?? '1gb');
+  if (bulkBytes !== undefined && queryBytes !== undefined && queryBytes < bulkBytes) {
+    out.push({
+      line: query?.line ?? bulk?.line ?? null,
+      severity: 'error',
+      rule: 'client-query-buffer-limit',
+      message: `client-query-buffer-limit (${queryBytes} bytes) is below proto-max-bulk-len (${bulkBytes} bytes): a client sending a value of the allowed size is disconnected`,
+    });
+  }
+  const normal = lines
+    .filter((l) => l.directive === 'client-output-buffer-limit')
+    .flatMap((l) => groupsOf4(l.args).map((g) => ({ line: l.line, g })))
+    .filter(({ g }) => g[0]?.toLowerCase() === 'normal')
+    .at(-1);
+  if (!normal)
+    warn(
+      null,
+      'client-output-buffer-limit',
+      'no client-output-buffer-limit normal: a client that leaves replies unread holds unbounded memory (the default is 0 0 0)',
+    );
+  else if (sizeOf(normal.g[1] ?? '') === 0 && sizeOf(normal.g[2] ?? '') === 0)
+    warn(
+      normal.line,
+      'client-output-buffer-limit',
+      'client-output-buffer-limit normal 0 0: no limit, a client that leaves replies unread holds unbounded memory',
+    );
+  if (!last('maxclients'))
+    warn(
+      null,
+      'maxclients',
+      'no maxclients: 10000 (the default, lowered to the open-file limit - 32); size it to the planned connections plus headroom for admin and replication',
+    );
+  if (!last('busy-reply-threshold', 'lua-time-limit'))
+    warn(
+      null,
+      'busy-reply-threshold',
+      'no busy-reply-threshold (lua-time-limit): a script blocks every client of the node for 5 s (the default) before they get BUSY and SCRIPT KILL can act',
+    );
+  return out;
+}
+
+function sizeOf(v: string): number | undefined {
+  try {
+    return memoryToBytes(v);
+  } catch {
+    return undefined; // redis-server's own probe reports a value it cannot read
+  }
+}
+
+function groupsOf4(args: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i + 4 <= args.length; i += 4) out.push(args.slice(i, i + 4));
   return out;
 }
 

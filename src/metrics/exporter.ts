@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Target } from '../cluster/index.js';
 import { HarnessError, errorMessage } from '../errors.js';
+import { redact } from '../redact.js';
 import { tenantMetrics, type TenantMetrics } from './tenant-metrics.js';
 import { accountUsage, type AccountingOptions, type UsageSnapshot } from './usage.js';
 
@@ -15,7 +16,9 @@ export interface ExporterOptions {
   target?: Target;
   /** Seconds between accountings (each one SCANs every master; scrapes never trigger one). */
   intervalSeconds?: number;
-  accounting?: AccountingOptions;
+  /** The spec's modules: the only values of the `module` label (others count as `unknown`). */
+  modules: readonly string[];
+  accounting?: Omit<AccountingOptions, 'modules'>;
   log?: (line: string) => void;
 }
 
@@ -46,7 +49,7 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
   const refresh = (): Promise<UsageSnapshot | null> => {
     if (!o.target) return Promise.resolve(null);
     const target = o.target;
-    inFlight ??= accountUsage(target, o.accounting)
+    inFlight ??= accountUsage(target, { ...o.accounting, modules: o.modules })
       .then(
         (s) => {
           last = s;
@@ -58,7 +61,7 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
           return s;
         },
         (err: unknown) => {
-          lastErr = errorMessage(err);
+          lastErr = redact(errorMessage(err)); // served on / and logged
           metrics.accountingFailed();
           log(`accounting failed: ${lastErr}`);
           return null;

@@ -1,4 +1,4 @@
-export { classifyKey, type KeyKind } from './parse-key.js';
+export { classifyKey, moduleLabel, UNKNOWN_MODULE, type KeyKind } from './parse-key.js';
 export {
   accountUsage,
   accountMasters,

@@ -32,3 +32,14 @@ export function classifyKey(key: string): KeyKind {
   }
   return { kind: 'other' };
 }
+
+/**
+ * The `module` label of the exporter's series. Tenants name the module in their own keys, so a tenant
+ * could create a series per made-up name (3,000 from one tenant were seen): only the spec's modules
+ * are labels; every other name counts under one `module="unknown"`.
+ */
+export const UNKNOWN_MODULE = 'unknown';
+
+export function moduleLabel(module: string, known: ReadonlySet<string>): string {
+  return known.has(module) ? module : UNKNOWN_MODULE;
+}

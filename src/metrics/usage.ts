@@ -11,7 +11,7 @@ import {
 } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
 import { InvalidTenantMeta, parseTenantMeta, type TenantMeta } from '../tenancy/index.js';
-import { classifyKey } from './parse-key.js';
+import { classifyKey, moduleLabel } from './parse-key.js';
 
 /**
  * Per tenant-module usage of the cluster, counted with SCAN on every master (never KEYS: SCAN is
@@ -40,6 +40,11 @@ export interface AccountingOptions {
   timeoutMs?: number;
   /** Random source for the reservoir (tests pass a seeded one). */
   random?: () => number;
+  /**
+   * The spec's modules. Given (the exporter always gives them), keys under any other module name count
+   * under one `unknown` row per tenant, so a tenant cannot create rows (and series) at will.
+   */
+  modules?: readonly string[];
 }
 
 export interface TenantModuleUsage {
@@ -137,7 +142,9 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
   const counts = { quota: 0, meta: 0, other: 0, malformed: 0 };
   let distinct = 0;
 
-  const accOf = (tenant: string, module: string): Acc => {
+  const known = opts.modules ? new Set(opts.modules) : null;
+  const accOf = (tenant: string, rawModule: string): Acc => {
+    const module = known ? moduleLabel(rawModule, known) : rawModule;
     const id = `${tenant}\u0000${module}`;
     let a = accs.get(id);
     if (!a) {

@@ -1,9 +1,13 @@
-import { aclUserName, escapeGlob, QUOTA_ACL_GRANTS, tenantPrefix, type TenantId } from '../tenancy/index.js';
+import { aclUserName, escapeGlob, limitsPrefix, QUOTA_ACL_GRANTS, tenantPrefix, type TenantId } from '../tenancy/index.js';
 
 /** The data commands TenantCache sends. */
 const DATA_COMMANDS = ['get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget'];
-/** What ioredis Cluster needs to connect: cluster|slots, cluster|info, info for its ready check, readonly for replica reads, ping. */
-const CLUSTER_CLIENT_COMMANDS = ['cluster|slots', 'cluster|info', 'info', 'readonly', 'ping'];
+/**
+ * What ioredis Cluster needs to connect: cluster|slots, cluster|info (the Cluster's own ready check), readonly
+ * for replica reads, ping. Not INFO (total keyspace, commandstats, config path): tenant clients turn off
+ * ioredis's per-node ready check (`enableReadyCheck: false`), the only thing that sends it.
+ */
+const CLUSTER_CLIENT_COMMANDS = ['cluster|slots', 'cluster|info', 'readonly', 'ping'];
 
 /**
  * What a tenant may run: the data commands, EVALSHA and what the quota scripts call (scripts run with the
@@ -24,6 +28,15 @@ export function tenantKeyPattern(tenant: TenantId): string {
 }
 
 /**
+ * `%R~tenant-limits:<id>:*`: the tenant's quota limits keys, READ-only (the quota script reads maxKeys and
+ * TTL ceilings there; only the admin writes them). Key permissions are a union over patterns, and
+ * `~cliente:<id>:*` does not match `tenant-limits:...`, so nothing grants the tenant a write there.
+ */
+export function tenantLimitsPattern(tenant: TenantId): string {
+  return `%R~${escapeGlob(limitsPrefix(tenant))}*`;
+}
+
+/**
  * Arguments after `ACL` for the tenant's user. The password goes as `#<sha256>`, so Redis (and
  * ACL SAVE's file) only ever holds the hash. `reset` first: re-applying gives the same user.
  */
@@ -36,6 +49,7 @@ export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string
     'on',
     `#${passwordSha256}`,
     tenantKeyPattern(tenant),
+    tenantLimitsPattern(tenant),
     'resetchannels',
     '-@all',
     ...TENANT_COMMANDS.map((c) => `+${c}`),

@@ -1,9 +1,18 @@
 import { HarnessError, errorMessage } from '../errors.js';
 import type { Spec } from '../spec/index.js';
-import { aclUserName, buildTenantMeta, loadQuotaScripts, metaKey, parseTenantMeta, type TenantId } from '../tenancy/index.js';
+import {
+  aclUserName,
+  buildTenantMeta,
+  InvalidTenantMeta,
+  loadQuotaScripts,
+  metaKey,
+  parseTenantMeta,
+  type TenantId,
+} from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
 import { aclSetUserArgs } from './acl-rule.js';
+import { limitsKeysOf, writeTenantLimits } from './create.js';
 import type { AdminSession } from './admin-session.js';
 import { validateTenantInputs, type TenantInput, type TenantRequest } from './input.js';
 import { generatePassword, sha256Hex } from './secrets.js';
@@ -34,12 +43,18 @@ export interface ProvisionOptions {
   chunk?: number;
   now?: Date;
   log?: (line: string) => void;
+  /**
+   * Store the new tenants' passwords (e.g. commit a credentials file) before the run counts as done: if
+   * it throws, this run's new tenants are rolled back, so no tenant outlives its only copy of a password.
+   */
+  keepCredentials?: (created: readonly TenantCredential[]) => void;
 }
 
 /**
  * Provision many tenants at once: validate all first (nothing written on any bad entry), claim the meta
  * keys with SET NX through the Cluster client (auto-pipelined per node), then one ACL pipeline per node
- * with every new user, then one persist per node. A failure after the claims rolls back this call's new tenants.
+ * with every new user, then one persist per node, then `keepCredentials`. A failure after the claims rolls back
+ * this call's new tenants.
  */
 export async function provisionMany(
   session: AdminSession,
@@ -83,9 +98,17 @@ export async function provisionMany(
     persisted = await persistAcl(session.nodes);
     // Tenants write through the quota scripts (EVALSHA; they are not granted EVAL): load them everywhere.
     await loadQuotaScripts(session.nodes.map((n) => n.client));
+    // The quota limits key of each tenant-module (maxKeys, TTL ceilings): the scripts refuse writes without it.
+    for (let i = 0; i < fresh.length; i += chunk)
+      await Promise.all(fresh.slice(i, i + chunk).map(({ meta }) => writeTenantLimits(session, spec, meta)));
+    opts.keepCredentials?.(created);
   } catch (err) {
+    await Promise.all(fresh.flatMap(({ meta }) => limitsKeysOf(meta).map((k) => session.cluster.del(k)))).catch(() => undefined);
     await rollback(session, fresh);
-    throw new HarnessError(`provisioning failed; the ${fresh.length} new tenant(s) of this run were rolled back: ${errorMessage(err)}`);
+    throw new HarnessError(
+      `provisioning failed; the ${fresh.length} new tenant(s) of this run were rolled back: ${errorMessage(err)}`,
+      err instanceof HarnessError ? err.hint : undefined,
+    );
   }
   const t4 = performance.now();
 
@@ -114,14 +137,36 @@ async function classifyTaken(
 ): Promise<{ existing: TenantId[]; conflicts: ProvisionReport['conflicts'] }> {
   const existing: TenantId[] = [];
   const conflicts: ProvisionReport['conflicts'] = [];
-  const raws = await Promise.all(taken.map((t) => session.cluster.get(metaKey(t.tenant))));
+  // A meta key that is not a tenant's (another type, not our JSON) is reported as a conflict, not thrown.
+  const raws = await Promise.all(
+    taken.map((t) =>
+      session.cluster.get(metaKey(t.tenant)).then(
+        (raw): { raw: string | null; problem?: string } => ({ raw }),
+        (err: unknown) => {
+          if (err instanceof Error && /^WRONGTYPE/.test(err.message)) return { raw: null, problem: err.message };
+          throw err;
+        },
+      ),
+    ),
+  );
   taken.forEach((t, i) => {
-    const raw = raws[i];
-    if (raw === null || raw === undefined) {
-      conflicts.push({ tenant: t.tenant, wanted: t.plan, stored: '(deleted meanwhile)' });
+    const got = raws[i];
+    if (got === undefined || got.raw === null) {
+      conflicts.push({
+        tenant: t.tenant,
+        wanted: t.plan,
+        stored: got?.problem ? `(not a tenant meta config: ${got.problem})` : '(deleted meanwhile)',
+      });
       return;
     }
-    const stored = parseTenantMeta(raw, metaKey(t.tenant));
+    let stored;
+    try {
+      stored = parseTenantMeta(got.raw, metaKey(t.tenant));
+    } catch (err) {
+      if (!(err instanceof InvalidTenantMeta)) throw err;
+      conflicts.push({ tenant: t.tenant, wanted: t.plan, stored: `(not a tenant meta config: ${err.message})` });
+      return;
+    }
     if (stored.plan === t.plan && (t.channel === undefined || t.channel === stored.channel)) existing.push(t.tenant);
     else
       conflicts.push({ tenant: t.tenant, wanted: `${t.plan}/${t.channel ?? stored.channel}`, stored: `${stored.plan}/${stored.channel}` });

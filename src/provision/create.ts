@@ -1,6 +1,18 @@
 import { HarnessError } from '../errors.js';
 import type { Spec } from '../spec/index.js';
-import { aclUserName, buildTenantMeta, loadQuotaScripts, metaKey, parseTenantMeta, type TenantMeta } from '../tenancy/index.js';
+import {
+  aclUserName,
+  buildTenantMeta,
+  limitsKeyOf,
+  loadQuotaScripts,
+  metaKey,
+  modulePlacement,
+  parseTenantMeta,
+  tenantQuotaLimits,
+  writeQuotaLimits,
+  type ModuleName,
+  type TenantMeta,
+} from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
 import { aclSetUserArgs } from './acl-rule.js';
@@ -22,8 +34,10 @@ export type CreateResult =
 
 /**
  * Create a tenant: validate (nothing is written on a bad id, plan or channel), claim the meta key with
- * SET NX (no TTL), then its ACL user on every node, then persist on every node. A failure after the
- * claim rolls back what this call wrote.
+ * SET NX (no TTL), then its ACL user on every node, then persist on every node, then the quota limits
+ * key of each module (`writeTenantLimits`). A failure after the claim rolls back what this call wrote.
+ * Creating an existing tenant again (same plan) rewrites its limits keys from the spec: the repair for a
+ * tenant created before they existed, whose quota writes are refused (NOLIMITS) until then.
  */
 export async function createTenant(session: AdminSession, spec: Spec, input: TenantInput, opts: CreateOptions = {}): Promise<CreateResult> {
   const req = validateTenantInput(spec, input);
@@ -38,9 +52,10 @@ export async function createTenant(session: AdminSession, spec: Spec, input: Ten
     await Promise.all(session.nodes.map((n) => aclPipeline(n, [args])));
     const persisted = await persistAcl(session.nodes);
     await loadQuotaScripts(session.nodes.map((n) => n.client)); // tenants write via EVALSHA of these
+    await writeTenantLimits(session, spec, meta);
     return { status: 'created', meta, password, aclNodes: session.nodes.map((n) => n.address), persisted };
   } catch (err) {
-    await rollback(session, key, aclUserName(req.tenant));
+    await rollback(session, key, aclUserName(req.tenant), meta);
     throw err;
   }
 }
@@ -60,6 +75,7 @@ async function existing(session: AdminSession, spec: Spec, req: TenantRequest, o
       );
     }
     const aclRepairedOn = repair.repaired.flatMap((r) => r.nodes);
+    await writeTenantLimits(session, spec, stored);
     return { status: 'exists', meta: stored, aclRepairedOn, persisted: aclRepairedOn.length > 0 ? await persistAcl(session.nodes) : [] };
   }
   if (!opts.changePlan) {
@@ -74,12 +90,35 @@ async function existing(session: AdminSession, spec: Spec, req: TenantRequest, o
   if ((await session.cluster.set(key, JSON.stringify(meta), 'XX')) === null) {
     throw new HarnessError(`${key} was deleted while tenant ${req.tenant}'s plan was being changed`, 'run the command again');
   }
+  await writeTenantLimits(session, spec, meta, stored);
   return { status: 'plan-changed', meta, previous: { plan: stored.plan, channel: stored.channel } };
 }
 
-/** Undo a half-done create: the user on every node, then the meta claim. Errors here must not hide the first one. */
-async function rollback(session: AdminSession, key: string, user: string): Promise<void> {
+/**
+ * Write the quota limits key of each of the tenant's modules (maxKeys, TTL ceilings: quota-limits.ts), through
+ * the admin. Given the `previous` meta of a plan change, also delete the limits keys of modules the new plan
+ * drops (their quota writes are then refused). Also used by bulk provisioning.
+ */
+export async function writeTenantLimits(session: AdminSession, spec: Spec, meta: TenantMeta, previous?: TenantMeta): Promise<void> {
+  const entries = tenantQuotaLimits(spec, meta);
+  await Promise.all(entries.map((e) => writeQuotaLimits(session.cluster, e.key, e.limits)));
+  const kept = new Set(entries.map((e) => e.key));
+  const dropped = previous ? limitsKeysOf(previous).filter((k) => !kept.has(k)) : [];
+  await Promise.all(dropped.map((k) => session.cluster.del(k)));
+}
+
+/** The limits keys a meta config implies (modules with a hash tag). */
+export function limitsKeysOf(meta: TenantMeta): string[] {
+  return meta.modules.flatMap((m) => {
+    const p = modulePlacement(meta, m);
+    return p.tag === null ? [] : [limitsKeyOf(meta.tenant, m as ModuleName, p)];
+  });
+}
+
+/** Undo a half-done create: the user on every node, then the limits keys and the meta claim. Errors here must not hide the first one. */
+async function rollback(session: AdminSession, key: string, user: string, meta: TenantMeta): Promise<void> {
   await deleteUsers(session.nodes, [user]).catch(() => undefined);
   await persistAcl(session.nodes).catch(() => undefined);
+  await Promise.all(limitsKeysOf(meta).map((k) => session.cluster.del(k).catch(() => undefined)));
   await session.cluster.del(key).catch(() => undefined);
 }

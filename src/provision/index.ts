@@ -1,4 +1,4 @@
-export { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, tenantKeyPattern } from './acl-rule.js';
+export { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, tenantKeyPattern, tenantLimitsPattern } from './acl-rule.js';
 export { generatePassword, sha256Hex } from './secrets.js';
 export {
   InvalidTenantInput,
@@ -13,13 +13,19 @@ export { openAdminSession, withAdminSession, connectAdminNode, type AdminSession
 export { tenantKeysMatch, META_KEYS_MATCH } from './scan.js';
 export { persistAcl, deleteUsers, usersOn, getUser, type PersistMethod, type NodePersist } from './acl-nodes.js';
 export { repairUsers, type AclRepair } from './acl-repair.js';
-export { createTenant, type CreateOptions, type CreateResult } from './create.js';
+export { createTenant, limitsKeysOf, type CreateOptions, type CreateResult } from './create.js';
 export { listTenants, showTenant, type TenantListing, type TenantDetails } from './list.js';
 export { removeTenant, type RemoveResult } from './remove.js';
 export { provisionMany, type ProvisionReport, type ProvisionOptions, type TenantCredential } from './bulk.js';
 export { generatePopulation, weightedRoundRobin, DEFAULT_PLAN_MIX, DEFAULT_WEB_PERCENT, type PopulationOptions } from './population.js';
-export { loadPopulation, parsePopulation, populationFileSchema, type PopulationFile } from './population-file.js';
-export { writeCredentialsFile, readCredentialsFile, credentialsFileSchema } from './credentials.js';
+export { loadPopulation, parsePopulation, populationFileSchema, POPULATION_LIMITS, type PopulationFile } from './population-file.js';
+export {
+  writeCredentialsFile,
+  prepareCredentialsFile,
+  readCredentialsFile,
+  credentialsFileSchema,
+  type PendingCredentialsFile,
+} from './credentials.js';
 export { connectAsTenant } from './tenant-client.js';
 export { restartLocalNode, type Restarted } from './restart-node.js';
 export { sampleKeys, writeSampleKeys, type SampleKey } from './sample-keys.js';

@@ -2,7 +2,17 @@ import { spawn } from 'node:child_process';
 import { loadQuotaScripts } from '../tenancy/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closeNode, connectNode, isOurRedis, parseInfo, readState, requireBinary, stopProcesses, waitUntil } from '../cluster/index.js';
+import {
+  closeNode,
+  connectNode,
+  isOurRedis,
+  parseInfo,
+  readState,
+  requireBinary,
+  stopProcesses,
+  waitUntil,
+  withPrivateUmask,
+} from '../cluster/index.js';
 import { HarnessError, errorMessage } from '../errors.js';
 
 export interface Restarted {
@@ -28,7 +38,8 @@ export async function restartLocalNode(runDir: string, name: string, adminPasswo
   const bin = requireBinary('redis-server');
   const t0 = performance.now();
   await stopProcesses([node.pid], 10_000);
-  const child = spawn(bin, [join(node.dir, 'redis.conf')], { detached: true, stdio: 'ignore' });
+  const [cmd, args] = withPrivateUmask(bin, [join(node.dir, 'redis.conf')]);
+  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
   child.unref();
   if (child.pid === undefined) throw new HarnessError(`could not spawn ${bin} for ${name}`);
   const oldPid = node.pid;

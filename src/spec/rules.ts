@@ -1,6 +1,10 @@
 import { SLOT_COUNT, type SpecInput } from './schema.js';
 import type { z } from 'zod';
 import type { specSchema } from './schema.js';
+import { isLoopbackHost } from '../cluster/address.js';
+import { expectedConfigValue, memoryToBytes } from '../checks/normalize.js';
+import { RESERVED_DIRECTIVES } from './reserved.js';
+import { errorMessage } from '../errors.js';
 
 type ParsedSpec = z.output<typeof specSchema>;
 
@@ -12,7 +16,88 @@ export interface RuleViolation {
 
 /** Cross-field rules zod cannot express per field: references, slot coverage, uniqueness. */
 export function checkSpecRules(spec: ParsedSpec): RuleViolation[] {
-  return [...checkNodeNames(spec), ...checkSlots(spec), ...checkModules(spec), ...checkPlans(spec), ...checkTtl(spec), ...checkSlo(spec)];
+  return [
+    ...checkLoopback(spec),
+    ...checkRedisSection(spec),
+    ...checkNodeNames(spec),
+    ...checkSlots(spec),
+    ...checkModules(spec),
+    ...checkPlans(spec),
+    ...checkTtl(spec),
+    ...checkSlo(spec),
+  ];
+}
+
+/** C0 controls, DEL and C1 controls: a newline in a value would start a new redis.conf line. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Every string of the document (values and keys, at any depth) free of control characters. Run on the raw
+ * document, before the schema, so an injected line is reported even when other fields are wrong too.
+ */
+export function checkControlCharacters(doc: unknown, path = ''): RuleViolation[] {
+  const at = (k: string | number): string => (typeof k === 'number' ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+  const bad = (p: string, what: string, s: string): RuleViolation => ({
+    path: p || '(root)',
+    message: `${what} ${JSON.stringify(s)} holds a control character (newline, tab...); one line of printable text only`,
+  });
+  if (typeof doc === 'string') return CONTROL.test(doc) ? [bad(path, 'the value', doc)] : [];
+  if (Array.isArray(doc)) return doc.flatMap((v: unknown, i) => checkControlCharacters(v, at(i)));
+  if (doc !== null && typeof doc === 'object')
+    return Object.entries(doc).flatMap(([k, v]) => [
+      ...(CONTROL.test(k) ? [bad(at(k), 'the key', k)] : []),
+      ...checkControlCharacters(v, at(k)),
+    ]);
+  return [];
+}
+
+/** The local backend binds and targets loopback only (docs/decisions.md, "Loopback only"). */
+function checkLoopback(spec: ParsedSpec): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  const why = 'the harness runs throwaway clusters on loopback only: use 127.0.0.1 (or another 127.x.y.z, ::1, localhost)';
+  if (!isLoopbackHost(spec.topology.host))
+    out.push({ path: 'topology.host', message: `"${spec.topology.host}" is not a loopback address; ${why}` });
+  spec.security.bind.forEach((b, i) => {
+    if (!isLoopbackHost(b)) out.push({ path: `security.bind[${i}]`, message: `"${b}" is not a loopback address; ${why}` });
+  });
+  return out;
+}
+
+/**
+ * No reserved directive (src/spec/reserved.ts); every value one the config suite can compare (sizes,
+ * client-output-buffer-limit groups); a query buffer that holds the largest value a client may send.
+ */
+function checkRedisSection(spec: ParsedSpec): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  for (const [d, v] of Object.entries(spec.redis)) {
+    const why = RESERVED_DIRECTIVES.get(d);
+    if (why !== undefined) out.push({ path: `redis.${d}`, message: `"${d}" is reserved (${why}); remove it from the redis: section` });
+    try {
+      expectedConfigValue(d, v);
+    } catch (err) {
+      out.push({ path: `redis.${d}`, message: errorMessage(err) });
+    }
+  }
+  return out.length > 0 ? out : checkQueryBuffer(spec);
+}
+
+/** Redis 7.0's defaults for the two limits checkQueryBuffer compares. */
+const DEFAULT_PROTO_MAX_BULK_LEN = '512mb';
+const DEFAULT_CLIENT_QUERY_BUFFER_LIMIT = '1gb';
+
+/** Redis 7.0 accepts a query buffer limit below proto-max-bulk-len; a client then gets cut off sending an allowed value. */
+function checkQueryBuffer(spec: ParsedSpec): RuleViolation[] {
+  const size = (d: string, fallback: string): number => memoryToBytes(String(spec.redis[d] ?? fallback));
+  const bulk = size('proto-max-bulk-len', DEFAULT_PROTO_MAX_BULK_LEN);
+  const query = size('client-query-buffer-limit', DEFAULT_CLIENT_QUERY_BUFFER_LIMIT);
+  if (query >= bulk) return [];
+  return [
+    {
+      path: 'redis.client-query-buffer-limit',
+      message: `${query} bytes is below proto-max-bulk-len (${bulk} bytes): a client sending a value of the allowed size is disconnected; make it >= proto-max-bulk-len`,
+    },
+  ];
 }
 
 function checkNodeNames(spec: ParsedSpec): RuleViolation[] {

@@ -13,6 +13,8 @@ export type DataType = Brand<string, 'DataType'>;
 /** A plan named in the spec (provisioning's `parsePlan` hands these out). */
 export type PlanName = Brand<string, 'PlanName'>;
 export type Channel = 'mobile' | 'web';
+/** Every channel, in the order results list them (an index into this list is how the bench stores one). */
+export const CHANNELS: readonly Channel[] = ['mobile', 'web'];
 
 export const TENANT_ID_RULE = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -4,6 +4,7 @@ export {
   parseModule,
   parseDataType,
   parseChannel,
+  CHANNELS,
   dataTypesOf,
   TENANT_ID_RULE,
   type TenantId,
@@ -24,6 +25,9 @@ export {
   TENANT_KEY_ROOT,
   META_KEY_ROOT,
   MAX_USER_KEY_LENGTH,
+  LIMITS_KEY_ROOT,
+  limitsKeyOf,
+  limitsPrefix,
 } from './keys.js';
 export { ttlClassOf, ttlSeconds, ttlTable } from './ttl.js';
 export { buildTenantMeta, parseTenantMeta, modulePlacement, aclUserName, type TenantMeta } from './meta.js';
@@ -67,10 +71,12 @@ export {
   quotaDelMany,
   quotaCount,
   quotaReconcile,
+  QUOTA_MAX_KEYS_PER_CALL,
   mapQuotaError,
   type QuotaKeys,
   type QuotaSetResult,
   type QuotaClient,
 } from './quota-script.js';
 export { quotaWriteStrategy } from './quota-strategy.js';
+export { quotaLimitsFromSpec, tenantQuotaLimits, writeQuotaLimits, type QuotaLimits } from './quota-limits.js';
 export { openQuotaCluster, closeQuotaCluster, type QuotaClusterOptions } from './quota-cluster.js';

@@ -45,6 +45,24 @@ export function metaKey(tenant: TenantId): string {
   return `${META_KEY_ROOT}:${tenant}`;
 }
 
+/**
+ * The server-side quota limits of one tenant-module (maxKeys, TTL ceiling per data type; a hash written by
+ * provisioning, src/tenancy/quota-limits.ts): `tenant-limits:<tenant>:<module>:{<tag>}`. Outside
+ * `cliente:<id>:*`, so the tenant's read-write key pattern does not cover it (its ACL user gets
+ * `%R~tenant-limits:<id>:*`: read-only), and in the tenant-module's slot (same `{tag}`, the key's only
+ * brace: ids and modules never hold one), so the quota script can read it next to the zset.
+ */
+export const LIMITS_KEY_ROOT = 'tenant-limits';
+export function limitsKeyOf(tenant: TenantId, module: ModuleName, placement: Placement): string {
+  if (placement.tag === null)
+    throw new InvalidKey(`placement ${placement.strategy} has no hash tag: quota limits need the tenant-module's slot`, 'quota-needs-tag');
+  return `${LIMITS_KEY_ROOT}:${tenant}:${module}:{${placement.tag}}`;
+}
+/** Every limits key of a tenant starts with this (`tenant-limits:<id>:`). */
+export function limitsPrefix(tenant: TenantId): string {
+  return `${LIMITS_KEY_ROOT}:${tenant}:`;
+}
+
 /** Escape glob metacharacters for SCAN MATCH (ids are validated anyway; defence in depth). */
 export function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

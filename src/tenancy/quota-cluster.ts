@@ -26,6 +26,8 @@ export async function openQuotaCluster(o: QuotaClusterOptions): Promise<Cluster>
         ...(o.password ? { password: o.password } : {}),
         connectTimeout: 3000,
         maxRetriesPerRequest: 2,
+        // The per-node ready check sends INFO, which tenants are not granted (acl-rule.ts); the Cluster's own uses CLUSTER INFO.
+        enableReadyCheck: false,
       },
     },
   );

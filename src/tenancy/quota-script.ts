@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { InvalidKey, PermissionDenied, QuotaExceeded, TenancyError } from './errors.js';
+import { InvalidKey, NotProvisioned, PermissionDenied, QuotaExceeded, TenancyError } from './errors.js';
 import type { ModuleName, TenantId } from './ids.js';
-import { tenantModulePrefix } from './keys.js';
+import { limitsKeyOf, LIMITS_KEY_ROOT, TENANT_KEY_ROOT, tenantModulePrefix } from './keys.js';
 import type { Placement } from './placement.js';
+import { LIMITS_MAX_KEYS_FIELD, LIMITS_TTL_FIELD_PREFIX } from './quota-limits.js';
 
 /**
  * Per tenant-module `maxKeys`, enforced atomically in the tenant-module's slot (docs/quota.md).
@@ -17,12 +18,23 @@ import type { Placement } from './placement.js';
  * The name cannot collide with a data key: data keys are `<prefix><dataType>:<key>`, data types start
  * with a letter and are followed by `:`; `__quota` has neither.
  *
+ * Limits are the server's: maxKeys and each data type's TTL ceiling live in the tenant-module's limits key
+ * (`tenant-limits:<t>:<m>:{<tag>}`, same slot, written by provisioning, read-only for the tenant:
+ * quota-limits.ts). The caller cannot raise them: the script takes no maxKeys argument, and a TTL above
+ * the ceiling is refused. No limits key → NOLIMITS, nothing written.
+ *
+ * Bounded work: every tenant-callable script refuses more than QUOTA_MAX_KEYS_PER_CALL data keys before
+ * doing anything else, and a write prunes at most QUOTA_PRUNE_PER_WRITE expired members (the count is
+ * ZCOUNT of live members, O(log n), so unpruned expired members never count). Reconcile is admin-only and
+ * bounded per call too. ACL cannot deny EVALSHA of one sha, so each script checks its own bounds/caller.
+ *
  * Each write (one Lua script, so atomic in the slot):
- *   1. `ZREMRANGEBYSCORE zset -inf (now` where now = `TIME` in ms: drops members whose key has expired
- *      (Redis treats a key as expired when now > expiry, hence the exclusive bound).
- *   2. member still present → an overwrite: always allowed, never counted twice.
- *      member absent and `ZCARD >= maxKeys` → error `QUOTA n/max`, NOTHING written (the prune aside).
- *   3. `SET key value EX ttl`, then `ZADD zset PEXPIRETIME(key) member`.
+ *   1. read maxKeys and the data type's TTL ceiling (HMGET on the limits key); refuse a TTL above it.
+ *   2. `now` = `TIME` in ms; drop up to QUOTA_PRUNE_PER_WRITE members with score < now (Redis treats a key
+ *      as expired when now > expiry).
+ *   3. member present and live → an overwrite: always allowed, never counted twice.
+ *      otherwise, `ZCOUNT zset now +inf >= maxKeys` → error `QUOTA n/max`, NOTHING written (the prune aside).
+ *   4. `SET key value EX ttl`, then `ZADD zset PEXPIRETIME(key) member`.
  * Deletes go through the delete script (`ZREM` + `DEL`), so the count is exact through TTL expiry and
  * deletes. Keys removed behind the scripts' back (a plain DEL, eviction under volatile-lru) leave a member
  * that is counted until its expiry: the count is then conservative (never lets a tenant go over), and
@@ -63,9 +75,9 @@ export const QUOTA_KEY_SUFFIX = '__quota';
 export const QUOTA_ACL_GRANTS = [
   '+evalsha',
   '+time',
-  '+zremrangebyscore',
+  '+hmget',
+  '+zrange',
   '+zscore',
-  '+zcard',
   '+zcount',
   '+zadd',
   '+zrem',
@@ -74,9 +86,11 @@ export const QUOTA_ACL_GRANTS = [
   '+pexpiretime',
 ] as const;
 
-/** The two keys every quota write touches; both in the tenant-module's slot. */
+/** The keys every quota write touches; all in the tenant-module's slot. */
 export interface QuotaKeys {
   quotaKey: string;
+  /** `tenant-limits:<t>:<m>:{<tag>}`: maxKeys and TTL ceilings (quota-limits.ts). The script derives it from quotaKey; not sent. */
+  limitsKey: string;
   dataKey: string;
 }
 
@@ -109,7 +123,7 @@ export function quotaKeysFor(tenant: TenantId, module: ModuleName, placement: Pl
   if (!dataKey.startsWith(prefix) || dataKey.length === prefix.length) {
     throw new InvalidKey(`key ${JSON.stringify(dataKey)} is not a data key of ${prefix}*`, 'quota-key-prefix');
   }
-  return { quotaKey, dataKey };
+  return { quotaKey, limitsKey: limitsKeyOf(tenant, module, placement), dataKey };
 }
 
 /** True for the bookkeeping zset's name (`cliente:<t>:<m>:{<tag>}:__quota`), false for every data key. */
@@ -121,60 +135,110 @@ export function isQuotaKey(key: string): boolean {
   return parts.length === 5 && /^\{[^{}]*\}$/.test(parts[3] ?? '');
 }
 
-// Shared Lua preamble: checks KEYS[1] is a quota key and KEYS[2] lies under its prefix; defines
-// `member` and `now` (ms). Lua 5.1 prints numbers with %.14g: exact for ms timestamps until year 5138.
-const PREAMBLE = `
-local zkey, dkey = KEYS[1], KEYS[2]
-local suffix = '${QUOTA_KEY_SUFFIX}'
-local plen = #zkey - #suffix
-if plen < 1 or string.sub(zkey, plen + 1) ~= suffix then
-  return redis.error_reply('BADKEY ' .. zkey .. ' is not a quota key')
+/**
+ * Most keys one tenant-callable script call may name (data keys, besides the zset and the limits key).
+ * Checked by the script before any other work, so no call a tenant can make walks more than this: the
+ * node blocks for about a millisecond at most, not seconds (figures in docs/quota.md). Clients split
+ * bigger batches (quotaDelMany, quotaReconcile).
+ */
+export const QUOTA_MAX_KEYS_PER_CALL = 1000;
+/** Expired members one write prunes, at most (the count reads live members with ZCOUNT, so pruning is housekeeping only). */
+export const QUOTA_PRUNE_PER_WRITE = 100;
+
+// Shared Lua preamble: checks KEYS[1] is a quota zset `cliente:<t>:<m>:{<tag>}:__quota` and defines `t`, `m`,
+// `tag`, `prefix` (the tenant-module prefix). Ids, modules and tags never hold ':', '{' or '}'.
+const ZSET_CHECK = `
+local zkey = KEYS[1]
+local t, m, tag = string.match(zkey, '^${TENANT_KEY_ROOT}:([%w_%-]+):([%w_%-]+):{([%w_%-]+)}:${QUOTA_KEY_SUFFIX}$')
+if not t then return redis.error_reply('BADKEY ' .. zkey .. ' is not a quota key') end
+local prefix = string.sub(zkey, 1, #zkey - ${QUOTA_KEY_SUFFIX.length})
+`;
+// Lua 5.1 prints numbers with %.14g: exact for ms timestamps until year 5138.
+const NOW = `
+local tm = redis.call('TIME')
+local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+`;
+/** Refuse a call naming more than `QUOTA_MAX_KEYS_PER_CALL` data keys after `fixed` leading keys, before anything else. */
+const keyBound = (fixed: number, name: string) => `
+if #KEYS > ${fixed + QUOTA_MAX_KEYS_PER_CALL} then
+  return redis.error_reply('TOOMANY ${name} takes at most ${QUOTA_MAX_KEYS_PER_CALL} data keys per call, got ' .. (#KEYS - ${fixed}))
 end
-if dkey ~= nil and (#dkey <= plen or string.sub(dkey, 1, plen) ~= string.sub(zkey, 1, plen)) then
-  return redis.error_reply('BADKEY ' .. dkey .. ' is not under ' .. string.sub(zkey, 1, plen))
-end
-local member = dkey and string.sub(dkey, plen + 1)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+/** Drop at most `n` expired members (score < now): bounded, whatever the zset holds. */
+const prune = (n: number) => `
+local old = redis.call('ZRANGE', zkey, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, ${n})
+if #old > 0 then redis.call('ZREM', zkey, unpack(old)) end
 `;
 
-/** KEYS: quota zset, data key. ARGV: value, ttl seconds, maxKeys. Returns {created 0|1, count}. */
+/**
+ * KEYS: quota zset, data key. ARGV: value, ttl seconds. Returns {created 0|1, count}.
+ * maxKeys and the data type's TTL ceiling come from the limits key (written by provisioning, read-only
+ * for the tenant); a missing limits key refuses the write (NOLIMITS). The script derives the limits key's
+ * name from the zset's and does NOT declare it in KEYS: EVALSHA's key spec is read-write, so a declared key
+ * the caller may only read (`%R~`) fails the whole call with NOPERM. Reading an undeclared key is allowed
+ * because it hashes to the declared keys' slot (same `{tag}`), and the HMGET inside is checked against
+ * the caller's ACL as a read.
+ */
 export const QUOTA_SET_LUA = `#!lua
-${PREAMBLE}
-local ttl, max = tonumber(ARGV[2]), tonumber(ARGV[3])
-if not ttl or ttl < 1 or ttl ~= math.floor(ttl) then return redis.error_reply('BADARG ttl must be a positive integer') end
-if not max or max < 0 or max ~= math.floor(max) then return redis.error_reply('BADARG maxKeys must be an integer >= 0') end
-if not (redis.acl_check_cmd('ZREMRANGEBYSCORE', zkey, '-inf', '0') and redis.acl_check_cmd('SET', dkey, ARGV[1], 'EX', ARGV[2])
-    and redis.acl_check_cmd('PEXPIRETIME', dkey) and redis.acl_check_cmd('ZADD', zkey, '0', member)) then
-  return redis.error_reply('NOPERM the user may not run the quota write (needs ZREMRANGEBYSCORE, SET, PEXPIRETIME, ZADD on ' .. zkey .. ')')
+if #KEYS ~= 2 or #ARGV ~= 2 then
+  return redis.error_reply('TOOMANY quota-set takes 2 keys (zset, data key) and 2 arguments (value, ttl)')
 end
-redis.call('ZREMRANGEBYSCORE', zkey, '-inf', '(' .. now)
+${ZSET_CHECK}
+local dkey = KEYS[2]
+local lkey = '${LIMITS_KEY_ROOT}:' .. t .. ':' .. m .. ':{' .. tag .. '}'
+if #dkey <= #prefix or string.sub(dkey, 1, #prefix) ~= prefix then
+  return redis.error_reply('BADKEY ' .. dkey .. ' is not under ' .. prefix)
+end
+local member = string.sub(dkey, #prefix + 1)
+local dtype = string.match(member, '^([%w_%-]+):')
+if not dtype then return redis.error_reply('BADKEY ' .. dkey .. ' is not a data key') end
+local lim = redis.call('HMGET', lkey, '${LIMITS_MAX_KEYS_FIELD}', '${LIMITS_TTL_FIELD_PREFIX}' .. dtype)
+local max, ceil = tonumber(lim[1]), tonumber(lim[2])
+if not max then
+  return redis.error_reply('NOLIMITS ' .. lkey .. ' holds no quota limits: the tenant-module is not provisioned')
+end
+if not ceil then return redis.error_reply('BADARG data type ' .. dtype .. ' has no TTL ceiling in ' .. lkey) end
+local ttl = tonumber(ARGV[2])
+if not ttl or ttl < 1 or ttl ~= math.floor(ttl) then return redis.error_reply('BADARG ttl must be a positive integer') end
+if ttl > ceil then
+  return redis.error_reply('BADARG ttl ' .. ARGV[2] .. ' s is above the ' .. dtype .. ' ceiling of ' .. lim[2] .. ' s in ' .. lkey)
+end
+if not (redis.acl_check_cmd('ZRANGE', zkey, '0', '1') and redis.acl_check_cmd('ZREM', zkey, member)
+    and redis.acl_check_cmd('SET', dkey, ARGV[1], 'EX', ARGV[2])
+    and redis.acl_check_cmd('PEXPIRETIME', dkey) and redis.acl_check_cmd('ZADD', zkey, '0', member)) then
+  return redis.error_reply('NOPERM the user may not run the quota write (needs ZRANGE, ZREM, SET, PEXPIRETIME, ZADD on ' .. zkey .. ')')
+end
+${NOW}
+${prune(QUOTA_PRUNE_PER_WRITE)}
 local created = 0
-if not redis.call('ZSCORE', zkey, member) then
-  local n = redis.call('ZCARD', zkey)
+local score = redis.call('ZSCORE', zkey, member)
+if not score or tonumber(score) < now then
+  local n = redis.call('ZCOUNT', zkey, now, '+inf')
   if n >= max then return redis.error_reply('QUOTA ' .. n .. '/' .. max .. ' keys in ' .. zkey) end
   created = 1
 end
 redis.call('SET', dkey, ARGV[1], 'EX', ttl)
 redis.call('ZADD', zkey, redis.call('PEXPIRETIME', dkey), member)
-return {created, redis.call('ZCARD', zkey)}
+return {created, redis.call('ZCOUNT', zkey, now, '+inf')}
 `;
 
-/** KEYS: quota zset, then 1+ data keys of its tenant-module. Deletes them and their members; returns how many keys existed. */
+/** KEYS: quota zset, then 1 to QUOTA_MAX_KEYS_PER_CALL data keys of its tenant-module. Deletes them and their members; returns how many keys existed. */
 export const QUOTA_DEL_LUA = `#!lua
-${PREAMBLE}
+${keyBound(1, 'quota-del')}
+if #KEYS < 2 or #ARGV ~= 0 then return redis.error_reply('BADARG quota-del takes the zset and 1+ data keys, no arguments') end
+${ZSET_CHECK}
 for i = 2, #KEYS do
   local k = KEYS[i]
-  if #k <= plen or string.sub(k, 1, plen) ~= string.sub(zkey, 1, plen) then
-    return redis.error_reply('BADKEY ' .. k .. ' is not under ' .. string.sub(zkey, 1, plen))
+  if #k <= #prefix or string.sub(k, 1, #prefix) ~= prefix then
+    return redis.error_reply('BADKEY ' .. k .. ' is not under ' .. prefix)
   end
-  if not (redis.acl_check_cmd('ZREM', zkey, string.sub(k, plen + 1)) and redis.acl_check_cmd('DEL', k)) then
+  if not (redis.acl_check_cmd('ZREM', zkey, string.sub(k, #prefix + 1)) and redis.acl_check_cmd('DEL', k)) then
     return redis.error_reply('NOPERM the user may not run the quota delete (needs ZREM, DEL on ' .. zkey .. ')')
   end
 end
 local deleted = 0
 for i = 2, #KEYS do
-  redis.call('ZREM', zkey, string.sub(KEYS[i], plen + 1))
+  redis.call('ZREM', zkey, string.sub(KEYS[i], #prefix + 1))
   deleted = deleted + redis.call('DEL', KEYS[i])
 end
 return deleted
@@ -182,18 +246,31 @@ return deleted
 
 /** KEYS: quota zset. Live (unexpired) keys counted, without writing. */
 export const QUOTA_COUNT_LUA = `#!lua flags=no-writes
-${PREAMBLE}
+if #KEYS ~= 1 then return redis.error_reply('TOOMANY quota-count takes the zset only') end
+${ZSET_CHECK}
+${NOW}
 return redis.call('ZCOUNT', zkey, now, '+inf')
 `;
 
-/** KEYS: quota zset, then data keys of members to check. Drops expired members and members whose key is gone. Returns members removed. */
+/**
+ * Admin only: refused (NOPERM) to a caller without ZSCAN, which no tenant is granted. ACL cannot deny
+ * EVALSHA of one sha, so the script checks its caller itself. KEYS: quota zset, then up to
+ * QUOTA_MAX_KEYS_PER_CALL data keys whose members to check. Drops at most QUOTA_MAX_KEYS_PER_CALL expired
+ * members, and the members of the given keys that no longer exist. Returns members removed.
+ */
 export const QUOTA_RECONCILE_LUA = `#!lua
-${PREAMBLE}
-local removed = redis.call('ZREMRANGEBYSCORE', zkey, '-inf', '(' .. now)
+${keyBound(1, 'quota-reconcile')}
+${ZSET_CHECK}
+if not redis.acl_check_cmd('ZSCAN', zkey, '0') then
+  return redis.error_reply('NOPERM quota-reconcile is an admin operation (the caller needs ZSCAN)')
+end
+${NOW}
+${prune(QUOTA_MAX_KEYS_PER_CALL)}
+local removed = #old
 for i = 2, #KEYS do
   local k = KEYS[i]
-  if #k > plen and string.sub(k, 1, plen) == string.sub(zkey, 1, plen) and redis.call('EXISTS', k) == 0 then
-    removed = removed + redis.call('ZREM', zkey, string.sub(k, plen + 1))
+  if #k > #prefix and string.sub(k, 1, #prefix) == prefix and redis.call('EXISTS', k) == 0 then
+    removed = removed + redis.call('ZREM', zkey, string.sub(k, #prefix + 1))
   end
 end
 return removed
@@ -285,6 +362,13 @@ export function mapQuotaError(err: unknown, quotaKey: string): unknown {
     return new QuotaExceeded(`quota exceeded: ${q[1]} of ${q[2]} keys in use for ${prefix}*; the new key was not written`, 'max-keys');
   }
   if (msg.startsWith('BADKEY ') || msg.startsWith('BADARG ')) return new InvalidKey(msg.slice(7), 'quota-script');
+  if (msg.startsWith('TOOMANY ')) return new InvalidKey(msg.slice(8), 'quota-keys-per-call');
+  if (msg.startsWith('NOLIMITS ')) {
+    return new NotProvisioned(
+      `${msg.slice(9)}; nothing was written. An admin writes it: \`cache-harness tenant create\` for the tenant again`,
+      'quota-limits',
+    );
+  }
   if (/^NOPERM|can't run this command|no permissions/.test(msg)) return new PermissionDenied(msg, 'acl');
   return err;
 }
@@ -296,18 +380,13 @@ function checkTtl(ttlSeconds: number): void {
 
 /**
  * Write `value` at `keys.dataKey` with a TTL, unless it is a NEW key and the tenant-module already holds
- * `maxKeys` live keys: then QuotaExceeded is thrown and nothing is written. Overwrites are always allowed.
+ * its maxKeys live keys: then QuotaExceeded is thrown and nothing is written. Overwrites are always allowed.
+ * maxKeys and the TTL ceiling are the server's (the limits key), never the caller's: a TTL above the data
+ * type's ceiling is InvalidKey, a missing limits key NotProvisioned.
  */
-export async function quotaSet(
-  client: QuotaClient,
-  keys: QuotaKeys,
-  value: string | Buffer,
-  ttlSeconds: number,
-  maxKeys: number,
-): Promise<QuotaSetResult> {
+export async function quotaSet(client: QuotaClient, keys: QuotaKeys, value: string | Buffer, ttlSeconds: number): Promise<QuotaSetResult> {
   checkTtl(ttlSeconds);
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 0) throw new InvalidKey(`maxKeys ${maxKeys} must be an integer >= 0`, 'max-keys');
-  const reply = await run(client, QUOTA_SCRIPTS.set, [keys.quotaKey, keys.dataKey], [value, ttlSeconds, maxKeys]);
+  const reply = await run(client, QUOTA_SCRIPTS.set, [keys.quotaKey, keys.dataKey], [value, ttlSeconds]);
   if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`quota-set: unexpected reply ${JSON.stringify(reply)}`);
   return { created: Number(reply[0]) === 1, count: Number(reply[1]) };
 }
@@ -317,10 +396,16 @@ export async function quotaDel(client: QuotaClient, keys: QuotaKeys): Promise<bo
   return (await quotaDelMany(client, keys.quotaKey, [keys.dataKey])) === 1;
 }
 
-/** Delete data keys of ONE tenant-module (one slot) and their quota members in one script; returns how many existed. */
+/**
+ * Delete data keys of ONE tenant-module (one slot) and their quota members: one script call per
+ * QUOTA_MAX_KEYS_PER_CALL keys (the script refuses more), in sequence. Returns how many existed.
+ */
 export async function quotaDelMany(client: QuotaClient, quotaKey: string, dataKeys: readonly string[]): Promise<number> {
-  if (dataKeys.length === 0) return 0;
-  return Number(await run(client, QUOTA_SCRIPTS.del, [quotaKey, ...dataKeys], []));
+  let deleted = 0;
+  for (let i = 0; i < dataKeys.length; i += QUOTA_MAX_KEYS_PER_CALL) {
+    deleted += Number(await run(client, QUOTA_SCRIPTS.del, [quotaKey, ...dataKeys.slice(i, i + QUOTA_MAX_KEYS_PER_CALL)], []));
+  }
+  return deleted;
 }
 
 /** Live keys the quota counts for a tenant-module (expired members excluded; writes nothing). */
@@ -329,15 +414,17 @@ export async function quotaCount(client: QuotaClient, quotaKey: string): Promise
 }
 
 /**
- * Drop members whose data key no longer exists (deleted without the script, or evicted), walking the zset
- * with ZSCAN in batches. Bounded by `maxBatches`. Needs ZSCAN + EXISTS + ZREM: an admin operation.
+ * Drop members whose data key no longer exists (deleted without the script, or evicted) and expired ones,
+ * walking the zset with ZSCAN: one bounded script call per batch of at most QUOTA_MAX_KEYS_PER_CALL
+ * members, so the node is never blocked for the whole zset. Admin only: the script refuses a caller
+ * without ZSCAN (no tenant has it). Bounded by `maxBatches`.
  */
 export async function quotaReconcile(
   client: QuotaClient,
   quotaKey: string,
   opts: { batch?: number; maxBatches?: number } = {},
 ): Promise<{ checked: number; removed: number }> {
-  const batch = opts.batch ?? 500;
+  const batch = Math.min(opts.batch ?? 500, QUOTA_MAX_KEYS_PER_CALL);
   const maxBatches = opts.maxBatches ?? 10_000;
   const prefix = quotaKey.slice(0, -QUOTA_KEY_SUFFIX.length);
   let cursor = '0';
@@ -352,7 +439,10 @@ export async function quotaReconcile(
     const dataKeys: string[] = [];
     for (let j = 0; j < flat.length; j += 2) dataKeys.push(`${prefix}${String(flat[j])}`);
     checked += dataKeys.length;
-    removed += Number(await run(client, QUOTA_SCRIPTS.reconcile, [quotaKey, ...dataKeys], []));
+    // ZSCAN's COUNT is a hint (a small listpack zset comes back whole): split to the script's bound.
+    for (let j = 0; j < Math.max(dataKeys.length, 1); j += QUOTA_MAX_KEYS_PER_CALL) {
+      removed += Number(await run(client, QUOTA_SCRIPTS.reconcile, [quotaKey, ...dataKeys.slice(j, j + QUOTA_MAX_KEYS_PER_CALL)], []));
+    }
     if (cursor === '0') return { checked, removed };
   }
   throw new Error(`quotaReconcile(${quotaKey}): stopped after ${maxBatches} batches without finishing`);

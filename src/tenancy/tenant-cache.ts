@@ -102,6 +102,8 @@ export class TenantCache {
           password: opts.password,
           connectTimeout: opts.connectTimeoutMs ?? 3000,
           maxRetriesPerRequest: 2,
+          // The per-node ready check sends INFO, which tenants are not granted (acl-rule.ts); the Cluster's own uses CLUSTER INFO.
+          enableReadyCheck: false,
         },
       },
     );

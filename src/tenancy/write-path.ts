@@ -9,7 +9,7 @@ export interface WriteScope {
   placement: Placement;
   /** `cliente:<tenant>:<module>:{<tag>}:` — every key of the tenant-module, and nothing else, starts with it. */
   prefix: string;
-  /** The plan's maxKeys, from the tenant's meta config. */
+  /** The plan's maxKeys, from the tenant's meta config: informational; the quota script enforces the limits key's. */
   maxKeys: number;
 }
 

@@ -91,7 +91,7 @@ async function fill(t: Tenant, from: number, to: number): Promise<{ ms: number }
       if (performance.now() - t0 > FILL_BUDGET_MS) throw new Error(`filling ${t.id} took over ${FILL_BUDGET_MS} ms`);
       const i = next++;
       const s = performance.now();
-      await quotaSet(t.client, t.keys(i), VALUE, TTL, t.meta.maxKeys);
+      await quotaSet(t.client, t.keys(i), VALUE, TTL);
       metrics.observeOp({ tenant: t.id, module: MODULE, plan: t.meta.plan, channel: 'mobile', seconds: (performance.now() - s) / 1000 });
     }
   };
@@ -164,7 +164,13 @@ beforeAll(async () => {
   // Admin loads the scripts on every node (replicas too: a promoted replica must have them; tenants may not EVAL).
   await loadQuotaScripts(admin.nodes.map((n) => n.client));
   const exporterPort = await freePort(HTTP_BASE + 30, HTTP_BASE + 69);
-  exporter = await startExporter({ port: exporterPort, metrics, target: ctx.target, intervalSeconds: 2 });
+  exporter = await startExporter({
+    port: exporterPort,
+    metrics,
+    target: ctx.target,
+    intervalSeconds: 2,
+    modules: Object.keys(ctx.spec.modules),
+  });
   prom = await startPrometheus({
     port: await freePort(HTTP_BASE + 70, HTTP_BASE + 109),
     scrapeTarget: `127.0.0.1:${exporterPort}`,
@@ -357,7 +363,7 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     const b = tenant('basic');
     await fill(b, target(b), b.meta.maxKeys);
     const extra = Array.from({ length: 50 }, (_, i) => b.keys(b.meta.maxKeys + i));
-    const results = await Promise.allSettled(extra.map((k) => quotaSet(b.client, k, VALUE, TTL, b.meta.maxKeys)));
+    const results = await Promise.allSettled(extra.map((k) => quotaSet(b.client, k, VALUE, TTL)));
     expectNone(
       results.filter((r) => !(r.status === 'rejected' && r.reason instanceof QuotaExceeded)),
       'write(s) beyond maxKeys not refused with QuotaExceeded',
@@ -365,7 +371,7 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     );
     expect(await admin.cluster.exists(...extra.map((k) => k.dataKey)), 'keys written beyond the quota').toBe(0);
     expect(await quotaCount(admin.cluster, b.keys(0).quotaKey)).toBe(b.meta.maxKeys);
-    expect(await quotaSet(b.client, b.keys(17), 'new value', TTL, b.meta.maxKeys)).toEqual({ created: false, count: b.meta.maxKeys });
+    expect(await quotaSet(b.client, b.keys(17), 'new value', TTL)).toEqual({ created: false, count: b.meta.maxKeys });
   }, 120_000);
 
   it('SCAN accounting agrees with the quota counts; the quiet tenant still has its keys', async ({ task }) => {

@@ -5,6 +5,7 @@ import { scanKeys } from '../../src/cluster/index.js';
 import { createTenant, openAdminSession, removeTenant, tenantKeysMatch, type AdminSession } from '../../src/provision/index.js';
 import { parseSpec, type Spec } from '../../src/spec/index.js';
 import {
+  CHANNELS,
   dataTypesOf,
   isQuotaKey,
   metaKey,
@@ -26,7 +27,6 @@ import { recordFinding } from '../support/findings.js';
 // so every module is covered), writes through TenantCache as each tenant's own ACL user (quota scripts
 // included), TTLs read back as admin and compared with the spec's tier. Removed with the product's removeTenant.
 
-const CHANNELS: readonly Channel[] = ['mobile', 'web'];
 /** PTTL has ms resolution and Redis rounds the expiry to its clock tick: a few ms either way. */
 const CLOCK_SLACK_MS = 5;
 const EXPIRY_GRACE_MS = 3000;

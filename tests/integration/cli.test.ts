@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { runDirFor } from '../../src/cluster/index.js';
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
 import { redisOnPorts, runCli, tmp } from '../support/cli.js';
 import { testPortBase } from '../support/ports.js';
@@ -123,6 +124,23 @@ describe('cache-harness CLI', () => {
     const r = await runCli(['gate', '--spec', join(dir, 's.yaml'), '--reports', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/topology: .*(expected object|Invalid input)/);
+  });
+
+  it('up with a spec that injects config: exit 2 naming each field, nothing started', async () => {
+    const base = await testPortBase(9);
+    const doc = parse(readFileSync(DEFAULT_SPEC_PATH, 'utf8')) as { redis: Record<string, unknown>; topology: { host: string } };
+    doc.redis.loglevel = 'notice\nenable-debug-command yes'; // a newline would start a new redis.conf line
+    doc.redis['protected-mode'] = 'no';
+    doc.topology.host = '0.0.0.0';
+    const dir = tmp();
+    writeFileSync(join(dir, 'injected.spec.yaml'), stringify(doc));
+    const up = await runCli(['up', '--port-base', String(base), '--spec', join(dir, 'injected.spec.yaml')]);
+    expect(up.code, up.stderr).toBe(2);
+    expect(up.stderr).toContain('redis.loglevel: the value "notice\\nenable-debug-command yes" holds a control character');
+    expect(up.stderr).toContain('redis.protected-mode: "protected-mode" is reserved');
+    expect(up.stderr).toContain('topology.host: "0.0.0.0" is not a loopback address');
+    expect(redisOnPorts(base)).toEqual([]);
+    expect(existsSync(runDirFor(base)), 'no run dir').toBe(false);
   });
 
   it("the bin: --help and --version exit 0; a verb's --help lists its options; a usage error exits 2, never 1 (a failed check)", async () => {

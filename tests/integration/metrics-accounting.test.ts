@@ -3,6 +3,7 @@ import { accountUsage, type AccountingOptions, type UsageSnapshot } from '../../
 import {
   ACCOUNTING_MODULES,
   FOREIGN_KEYS,
+  LIMITS_KEYS,
   openAccountingKeyspace,
   QUOTA_KEYS,
   type AccountingKeyspace,
@@ -47,7 +48,7 @@ describe(`usage accounting (${TENANTS} tenants x ${ACCOUNTING_MODULES.length} mo
     expect(snap.keysScanned).toBe(keyspace.totalKeys);
     expect(snap.quotaKeys).toBe(1);
     expect(snap.metaKeys).toBe(TENANTS);
-    expect(snap.otherKeys).toBe(FOREIGN_KEYS);
+    expect(snap.otherKeys).toBe(FOREIGN_KEYS + LIMITS_KEYS);
     expect(snap.malformedKeys).toBe(0);
     const bulk = snap.tenantModules.filter((r) => ACCOUNTING_MODULES.includes(r.module));
     expect(bulk).toHaveLength(TENANTS * ACCOUNTING_MODULES.length);

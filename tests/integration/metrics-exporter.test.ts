@@ -9,6 +9,9 @@ import { observeTenantOp, startExporter, TenantMetrics, type Exporter } from '..
 import { parsePlan } from '../../src/provision/index.js';
 import {
   buildDataKey,
+  limitsKeyOf,
+  quotaLimitsFromSpec,
+  writeQuotaLimits,
   buildTenantMeta,
   metaKey,
   parseDataType,
@@ -65,9 +68,10 @@ beforeAll(async () => {
       const crm = parseModule(c.spec, 'crm');
       const pl = placeTenantModule(c.spec, tenant, crm);
       const users = parseDataType(c.spec, crm, 'users');
+      await writeQuotaLimits(admin, limitsKeyOf(tenant, crm, pl), quotaLimitsFromSpec(c.spec, crm, 100_000));
       await Promise.all(
         Array.from({ length: n }, (_, i) =>
-          quotaSet(admin, quotaKeysFor(tenant, crm, pl, buildDataKey(tenant, crm, pl, users, `u${i}`)), 'x'.repeat(100), 600, 100_000),
+          quotaSet(admin, quotaKeysFor(tenant, crm, pl, buildDataKey(tenant, crm, pl, users, `u${i}`)), 'x'.repeat(100), 600),
         ),
       );
     }
@@ -91,7 +95,7 @@ describe('exporter', () => {
     exporter = await startExporterFromOptions({ port, portBase: c.portBase, interval: 60 }, () => undefined);
     expect(exporter.url).toBe(`http://127.0.0.1:${port}/metrics`);
     const snap = await exporter.refresh();
-    expect(snap?.keysScanned).toBe(300 + 120 + 5 + 2 + 2); // data + metas + quota zsets
+    expect(snap?.keysScanned).toBe(300 + 120 + 5 + 2 + 2 + 2); // data + metas + quota zsets + quota limits keys
     observeTenantOp({ tenant: 'expbasic', module: 'crm', plan: 'basic', channel: 'mobile', seconds: 0.0007 });
     observeTenantOp({ tenant: 'expbasic', module: 'crm', plan: 'basic', channel: 'web', seconds: 0.12 });
     const res = await httpGet(exporter.url);
@@ -139,10 +143,18 @@ describe('exporter', () => {
 
   it('a port in use is a HarnessError; a failing accounting sets cache_harness_accounting_up 0 and keeps serving', async () => {
     if (!exporter) throw new Error('no exporter');
-    await expect(startExporter({ port: exporter.port, metrics: new TenantMetrics() })).rejects.toBeInstanceOf(HarnessError);
+    await expect(
+      startExporter({ port: exporter.port, metrics: new TenantMetrics(), modules: Object.keys(c.spec.modules) }),
+    ).rejects.toBeInstanceOf(HarnessError);
     const port = await freeHttpPort(exporter.port + 1, HTTP_BASE + 29);
     const m = new TenantMetrics();
-    const broken = await startExporter({ port, metrics: m, target: { ...c.target, password: 'wrong-password' }, intervalSeconds: 60 });
+    const broken = await startExporter({
+      port,
+      metrics: m,
+      target: { ...c.target, password: 'wrong-password' },
+      intervalSeconds: 60,
+      modules: Object.keys(c.spec.modules),
+    });
     try {
       expect(await broken.refresh()).toBeNull();
       expect(broken.lastError()).toMatch(/authentication failed|WRONGPASS/);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTenant,
   generatePopulation,
+  limitsKeysOf,
   listTenants,
   openAdminSession,
   provisionMany,
@@ -79,7 +80,8 @@ describe(`provisioning ${COUNT} generated tenants on the 6-node local cluster`, 
     const before = await dbsize();
     const rBig = await removeTenant(admin, big.tenant);
     expect(rBig.totalKeys).toBe(bigKeys.length);
-    expect(await dbsize()).toBe(before - bigKeys.length - 1); // its keys and its meta
+    // its keys, its meta, and the quota limits key of each of its modules
+    expect(await dbsize()).toBe(before - bigKeys.length - 1 - limitsKeysOf(big).length);
 
     const rSmall = await removeTenant(admin, small.tenant);
     expect(rSmall.totalKeys).toBe(sampleKeys(tc.spec, small, 1).length);

@@ -30,7 +30,21 @@ import {
   type TenantInput,
 } from '../../src/provision/index.js';
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
-import { metaKey, parseTenantId, parseTenantMeta, type TenantMeta } from '../../src/tenancy/index.js';
+import {
+  buildDataKey,
+  limitsKeyOf,
+  metaKey,
+  modulePlacement,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  parseTenantMeta,
+  quotaDel,
+  quotaKeysFor,
+  quotaSet,
+  type ModuleName,
+  type TenantMeta,
+} from '../../src/tenancy/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 let tc: TestCluster;
@@ -78,6 +92,16 @@ async function snapshot() {
 
 const aclFileOf = (i: number) => readFileSync(join(tc.run.state.nodes[i]?.dir ?? '', 'users.acl'), 'utf8');
 
+/** Each module's quota limits key: its maxKeys field and TTL (-1: none, -2: missing). */
+async function limitsOf(meta: TenantMeta): Promise<Array<{ maxKeys: string | null; ttl: number }>> {
+  return Promise.all(
+    meta.modules.map(async (m) => {
+      const key = limitsKeyOf(meta.tenant, m as ModuleName, modulePlacement(meta, m));
+      return { maxKeys: await admin.cluster.hget(key, 'maxKeys'), ttl: await admin.cluster.ttl(key) };
+    }),
+  );
+}
+
 describe('tenant create / list / show / remove on a live 6-node cluster', () => {
   it('create acme pro: meta (no TTL), ACL user on all 6 nodes, persisted to each users.acl; list shows its 5 modules', async () => {
     const r = created(await createTenant(admin, tc.spec, { id: 'acme', plan: 'pro' }));
@@ -86,7 +110,8 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     expect(r.persisted).toEqual(admin.nodes.map((n) => ({ node: n.address, method: 'acl-save' })));
     expect(await admin.cluster.ttl(metaKey(parseTenantId('acme')))).toBe(-1);
     for (const n of admin.nodes) expect(await getUser(n, 'tenant-acme'), n.address).not.toBeNull();
-    for (let i = 0; i < 6; i++) expect(aclFileOf(i)).toMatch(/^user tenant-acme on .*#[0-9a-f]{64} ~cliente:acme:\* resetchannels -@all /m);
+    for (let i = 0; i < 6; i++)
+      expect(aclFileOf(i)).toMatch(/^user tenant-acme on .*#[0-9a-f]{64} ~cliente:acme:\* %R~tenant-limits:acme:\* resetchannels -@all /m);
     for (let i = 0; i < 6; i++) expect(aclFileOf(i)).not.toContain(r.password);
 
     const { tenants } = await listTenants(admin);
@@ -100,6 +125,13 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     const [k] = sampleKeys(tc.spec, r.meta, 1);
     await client.set(k?.key ?? '', 'x', 'EX', 60);
     expect(await client.get(k?.key ?? '')).toBe('x');
+    // One quota limits key per module (the plan's maxKeys, no TTL), which the tenant's quota writes read.
+    expect(await limitsOf(r.meta)).toEqual(r.meta.modules.map(() => ({ maxKeys: '50000', ttl: -1 })));
+    const pl = modulePlacement(r.meta, 'crm');
+    const crm = parseModule(tc.spec, 'crm');
+    const qk = quotaKeysFor(r.meta.tenant, crm, pl, buildDataKey(r.meta.tenant, crm, pl, parseDataType(tc.spec, crm, 'users'), 'q1'));
+    expect(await quotaSet(client, qk, 'v', 60)).toEqual({ created: true, count: 1 });
+    await quotaDel(client, qk);
     const show = await showTenant(admin, 'acme');
     expect(show.totalKeys).toBe(1);
     expect(show.aclUser.presentOn).toHaveLength(6);
@@ -130,7 +162,14 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     expect(r.meta.channel).toBe('web');
     expect(r.meta.createdAt).toBe(before.createdAt);
     expect(await getUser(admin.nodes[0]!, 'tenant-acme')).toEqual(user);
-    await createTenant(admin, tc.spec, { id: 'acme', plan: 'pro', channel: 'mobile' }, { changePlan: true });
+    expect(await limitsOf(r.meta)).toEqual(r.meta.modules.map(() => ({ maxKeys: '100000', ttl: -1 })));
+    const back = await createTenant(admin, tc.spec, { id: 'acme', plan: 'pro', channel: 'mobile' }, { changePlan: true });
+    expect(await limitsOf(back.meta)).toEqual(back.meta.modules.map(() => ({ maxKeys: '50000', ttl: -1 })));
+    // The modules pro drops lose their limits key: their quota writes are refused.
+    const dropped = r.meta.modules.filter((m) => !back.meta.modules.includes(m));
+    expect(dropped).toHaveLength(3);
+    for (const m of dropped)
+      expect(await admin.cluster.exists(limitsKeyOf(r.meta.tenant, m as ModuleName, modulePlacement(r.meta, m)))).toBe(0);
   });
 
   it('a user missing on one node (e.g. a node restored without its aclfile) is repaired from its hash on re-create', async () => {
@@ -174,6 +213,8 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     expect(r.aclUserRemovedOn).toHaveLength(6);
     expect(await keysOf('acme2')).toBe(0);
     expect(await admin.cluster.exists('tenant-meta:acme2')).toBe(0);
+    expect((await limitsOf(acme.meta)).every((l) => l.ttl === -2)).toBe(true); // its quota limits keys are gone
+    expect(await limitsOf(beta.meta)).toEqual(beta.meta.modules.map(() => ({ maxKeys: '50000', ttl: -1 })));
     for (const n of admin.nodes) expect(await getUser(n, 'tenant-acme2')).toBeNull();
     for (let i = 0; i < 6; i++) expect(aclFileOf(i)).not.toMatch(/^user tenant-acme2 /m);
 
@@ -202,6 +243,15 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
       expect(await getUser(n, 'tenant-10')).not.toBeNull();
       expect(await getUser(n, 'tenant-11')).not.toBeNull();
     }
+  });
+
+  it("remove with a broken meta still deletes the tenant's limits keys (found by SCAN), and only its own", async () => {
+    const one = await tenantWithKeys({ id: '7', plan: 'basic' }, 2);
+    const seventy = await tenantWithKeys({ id: '70', plan: 'basic' }, 2);
+    await admin.cluster.set(metaKey(parseTenantId('7')), 'not json');
+    await removeTenant(admin, '7');
+    expect((await limitsOf(one.meta)).every((l) => l.ttl === -2)).toBe(true);
+    expect(await limitsOf(seventy.meta)).toEqual(seventy.meta.modules.map(() => ({ maxKeys: '10000', ttl: -1 })));
   });
 
   it("remove '1*' is refused before anything is touched", async () => {

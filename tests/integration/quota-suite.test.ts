@@ -43,7 +43,8 @@ const report = z.object({
   ),
 });
 
-function prometheusPids(): Promise<string[]> {
+/** Prometheus processes whose command line names a path under `under` (their temp dir). */
+function prometheusPids(under: string): Promise<string[]> {
   return new Promise((resolve) => {
     const ps = spawn('ps', ['-eo', 'pid,args'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -54,7 +55,7 @@ function prometheusPids(): Promise<string[]> {
       resolve(
         out
           .split('\n')
-          .filter((l) => l.includes('cache-harness-prometheus-'))
+          .filter((l) => l.includes(join(under, 'cache-harness-prometheus-')))
           .map((l) => l.trim().split(/\s+/)[0] ?? ''),
       ),
     );
@@ -70,6 +71,13 @@ describe('suites/quota against a live local cluster', () => {
       `export default { test: { root: ${JSON.stringify(PROJECT_ROOT)}, include: ['suites/quota/**/*.test.ts'], testTimeout: 200000, hookTimeout: 120000, pool: 'forks', fileParallelism: false } };\n`,
     );
     const vitestBin = join(PROJECT_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+    // Seen running under `dir` while the suite ran: proof that the "none left" check below looks at the right processes.
+    let seen = false;
+    const watch = setInterval(() => {
+      void prometheusPids(dir).then((pids) => {
+        seen ||= pids.length > 0;
+      });
+    }, 500);
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, [vitestBin, 'run', '--config', config, '--reporter=json', `--outputFile=${out}`], {
         cwd: PROJECT_ROOT,
@@ -77,6 +85,9 @@ describe('suites/quota against a live local cluster', () => {
           ...process.env,
           [TARGET_ENV]: JSON.stringify(c.target),
           CACHE_HARNESS_SPEC: join(PROJECT_ROOT, 'fixtures/kryonix.spec.yaml'),
+          // This run's Prometheus makes its temp dir under `dir`: other test files (a whole gate) run
+          // their own Prometheus at the same time, and only this one is ours to look for.
+          TMPDIR: dir,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -91,6 +102,7 @@ describe('suites/quota against a live local cluster', () => {
         resolve({ code, stderr });
       });
     });
+    clearInterval(watch);
     const doc = report.parse(JSON.parse(readFileSync(out, 'utf8')));
     const checks = doc.testResults.flatMap((t) => t.assertionResults);
     for (const a of checks) {
@@ -103,6 +115,7 @@ describe('suites/quota against a live local cluster', () => {
     expect(doc.numPassedTests).toBe(6);
     const findings = checks.flatMap((a) => a.meta?.findings ?? []);
     expect(findings.some((f) => f.severity === 'warning' && f.title === "seed's plan-blind quota rule misses basic and pro")).toBe(true);
-    expect(await prometheusPids()).toEqual([]);
+    expect(seen, 'the suite ran a Prometheus under its own temp dir').toBe(true);
+    expect(await prometheusPids(dir)).toEqual([]);
   }, 480_000);
 });

@@ -1,6 +1,15 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDataKey, parseDataType, parseModule, parseTenantId, placeTenantModule } from '../../src/tenancy/index.js';
+import {
+  buildDataKey,
+  limitsKeyOf,
+  parseDataType,
+  parseModule,
+  parseTenantId,
+  placeTenantModule,
+  quotaLimitsFromSpec,
+  writeQuotaLimits,
+} from '../../src/tenancy/index.js';
 import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
 import { loadQuotaScripts, quotaKeysFor, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
@@ -27,6 +36,12 @@ beforeAll(async () => {
     const placement = placeTenantModule(c.spec, tenant, module);
     return { tenant, module, placement, dt: parseDataType(c.spec, module, 'sync') };
   });
+  // The limits keys provisioning would write (maxKeys high enough never to refuse; TTL ceilings from the spec).
+  await Promise.all(
+    tms.map((tm) =>
+      writeQuotaLimits(client, limitsKeyOf(tm.tenant, tm.module, tm.placement), quotaLimitsFromSpec(c.spec, tm.module, 1_000_000)),
+    ),
+  );
   keysOf = (i) => {
     const k = i % (TENANT_MODULES * KEYS_PER_TM);
     const tm = tms[k % TENANT_MODULES];
@@ -51,7 +66,7 @@ async function writeAll(count: number): Promise<number> {
   let created = 0;
   const worker = async () => {
     while (next < count) {
-      const r = await quotaSet(client, keysOf(next++), 'x'.repeat(64), 3600, 1_000_000);
+      const r = await quotaSet(client, keysOf(next++), 'x'.repeat(64), 1800);
       if (r.created) created++;
     }
   };
@@ -72,8 +87,8 @@ describe('quota write path under concurrency', () => {
     for (const q of quotaKeys) expect(await client.zcard(q), q).toBe(KEYS_PER_TM);
     for (const i of [0, 1, total - 1]) {
       const ttl = await client.ttl(keysOf(i).dataKey);
-      expect(ttl).toBeGreaterThan(3500);
-      expect(ttl).toBeLessThanOrEqual(3600);
+      expect(ttl).toBeGreaterThan(1700);
+      expect(ttl).toBeLessThanOrEqual(1800);
     }
   });
 });

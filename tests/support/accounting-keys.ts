@@ -3,6 +3,9 @@ import { closeNode, connectNode, discoverNodes, rangesContain, type ClusterNodeI
 import { parsePlan } from '../../src/provision/index.js';
 import {
   buildDataKey,
+  limitsKeyOf,
+  quotaLimitsFromSpec,
+  writeQuotaLimits,
   buildTenantMeta,
   metaKey,
   parseDataType,
@@ -20,11 +23,14 @@ import type { TestCluster } from './cluster.js';
  * scripts/bench/accounting.bench.ts (1M keys): `tenants` tenants of plan pro × these 5 modules ×
  * `keysPerTenantModule` data keys (values of 16-200 bytes), written with pipelines straight to the
  * master of each tenant-module's slot; plus one meta per tenant, QUOTA_KEYS keys in acct000/financeiro
- * written through the quota script (one more key: its zset), and FOREIGN_KEYS keys outside the layout.
+ * written through the quota script (two more keys: its zset and its limits key, `tenant-limits:...`, which
+ * accounting counts with the keys outside the layout), and FOREIGN_KEYS keys outside the layout.
  */
 export const ACCOUNTING_MODULES = ['crm', 'whatsapp', 'agendamento', 'marketing', 'analytics'];
 export const QUOTA_KEYS = 100;
 export const FOREIGN_KEYS = 10;
+/** The quota tenant-module's limits key: admin bookkeeping outside `cliente:`, so accounted as an other key. */
+export const LIMITS_KEYS = 1;
 const PIPELINE = 5000;
 
 export interface AccountingShape {
@@ -76,7 +82,7 @@ export async function openAccountingKeyspace(c: TestCluster, shape: AccountingSh
 
   return {
     dataKeys,
-    totalKeys: dataKeys + shape.tenants + QUOTA_KEYS + 1 + FOREIGN_KEYS,
+    totalKeys: dataKeys + shape.tenants + QUOTA_KEYS + 1 + LIMITS_KEYS + FOREIGN_KEYS,
 
     async populate() {
       const t0 = Date.now();
@@ -110,13 +116,13 @@ export async function openAccountingKeyspace(c: TestCluster, shape: AccountingSh
         const qt = accountingTenant(0);
         const fin = parseModule(c.spec, 'financeiro');
         const qp = placeTenantModule(c.spec, qt, fin);
+        await writeQuotaLimits(admin, limitsKeyOf(qt, fin, qp), quotaLimitsFromSpec(c.spec, fin, 1000));
         for (let i = 0; i < QUOTA_KEYS; i++)
           await quotaSet(
             admin,
             quotaKeysFor(qt, fin, qp, buildDataKey(qt, fin, qp, parseDataType(c.spec, fin, 'invoices'), `q${i}`)),
             'x',
             600,
-            1000,
           );
         for (let i = 0; i < FOREIGN_KEYS; i++) await admin.set(`bench:foreign:${i}`, 'x', 'EX', 600);
       } finally {

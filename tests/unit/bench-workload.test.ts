@@ -7,7 +7,6 @@ import {
   buildOpTable,
   buildPopulation,
   buildWorkload,
-  CHANNELS,
   loadWorkload,
   CommandArena,
   encodeCommand,
@@ -25,7 +24,7 @@ import {
 } from '../../src/bench/index.js';
 import { generatePopulation } from '../../src/provision/index.js';
 import { loadSpec } from '../../src/spec/index.js';
-import { shardSlots, slotOf, ttlSeconds, type Channel, type DataType, type ModuleName } from '../../src/tenancy/index.js';
+import { shardSlots, slotOf, ttlSeconds, type Channel, type DataType, type ModuleName, CHANNELS } from '../../src/tenancy/index.js';
 
 const spec = loadSpec();
 const mobile = buildWorkload(spec, 'mobile');

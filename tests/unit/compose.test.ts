@@ -11,6 +11,8 @@ interface Service {
   volumes?: string[];
   configs?: Array<{ source: string; target: string }>;
   command: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
   depends_on?: Record<string, unknown>;
 }
 interface Compose {
@@ -64,9 +66,9 @@ describe('docker-compose.cluster.yml', () => {
   });
 
   it("assigns the spec's slot ranges to the masters' ports", () => {
-    expect(initScript).toContain('-p 7001 -a "$$REDIS_PASSWORD" --no-auth-warning cluster addslotsrange 0 5460');
-    expect(initScript).toContain('-p 7002 -a "$$REDIS_PASSWORD" --no-auth-warning cluster addslotsrange 5461 10922');
-    expect(initScript).toContain('-p 7003 -a "$$REDIS_PASSWORD" --no-auth-warning cluster addslotsrange 10923 16383');
+    expect(initScript).toContain('-p 7001 cluster addslotsrange 0 5460');
+    expect(initScript).toContain('-p 7002 cluster addslotsrange 5461 10922');
+    expect(initScript).toContain('-p 7003 cluster addslotsrange 10923 16383');
     expect(initScript.match(/addslotsrange/g)).toHaveLength(3);
   });
 
@@ -78,11 +80,21 @@ describe('docker-compose.cluster.yml', () => {
       [7005, 7002],
       [7006, 7003],
     ]) {
-      expect(
-        replicate.some(
-          (l) => l.includes(`-p ${replicaPort} `) && l.includes(`-p ${masterPort} -a "$$REDIS_PASSWORD" --no-auth-warning cluster myid`),
-        ),
-      ).toBe(true);
+      expect(replicate.some((l) => l.includes(`-p ${replicaPort} `) && l.includes(`-p ${masterPort} cluster myid`))).toBe(true);
     }
+  });
+
+  it('never puts the password on a command line: redis-cli reads REDISCLI_AUTH', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.environment?.REDISCLI_AUTH, name).toBe('${REDIS_PASSWORD:?set REDIS_PASSWORD}');
+      for (const line of [...s.command, ...(s.healthcheck?.test ?? [])]) {
+        for (const cli of line.match(/redis-cli[^|;\n]*/g) ?? []) expect(cli, name).not.toMatch(/\s(-a|--pass|--user)\b|REDIS_PASSWORD/);
+      }
+    }
+    expect(initScript.match(/redis-cli/g)?.length).toBeGreaterThan(10);
+  });
+
+  it('runs redis-server with umask 077: users.acl, RDB and AOF are 0600', () => {
+    for (const name of nodeNames) expect(compose.services[name]?.command.at(-1), name).toMatch(/^umask 077; .*exec redis-server /);
   });
 });

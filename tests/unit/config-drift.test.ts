@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { diffConfig, expectedConfigValue, expectedSettings, memoryToBytes } from '../../src/checks/index.js';
+import { diffConfig, expectedConfigValue, expectedSettings, memoryToBytes, outputBufferLimitValue } from '../../src/checks/index.js';
 import { loadSpec } from '../../src/spec/index.js';
 
 const spec = loadSpec();
@@ -43,6 +43,28 @@ describe('expectedConfigValue', () => {
   });
 });
 
+describe('outputBufferLimitValue', () => {
+  it('answers all three classes as CONFIG GET does: replica named slave, sizes in bytes, unset classes at the defaults', () => {
+    expect(outputBufferLimitValue('normal 64mb 16mb 60')).toBe(
+      'normal 67108864 16777216 60 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    );
+    expect(outputBufferLimitValue(['pubsub 1mb 0 0', 'replica 512mb 128mb 120'])).toBe(
+      'normal 0 0 0 slave 536870912 134217728 120 pubsub 1048576 0 0',
+    );
+  });
+
+  it('a later group of the same class wins, as in redis.conf', () => {
+    expect(outputBufferLimitValue(['normal 1mb 1mb 1', 'NORMAL 2mb 1mb 1'])).toMatch(/^normal 2097152 1048576 1 /);
+  });
+
+  it('refuses what Redis would refuse', () => {
+    expect(() => outputBufferLimitValue('normal 64mb 16mb')).toThrow(/groups/);
+    expect(() => outputBufferLimitValue('tenant 1mb 1mb 1')).toThrow(/unknown class "tenant"/);
+    expect(() => outputBufferLimitValue('normal 1mb 1mb soon')).toThrow(/not a number of seconds/);
+    expect(() => outputBufferLimitValue('normal lots 1mb 1')).toThrow(/not a memory size/);
+  });
+});
+
 describe('expectedSettings', () => {
   const expected = expectedSettings(spec);
 
@@ -53,6 +75,16 @@ describe('expectedSettings', () => {
     expect(expected.get('maxmemory-policy')).toBe('volatile-lru');
     expect(expected.get('cluster-node-timeout')).toBe('5000');
     for (const k of Object.keys(spec.redis)) expect(expected.has(k), k).toBe(true);
+  });
+
+  it("has the client limits as Redis 7.0 answers them (the strings a live node's CONFIG GET returned)", () => {
+    expect(expected.get('proto-max-bulk-len')).toBe('8388608');
+    expect(expected.get('client-query-buffer-limit')).toBe('16777216');
+    expect(expected.get('client-output-buffer-limit')).toBe(
+      'normal 67108864 16777216 60 slave 268435456 67108864 60 pubsub 33554432 8388608 60',
+    );
+    expect(expected.get('maxclients')).toBe('4000');
+    expect(expected.get('busy-reply-threshold')).toBe('100');
   });
 
   it('adds bind and cluster-enabled', () => {

@@ -61,6 +61,20 @@ describe('staticIssues on the seed redis-mobile.conf', () => {
     expect(linesOf(issues, 'no-auth')).toEqual([null]);
     expect(linesOf(issues, 'no-bind')).toEqual([null]);
   });
+
+  it('warns about each client limit it leaves at an unbounded default', () => {
+    for (const rule of [
+      'proto-max-bulk-len',
+      'client-query-buffer-limit',
+      'client-output-buffer-limit',
+      'maxclients',
+      'busy-reply-threshold',
+    ]) {
+      const hit = issues.filter((i) => i.rule === rule);
+      expect(hit, rule).toHaveLength(1);
+      expect(hit[0]).toMatchObject({ line: null, severity: 'warning' });
+    }
+  });
 });
 
 describe('staticIssues on the seed setup-redis-7001.conf', () => {
@@ -83,6 +97,51 @@ describe('staticIssues on the seed setup-redis-7001.conf', () => {
 
   it('finds no inline comments in it', () => {
     expect(linesOf(issues, 'inline-comment')).toEqual([]);
+  });
+});
+
+describe('staticIssues: client limits', () => {
+  const LIMITS = [
+    'proto-max-bulk-len 8mb',
+    'client-query-buffer-limit 16mb',
+    'client-output-buffer-limit normal 64mb 16mb 60',
+    'maxclients 4000',
+    'busy-reply-threshold 100',
+  ];
+  const lint = (extra: string[], base = LIMITS) => staticIssues(parseConf([...base, ...extra].join('\n')), { containerPaths: null });
+  const limitRules = [
+    'proto-max-bulk-len',
+    'client-query-buffer-limit',
+    'client-output-buffer-limit',
+    'maxclients',
+    'busy-reply-threshold',
+  ];
+  const limitIssues = (issues: LintIssue[]) => issues.filter((i) => limitRules.includes(i.rule));
+
+  it('none when all five are set to bounded values', () => {
+    expect(limitIssues(lint([]))).toEqual([]);
+  });
+
+  it('lua-time-limit (the old name) counts as busy-reply-threshold', () => {
+    expect(limitIssues(lint(['lua-time-limit 100'], LIMITS.slice(0, 4)))).toEqual([]);
+  });
+
+  it('warns on normal 0 0 (no limit), naming the line that sets it last', () => {
+    const issues = limitIssues(lint(['client-output-buffer-limit pubsub 32mb 8mb 60 normal 0 0 0']));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ line: 6, severity: 'warning', rule: 'client-output-buffer-limit' });
+    expect(issues[0]?.message).toContain('no limit');
+  });
+
+  it('an error for a query buffer below proto-max-bulk-len, also when it relies on the 1gb default', () => {
+    const set = limitIssues(lint(['client-query-buffer-limit 4mb']));
+    expect(set).toEqual([expect.objectContaining({ line: 6, severity: 'error', rule: 'client-query-buffer-limit' })]);
+    expect(set[0]?.message).toContain('(4194304 bytes) is below proto-max-bulk-len (8388608 bytes)');
+    const byDefault = limitIssues(lint(['proto-max-bulk-len 2gb'], LIMITS.slice(2)));
+    expect(byDefault.map((i) => [i.severity, i.rule])).toEqual([
+      ['warning', 'client-query-buffer-limit'],
+      ['error', 'client-query-buffer-limit'],
+    ]);
   });
 });
 

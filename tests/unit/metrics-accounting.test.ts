@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ChannelWindow, classifyKey, TenantMetrics, type UsageSnapshot } from '../../src/metrics/index.js';
+import type { Redis } from 'ioredis';
+import {
+  accountMasters,
+  ChannelWindow,
+  classifyKey,
+  TenantMetrics,
+  UNKNOWN_MODULE,
+  type MasterConnection,
+  type UsageSnapshot,
+} from '../../src/metrics/index.js';
 
 describe('classifyKey', () => {
   it('data keys give tenant and module, whatever the user key holds', () => {
@@ -126,5 +135,57 @@ describe('TenantMetrics', () => {
     expect(text).toContain('redis_client_mobile_ratio{client_id="b1",module="crm",plan="basic"} 50');
     m.accountingFailed();
     expect(await m.registry.metrics()).toContain('cache_harness_accounting_up 0');
+  });
+});
+
+/** Just what accountMasters calls on a node: SCAN, DBSIZE and a pipeline of GET / MEMORY USAGE. */
+function fakeNode(keys: Map<string, string>): MasterConnection {
+  const all = [...keys.keys()];
+  const node = {
+    options: { host: '127.0.0.1', port: 1 },
+    scan: (cursor: string, _count: 'COUNT', count: number) => {
+      const from = Number(cursor);
+      const next = from + count >= all.length ? '0' : String(from + count);
+      return Promise.resolve([next, all.slice(from, from + count)]);
+    },
+    dbsize: () => Promise.resolve(all.length),
+    pipeline: () => {
+      const replies: Array<[null, unknown]> = [];
+      const p = {
+        get: (k: string) => {
+          replies.push([null, keys.get(k) ?? null]);
+          return p;
+        },
+        call: (_memory: string, _usage: string, k: string) => {
+          replies.push([null, keys.has(k) ? 100 : null]);
+          return p;
+        },
+        exec: () => Promise.resolve(replies),
+      };
+      return p;
+    },
+  };
+  return { address: '127.0.0.1:1', client: node as unknown as Redis };
+}
+
+describe('the module label takes only the spec’s modules', () => {
+  it('3,000 made-up module names of one tenant give one module="unknown" series', async () => {
+    const keys = new Map<string, string>();
+    for (let i = 0; i < 3000; i++) keys.set(`cliente:acme:made-up-${i}:{x}:users:1`, 'v');
+    for (let i = 0; i < 5; i++) keys.set(`cliente:acme:crm:{x}:users:${i}`, 'v');
+    const snap = await accountMasters([fakeNode(keys)], { modules: ['crm', 'whatsapp'], scanCount: 500 });
+    expect(snap.tenantModules.map((r) => [r.module, r.keys])).toEqual([
+      ['crm', 5],
+      [UNKNOWN_MODULE, 3000],
+    ]);
+    const m = new TenantMetrics();
+    m.applyUsage(snap);
+    const series = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('redis_client_keys_total{'));
+    expect(series).toEqual([
+      'redis_client_keys_total{client_id="acme",module="crm",plan="unknown"} 5',
+      'redis_client_keys_total{client_id="acme",module="unknown",plan="unknown"} 3000',
+    ]);
+    // Without the spec's modules (accounting for a report, not the exporter), each name is its own row.
+    expect((await accountMasters([fakeNode(keys)], { scanCount: 500 })).tenantModules).toHaveLength(3001);
   });
 });

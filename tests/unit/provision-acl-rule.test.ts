@@ -8,6 +8,7 @@ import {
   generatePassword,
   sha256Hex,
   tenantKeyPattern,
+  tenantLimitsPattern,
 } from '../../src/provision/index.js';
 import { parseTenantId, TENANT_ID_RULE } from '../../src/tenancy/index.js';
 
@@ -16,10 +17,10 @@ const hash = sha256Hex('pw');
 describe('ACL rule builder', () => {
   it('builds the exact SETUSER line: reset, hashed password, own key pattern, -@all then the grants', () => {
     expect(aclSetUserCommand(parseTenantId('acme'), hash)).toBe(
-      `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* resetchannels -@all ` +
+      `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* %R~tenant-limits:acme:* resetchannels -@all ` +
         '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha ' +
-        '+time +zremrangebyscore +zscore +zcard +zcount +zadd +zrem +pexpiretime ' +
-        '+cluster|slots +cluster|info +info +readonly +ping',
+        '+time +hmget +zrange +zscore +zcount +zadd +zrem +pexpiretime ' +
+        '+cluster|slots +cluster|info +readonly +ping',
     );
   });
 
@@ -64,12 +65,26 @@ describe('ACL rule builder', () => {
       'migrate',
       'dbsize',
       'function',
+      'info',
     ]) {
       expect(grants, bad).not.toContain(`+${bad}`);
     }
     expect(grants.some((g) => g.startsWith('+@'))).toBe(false); // no category grants
     expect(grants.filter((g) => g.startsWith('+cluster|'))).toEqual(['+cluster|slots', '+cluster|info']);
     expect(grants).toEqual(TENANT_COMMANDS.map((c) => `+${c}`));
+  });
+
+  it("the limits keys are read-only (%R~) and outside the read-write pattern: tenant 1's pattern matches neither 10's keys nor its limits", () => {
+    const args = aclSetUserArgs(parseTenantId('1'), hash);
+    expect(args).toContain('%R~tenant-limits:1:*');
+    expect(args.filter((a) => /^(%[RW]+)?~/.test(a))).toEqual(['~cliente:1:*', '%R~tenant-limits:1:*']);
+    fc.assert(
+      fc.property(fc.stringMatching(TENANT_ID_RULE), (raw) => {
+        const p = tenantLimitsPattern(parseTenantId(raw));
+        expect(p).toBe(`%R~tenant-limits:${raw}:*`);
+        expect(/[*?[\]\\]/.test(p.slice(3, -1))).toBe(false);
+      }),
+    );
   });
 
   it('every valid id yields a key pattern that is its own prefix, with no glob character before the final *', () => {

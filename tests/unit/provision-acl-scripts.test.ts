@@ -7,7 +7,7 @@ import { parseTenantId, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS } from '../../src/tenanc
 
 type ScriptName = keyof typeof QUOTA_SCRIPTS;
 
-/** Admin-only: quotaReconcile also sends ZSCAN outside the script, which no tenant is granted. Every other script is tenant-callable. */
+/** Admin-only: the reconcile script refuses a caller without ZSCAN (checked in the script), which no tenant is granted. Every other script is tenant-callable. */
 const ADMIN_ONLY: ReadonlySet<ScriptName> = new Set(['reconcile']);
 const TENANT_SCRIPTS = (Object.keys(QUOTA_SCRIPTS) as ScriptName[]).filter((n) => !ADMIN_ONLY.has(n));
 
@@ -83,14 +83,31 @@ describe("tenant ACL rule vs the quota scripts' own source", () => {
         [...lua.matchAll(CALL_SITE)].length,
       );
     }
-    expect(commandsCalled(QUOTA_SCRIPTS.set.lua)).toEqual(['pexpiretime', 'set', 'time', 'zadd', 'zcard', 'zremrangebyscore', 'zscore']);
-    expect(commandsCalled(QUOTA_SCRIPTS.del.lua)).toEqual(['del', 'time', 'zrem']);
+    expect(commandsCalled(QUOTA_SCRIPTS.set.lua)).toEqual([
+      'hmget',
+      'pexpiretime',
+      'set',
+      'time',
+      'zadd',
+      'zcount',
+      'zrange',
+      'zrem',
+      'zscore',
+    ]);
+    expect(commandsCalled(QUOTA_SCRIPTS.del.lua)).toEqual(['del', 'zrem']);
     expect(commandsCalled(QUOTA_SCRIPTS.count.lua)).toEqual(['time', 'zcount']);
   });
 
   it('fails for a command added to a script without a grant, whatever the call style', () => {
     const lua = `${QUOTA_SCRIPTS.set.lua}\nredis.call('HSET', zkey, 'a', 'b')\nredis.pcall("PERSIST", dkey)\nredis.acl_check_cmd('GETDEL', dkey)\n`;
     expect(ungranted([{ name: 'quota-set+', lua }], RULE)).toEqual(['quota-set+: getdel', 'quota-set+: hset', 'quota-set+: persist']);
+  });
+
+  it('the admin-only reconcile script gates its caller on a command the tenant rule does not grant', () => {
+    expect(commandsCalled(QUOTA_SCRIPTS.reconcile.lua)).toContain('zscan');
+    expect(allows(RULE, 'zscan')).toBe(false);
+    const lua = QUOTA_SCRIPTS.reconcile.lua;
+    expect(lua.indexOf("redis.acl_check_cmd('ZSCAN'")).toBeLessThan(lua.indexOf("redis.call('TIME')"));
   });
 
   it('every script is classified: ADMIN_ONLY names real scripts and at least one is tenant-callable', () => {

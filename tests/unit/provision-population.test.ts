@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { HarnessError } from '../../src/errors.js';
-import { generatePopulation, loadPopulation, parsePopulation, weightedRoundRobin } from '../../src/provision/index.js';
+import { describeError, HarnessError } from '../../src/errors.js';
+import { generatePopulation, loadPopulation, parsePopulation, POPULATION_LIMITS, weightedRoundRobin } from '../../src/provision/index.js';
 import { DEFAULT_SPEC_PATH, loadSpec } from '../../src/spec/index.js';
+import { runProgram } from '../support/cli.js';
 
 const spec = loadSpec();
 const fixture = join(DEFAULT_SPEC_PATH, '..', 'tenants.yaml');
@@ -75,7 +76,12 @@ describe('population file', () => {
     [{ version: 1, tenants: [{ id: 'a', plan: 'basic', extra: 1 }] }, /Unrecognized key/],
     [{ version: 1, tenants: [] }, /needs `tenants` or `generate`/],
     [{ version: 2, tenants: [{ id: 'a', plan: 'basic' }] }, /version/],
-    [{ version: 1, generate: { count: 5, planMix: { gold: 1 } } }, /plan "gold"/],
+    [{ version: 1, generate: { count: 5, planMix: { gold: 1 } } }, /generate\.planMix\.gold: plan "gold" is not in the spec/],
+    [{ version: 1, generate: { count: 5, planMix: { basic: 0, pro: 0 } } }, /generate\.planMix: no plan has a weight above 0/],
+    [
+      { version: 1, tenants: [{ id: 't000002', plan: 'basic' }], generate: { count: 3 } },
+      /generated id "t000002" is also listed at tenants\.0/,
+    ],
   ])('rejects %j', (doc, msg) => {
     expect(() => parsePopulation(doc, spec, 'pop.yaml')).toThrow(HarnessError);
     expect(() => parsePopulation(doc, spec, 'pop.yaml')).toThrow(msg);
@@ -88,5 +94,89 @@ describe('population file', () => {
     writeFileSync(bad, 'tenants: [\n');
     expect(() => loadPopulation(bad, spec)).toThrow(/bad\.yaml: not valid YAML/);
     expect(() => loadPopulation(join(dir, 'missing.yaml'), spec)).toThrow(/cannot read population file/);
+  });
+
+  it('lists every problem of the file in one error, each with its entry index and field', () => {
+    const doc = {
+      version: 1,
+      tenants: [
+        { id: 'ok-1', plan: 'basic' },
+        { id: 'a b', plan: 'basic' },
+        { id: 'ok-2', plan: 'gold', channel: 'tv' },
+        { id: 'ok-1', plan: 'pro' },
+      ],
+    };
+    let err: unknown;
+    try {
+      parsePopulation(doc, spec, 'pop.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as HarnessError).message).toBe(
+      [
+        'pop.yaml: invalid population (4 problem(s); nothing was provisioned)',
+        '  tenants.1.id: tenant id must match ^[A-Za-z0-9_-]{1,64}$',
+        '  tenants.2.plan: plan "gold" is not in the spec; known plans: basic, pro, enterprise',
+        '  tenants.2.channel: Invalid option: expected one of "mobile"|"web"',
+        '  tenants.3.id: tenant id "ok-1" appears twice (first at tenants.0)',
+      ].join('\n'),
+    );
+  });
+
+  it('a long list of problems is cut at 50 lines and counted', () => {
+    const tenants = Array.from({ length: 120 }, (_, i) => ({ id: `t${i}`, plan: 'gold' }));
+    expect(() => parsePopulation({ version: 1, tenants }, spec, 'pop.yaml')).toThrow(
+      /\(120 problem\(s\);[^]*tenants\.49\.plan[^]*\.\.\. and 70 more$/,
+    );
+  });
+
+  it(`refuses more than ${POPULATION_LIMITS.tenants} tenants per file (listed + generated), naming the limit and the fix`, () => {
+    const over = { version: 1, tenants: [{ id: 'a', plan: 'basic' }], generate: { count: POPULATION_LIMITS.tenants } };
+    expect(() => parsePopulation(over, spec, 'pop.yaml')).toThrow(
+      `pop.yaml: ${POPULATION_LIMITS.tenants + 1} tenants (1 listed + ${POPULATION_LIMITS.tenants} generated) is over the limit of ${POPULATION_LIMITS.tenants} per file`,
+    );
+    const listed = Array.from({ length: POPULATION_LIMITS.tenants + 1 }, () => ({ id: 'x', plan: 'basic' }));
+    expect(() => parsePopulation({ version: 1, tenants: listed }, spec, 'pop.yaml')).toThrow(/is over the limit of 100000 per file/);
+    expect(() => parsePopulation({ version: 1, generate: { count: POPULATION_LIMITS.tenants + 1 } }, spec, 'pop.yaml')).toThrow(
+      /generate\.count/,
+    );
+  });
+
+  it(`refuses a file over ${POPULATION_LIMITS.bytes} bytes before reading it, with the limit and the fix`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const big = join(dir, 'big.yaml');
+    // Valid YAML would parse; this is not YAML at all, so only the size check can give this message.
+    writeFileSync(big, Buffer.alloc(POPULATION_LIMITS.bytes + 1, '['));
+    let err: unknown;
+    try {
+      loadPopulation(big, spec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HarnessError);
+    expect((err as HarnessError).message).toMatch(
+      /big\.yaml: 8\.0 MiB is over the population file limit of 8 MiB .*it was not read and nothing was provisioned/,
+    );
+    expect((err as HarnessError).hint).toMatch(/use `generate:`.*or split the file/);
+    // At the limit exactly, the file is read and parsed: a comment-only document is null.
+    writeFileSync(big, `#${'x'.repeat(POPULATION_LIMITS.bytes - 1)}`);
+    expect(() => loadPopulation(big, spec)).toThrow(
+      /big\.yaml: invalid population[^]*\(root\): Invalid input: expected object, received null/,
+    );
+  });
+
+  it('provision with a planMix of zero weights: exit-2 error with the field, no stack (through the CLI program)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pop-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'zero.yaml');
+    writeFileSync(file, 'version: 1\ngenerate: { count: 3, planMix: { basic: 0 } }\n');
+    // Fails while reading the file, before any connection: no cluster is needed on this port base.
+    const r = await runProgram(['provision', '--from', file, '--json', '--port-base', '7797']);
+    expect(r.error).toBeInstanceOf(HarnessError);
+    const text = describeError(r.error);
+    expect(text).toMatch(/generate\.planMix: no plan has a weight above 0/);
+    expect(text).not.toMatch(/\n\s+at /);
   });
 });

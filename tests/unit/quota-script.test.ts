@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../src/spec/index.js';
+import { parsePlan } from '../../src/provision/index.js';
 import {
   buildDataKey,
+  buildTenantMeta,
+  dataTypesOf,
   InvalidKey,
+  limitsKeyOf,
+  NotProvisioned,
+  quotaLimitsFromSpec,
+  tenantQuotaLimits,
+  ttlSeconds,
   parseDataType,
   parseModule,
   parseTenantId,
@@ -11,7 +19,15 @@ import {
   QuotaExceeded,
   slotOf,
 } from '../../src/tenancy/index.js';
-import { isQuotaKey, mapQuotaError, QUOTA_SCRIPTS, QUOTA_SET_LUA, quotaKeyOf, quotaKeysFor } from '../../src/tenancy/quota-script.js';
+import {
+  isQuotaKey,
+  mapQuotaError,
+  QUOTA_MAX_KEYS_PER_CALL,
+  QUOTA_SCRIPTS,
+  QUOTA_SET_LUA,
+  quotaKeyOf,
+  quotaKeysFor,
+} from '../../src/tenancy/quota-script.js';
 
 const spec = loadSpec();
 const tenant = parseTenantId('acme');
@@ -66,15 +82,73 @@ describe('quota script errors', () => {
 });
 
 describe('quota scripts', () => {
-  it('are Redis 7 shebang scripts with stable shas; the write script prunes by expiry and checks the ACL before writing', () => {
+  it('are Redis 7 shebang scripts with stable shas; the write script reads its limits, checks the ACL, then prunes and writes', () => {
     expect(QUOTA_SET_LUA.startsWith('#!lua\n')).toBe(true);
     expect(QUOTA_SCRIPTS.count.lua.startsWith('#!lua flags=no-writes\n')).toBe(true);
     expect(new Set(Object.values(QUOTA_SCRIPTS).map((s) => s.sha)).size).toBe(4);
     expect(QUOTA_SCRIPTS.set.sha).toMatch(/^[0-9a-f]{40}$/);
     const i = (s: string) => QUOTA_SET_LUA.indexOf(s);
-    expect(i("redis.acl_check_cmd('SET'")).toBeGreaterThan(0);
-    expect(i("redis.acl_check_cmd('SET'")).toBeLessThan(i("redis.call('ZREMRANGEBYSCORE'"));
-    expect(i("redis.call('ZREMRANGEBYSCORE', zkey, '-inf', '(' .. now)")).toBeLessThan(i("redis.call('ZCARD', zkey)"));
+    expect(i("redis.call('HMGET', lkey")).toBeGreaterThan(0);
+    expect(i("redis.call('HMGET', lkey")).toBeLessThan(i("redis.acl_check_cmd('SET'"));
+    expect(i("redis.acl_check_cmd('SET'")).toBeLessThan(i("redis.call('ZREM'"));
+    expect(i("redis.call('ZRANGE', zkey, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, 100)")).toBeLessThan(
+      i("redis.call('ZCOUNT', zkey, now"),
+    );
     expect(i("redis.call('SET', dkey")).toBeLessThan(i("redis.call('ZADD', zkey, redis.call('PEXPIRETIME', dkey), member)"));
+    // No limit from the caller: the only ARGV are the value and the TTL.
+    expect(QUOTA_SET_LUA).not.toMatch(/ARGV\[3\]/);
+  });
+
+  it('every script checks its key count first, before any redis.call', () => {
+    for (const s of Object.values(QUOTA_SCRIPTS)) {
+      const bound = s.lua.search(/if #KEYS [>~]/);
+      expect(bound, s.name).toBeGreaterThan(0);
+      expect(bound, s.name).toBeLessThan(s.lua.indexOf('redis.call('));
+      expect(bound, s.name).toBeLessThan(s.lua.indexOf('redis.acl_check_cmd(') === -1 ? Infinity : s.lua.indexOf('redis.acl_check_cmd('));
+    }
+    expect(QUOTA_SCRIPTS.del.lua).toContain(`if #KEYS > ${1 + QUOTA_MAX_KEYS_PER_CALL} then`);
+    expect(QUOTA_SCRIPTS.reconcile.lua).toContain(`if #KEYS > ${1 + QUOTA_MAX_KEYS_PER_CALL} then`);
+    expect(QUOTA_MAX_KEYS_PER_CALL).toBe(1000);
+  });
+});
+
+describe('quota limits (server side)', () => {
+  it('the limits key is outside cliente:<id>:*, in the zset slot, and named by quotaKeysFor', () => {
+    for (const strategy of ['module-shard', 'tenant-slot'] as const) {
+      const p = placeTenantModule(spec, tenant, crm, strategy);
+      const keys = quotaKeysFor(tenant, crm, p, buildDataKey(tenant, crm, p, users, 'k'));
+      expect(keys.limitsKey).toBe(`tenant-limits:acme:crm:{${p.tag}}`);
+      expect(keys.limitsKey).toBe(limitsKeyOf(tenant, crm, p));
+      expect(slotOf(keys.limitsKey)).toBe(slotOf(keys.quotaKey));
+      expect(keys.limitsKey.startsWith('cliente:')).toBe(false);
+    }
+    expect(() => limitsKeyOf(tenant, crm, placeTenantModule(spec, tenant, crm, 'none'))).toThrow(InvalidKey);
+  });
+
+  it("TTL ceilings are each data type's larger channel TTL; maxKeys is the caller's number, written by the admin", () => {
+    const l = quotaLimitsFromSpec(spec, crm, 123);
+    expect(l.maxKeys).toBe(123);
+    for (const dt of dataTypesOf(spec, crm)) {
+      const d = parseDataType(spec, crm, dt);
+      expect(l.ttlCeiling[dt], dt).toBe(Math.max(ttlSeconds(spec, crm, d, 'mobile'), ttlSeconds(spec, crm, d, 'web')));
+    }
+  });
+
+  it('one limits key per module of the plan, from the meta', () => {
+    const meta = buildTenantMeta(spec, tenant, parsePlan(spec, 'pro'), 'mobile', new Date(0));
+    const entries = tenantQuotaLimits(spec, meta);
+    expect(entries.map((e) => e.module)).toEqual(meta.modules);
+    expect(entries.every((e) => e.limits.maxKeys === meta.maxKeys)).toBe(true);
+  });
+
+  it('TOOMANY and NOLIMITS replies become clear tenancy errors', () => {
+    const q = 'cliente:acme:crm:{1a}:__quota';
+    const many = mapQuotaError(new Error('TOOMANY quota-del takes at most 1000 data keys per call, got 1001'), q);
+    expect(many).toBeInstanceOf(InvalidKey);
+    expect((many as InvalidKey).rule).toBe('quota-keys-per-call');
+    const none = mapQuotaError(new Error('NOLIMITS tenant-limits:acme:crm:{1a} holds no quota limits'), q);
+    expect(none).toBeInstanceOf(NotProvisioned);
+    expect((none as NotProvisioned).rule).toBe('quota-limits');
+    expect((none as NotProvisioned).message).toContain('tenant create');
   });
 });

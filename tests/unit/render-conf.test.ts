@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { initialAclFile } from '../../src/cluster/acl-file.js';
 import { renderRedisConf } from '../../src/cluster/render-conf.js';
 import { parseConf } from '../../src/lint/parse-conf.js';
-import { clusterLayout, loadSpec } from '../../src/spec/index.js';
+import { clusterLayout, loadSpec, RESERVED_DIRECTIVES } from '../../src/spec/index.js';
 
 const spec = loadSpec();
 const layout = clusterLayout(spec, 7001);
@@ -70,6 +70,24 @@ describe('renderRedisConf', () => {
     expect(argsOf(local, 'maxmemory-policy')).toEqual(['volatile-lru']);
     expect(argsOf(local, 'cluster-node-timeout')).toEqual(['5000']);
     expect(argsOf(local, 'appendonly')).toEqual(['yes']);
+  });
+
+  it('renders the client limits, client-output-buffer-limit one line per class', () => {
+    expect(argsOf(local, 'proto-max-bulk-len')).toEqual(['8mb']);
+    expect(argsOf(local, 'client-query-buffer-limit')).toEqual(['16mb']);
+    expect(argsOf(local, 'client-output-buffer-limit')).toEqual(['normal 64mb 16mb 60', 'replica 256mb 64mb 60', 'pubsub 32mb 8mb 60']);
+    expect(argsOf(local, 'maxclients')).toEqual(['4000']);
+    expect(argsOf(local, 'busy-reply-threshold')).toEqual(['100']);
+  });
+
+  it('every directive the harness sets itself is reserved, so the spec cannot override it', () => {
+    for (const conf of [local, container]) {
+      const own = parseConf(conf)
+        .map((l) => l.directive)
+        .filter((d) => !(d in spec.redis));
+      expect(own.length).toBeGreaterThan(5);
+      expect(own.filter((d) => !RESERVED_DIRECTIVES.has(d))).toEqual([]);
+    }
   });
 
   it('container flavor: /data, log to stdout, password from the environment', () => {

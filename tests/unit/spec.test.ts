@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { HarnessError } from '../../src/errors.js';
 import { readYamlFile } from '../../src/read-yaml.js';
-import { clusterLayout, DEFAULT_SPEC_PATH, loadSpec, parseSpec } from '../../src/spec/index.js';
+import { clusterLayout, DEFAULT_SPEC_PATH, loadSpec, parseSpec, RESERVED_DIRECTIVES } from '../../src/spec/index.js';
 import { BRIEF_LATENCY_CEILING_MS } from '../../src/spec/rules.js';
 
 // The fixture as the untyped YAML document it is; each test mutates its own deep copy, often into a shape
@@ -217,6 +217,129 @@ describe('parseSpec rejects', () => {
     );
     expect(msg).toContain('modules.crm.shard');
     expect(msg).toContain('topology.replicas[0].of');
+  });
+});
+
+describe('parseSpec closes config injection (issue 10)', () => {
+  it('a newline in a redis: value, which would inject a directive into every node', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.redis.loglevel = 'notice\nenable-debug-command yes';
+      }),
+    );
+    expect(msg).toContain('redis.loglevel: the value "notice\\nenable-debug-command yes" holds a control character');
+  });
+
+  it('a control character anywhere: a list item, a nested value, a top-level string, a key', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.redis.save[1] = '60 1000\r';
+        d.plans.basic.modules[0] = 'crm\t';
+        d.description = 'two\nlines';
+        d.redis['maxmemory\u0000'] = 1;
+      }),
+    );
+    expect(msg).toContain('redis.save[1]: the value "60 1000\\r" holds a control character');
+    expect(msg).toContain('plans.basic.modules[0]: the value "crm\\t" holds a control character');
+    expect(msg).toContain('description: the value "two\\nlines" holds a control character');
+    expect(msg).toContain('redis.maxmemory\u0000: the key "maxmemory\\u0000" holds a control character');
+  });
+
+  it('a control character even when the schema fails too (checked on the raw document)', () => {
+    const msg = specError(
+      mutated((d) => {
+        delete d.slo;
+        d.redis.loglevel = 'notice\nrequirepass ""';
+      }),
+    );
+    expect(msg).toMatch(/^\s+slo: /m);
+    expect(msg).toContain('redis.loglevel: the value');
+  });
+
+  it('each reserved directive in the redis: section, the security ones included', () => {
+    const msg = specError(
+      mutated((d) => {
+        for (const k of RESERVED_DIRECTIVES.keys()) d.redis[k] = 'yes';
+      }),
+    );
+    for (const k of RESERVED_DIRECTIVES.keys()) expect(msg).toContain(`redis.${k}: "${k}" is reserved`);
+    expect(msg).toContain('redis.bind: "bind" is reserved (set from security.bind (loopback only)); remove it from the redis: section');
+  });
+
+  it('reserves at least the directives issue 10 names', () => {
+    const named = [
+      'bind',
+      'protected-mode',
+      'port',
+      'requirepass',
+      'masterauth',
+      'masteruser',
+      'aclfile',
+      'dir',
+      'dbfilename',
+      'appenddirname',
+    ];
+    named.push('logfile', 'pidfile', 'cluster-enabled', 'cluster-config-file', 'cluster-port', 'include', 'rename-command');
+    named.push('enable-debug-command', 'enable-module-command', 'enable-protected-configs', 'loadmodule', 'user');
+    expect(named.filter((d) => !RESERVED_DIRECTIVES.has(d))).toEqual([]);
+  });
+
+  it('a topology host or bind address that is not loopback', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.topology.host = '0.0.0.0';
+        d.security.bind = ['127.0.0.1', '10.0.0.5'];
+      }),
+    );
+    expect(msg).toContain('topology.host: "0.0.0.0" is not a loopback address');
+    expect(msg).toContain('security.bind[1]: "10.0.0.5" is not a loopback address');
+    expect(msg).not.toContain('security.bind[0]');
+  });
+
+  it('accepts every loopback form isLoopbackHost accepts', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) {
+      const spec = parseSpec(
+        mutated((d) => {
+          d.topology.host = host;
+          d.security.bind = [host];
+        }),
+      );
+      expect(spec.topology.host).toBe(host);
+    }
+  });
+
+  it('a client-query-buffer-limit below proto-max-bulk-len, also against Redis defaults', () => {
+    const below = specError(
+      mutated((d) => {
+        d.redis['client-query-buffer-limit'] = '4mb';
+      }),
+    );
+    expect(below).toContain('redis.client-query-buffer-limit: 4194304 bytes is below proto-max-bulk-len (8388608 bytes)');
+    const againstDefault = specError(
+      mutated((d) => {
+        delete d.redis['client-query-buffer-limit'];
+        d.redis['proto-max-bulk-len'] = '2gb'; // the default query buffer limit is 1gb
+      }),
+    );
+    expect(againstDefault).toContain('redis.client-query-buffer-limit: 1073741824 bytes is below proto-max-bulk-len (2147483648 bytes)');
+    const neither = mutated((d) => {
+      delete d.redis['client-query-buffer-limit'];
+      delete d.redis['proto-max-bulk-len'];
+    });
+    expect(Object.keys(parseSpec(neither).redis)).not.toContain('proto-max-bulk-len');
+  });
+
+  it('a value the config suite cannot compare: a bad size, a list for a size, a bad output buffer class', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.redis['proto-max-bulk-len'] = 'lots';
+        d.redis.maxmemory = ['1gb', '2gb'];
+        d.redis['client-output-buffer-limit'] = ['normal 64mb 16mb 60', 'tenant 1mb 1mb 1'];
+      }),
+    );
+    expect(msg).toContain('redis.proto-max-bulk-len: not a memory size: "lots"');
+    expect(msg).toContain('redis.maxmemory: maxmemory is one memory size, not a list');
+    expect(msg).toContain('redis.client-output-buffer-limit: client-output-buffer-limit: unknown class "tenant"');
   });
 });
 

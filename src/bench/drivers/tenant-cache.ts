@@ -1,5 +1,5 @@
-import { TenantCache, type JsonValue } from '../../tenancy/index.js';
-import { CHANNELS, OP_GET } from '../op-table.js';
+import { TenantCache, type JsonValue, CHANNELS } from '../../tenancy/index.js';
+import { OP_GET } from '../op-table.js';
 import { memo } from '../prng.js';
 import { REPLY_ERROR, REPLY_NIL, REPLY_OK } from '../resp.js';
 import { benchJsonValue } from '../values.js';

@@ -1,3 +1,4 @@
+import { CHANNELS } from '../../tenancy/index.js';
 import autocannon from 'autocannon';
 import { closeNode, type Target } from '../../cluster/index.js';
 import {
@@ -12,7 +13,7 @@ import type { Spec } from '../../spec/index.js';
 import type { Channel } from '../../tenancy/index.js';
 import { openAdminCluster, prefillKeys, unlinkKeys } from '../admin.js';
 import { encodeHistogram, latencyHistogram, percentileCurve, summarize, type Histogram } from '../histograms.js';
-import { allKeys, buildOpTable, CHANNELS, OP_GET, readKeys, valueOf, type OpTable } from '../op-table.js';
+import { allKeys, buildOpTable, OP_GET, readKeys, valueOf, type OpTable } from '../op-table.js';
 import { buildPopulation } from '../population.js';
 import { memo } from '../prng.js';
 import { generatorFigures } from '../generator-figures.js';
