@@ -42,6 +42,9 @@ export const GATE_SUITES: ReadonlyArray<{ name: string; destructive: boolean }> 
   { name: 'ttl', destructive: false },
   // quota creates ACL users, loads scripts and writes ~150k keys (removed again): owned clusters only
   { name: 'quota', destructive: true },
+  // two tenants of its own; the aggressor's abuses (oversized value, unread replies, a connection flood,
+  // raw writes past quota) stress a shared node: owned clusters only
+  { name: 'blast-radius', destructive: true },
   // last: its load must not disturb the other suites; writes and removes cliente:bench-* keys only
   { name: 'perf', destructive: false },
 ];

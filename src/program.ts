@@ -95,7 +95,7 @@ export async function buildProgram(opts: ProgramOptions = {}): Promise<Command> 
     .option('--keep-run-dir', "keep the local cluster's data dirs and logs after the run")
     .option(
       '--suites <names>',
-      'run only these suites, comma-separated (config,isolation,sharding,ttl,quota,perf); the others are reported as skipped',
+      'run only these suites, comma-separated (config,isolation,sharding,ttl,quota,blast-radius,perf); the others are reported as skipped',
     )
     .action(async (o: GateCommandOptions) => (await import('./commands/gate.js')).gateCommand(o));
 

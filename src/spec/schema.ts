@@ -60,6 +60,20 @@ export const perfSchema = z.strictObject({
 });
 export type PerfSettings = z.output<typeof perfSchema>;
 
+/**
+ * The blast-radius suite's limits (suites/blast-radius): what a noisy tenant, with only its own credentials,
+ * may do to a quiet tenant on the same node during each abuse. A breach on a clean measurement fails the gate.
+ */
+export const blastRadiusSchema = z.strictObject({
+  /** The quiet tenant's p99.9 latency (from each op's intended start) during any abuse window. */
+  victimP999Ms: z.number().positive().default(50),
+  /** Operations of the quiet tenant that fail during the abuses. */
+  victimErrors: z.number().int().nonnegative().default(0),
+  /** Keys of the quiet tenant missing when read back after each abuse. */
+  victimKeysLost: z.number().int().nonnegative().default(0),
+});
+export type BlastRadiusLimits = z.output<typeof blastRadiusSchema>;
+
 export const specSchema = z.strictObject({
   version: z.literal(1),
   name,
@@ -82,6 +96,8 @@ export const specSchema = z.strictObject({
   slo: z.strictObject({ mobile: channelSlo, web: channelSlo }),
   /** The gate's perf suite: an open-loop run per channel at this rate, and what counts as a disturbed measurement. */
   perf: perfSchema.optional(),
+  /** What one tenant may do to another: the blast-radius suite's limits. */
+  isolation: z.strictObject({ blastRadius: blastRadiusSchema.prefault({}) }).prefault({}),
   alerts: z.strictObject({
     quotaRatio: z.number().gt(0).lte(1),
     memoryRatio: z.number().gt(0).lte(1),

@@ -36,7 +36,7 @@ import { LIMITS_MAX_KEYS_FIELD, LIMITS_TTL_FIELD_PREFIX } from './quota-limits.j
  *      otherwise, `ZCOUNT zset now +inf >= maxKeys` → error `QUOTA n/max`, NOTHING written (the prune aside).
  *   4. `SET key value EX ttl`, then `ZADD zset PEXPIRETIME(key) member`.
  * Deletes go through the delete script (`ZREM` + `DEL`), so the count is exact through TTL expiry and
- * deletes. Keys removed behind the scripts' back (a plain DEL, eviction under volatile-lru) leave a member
+ * deletes. Keys removed behind the scripts' back (a plain DEL, eviction under volatile-*) leave a member
  * that is counted until its expiry: the count is then conservative (never lets a tenant go over), and
  * `quotaReconcile` drops such members.
  *
@@ -52,7 +52,7 @@ import { LIMITS_MAX_KEYS_FIELD, LIMITS_TTL_FIELD_PREFIX } from './quota-limits.j
  * (TenantCache), it is not a defence against a tenant with raw access. Redis ACLs cannot allow a command
  * inside a script only.
  *
- * The zset has no TTL on purpose: with `maxmemory-policy volatile-lru` a key with a TTL may be evicted, and
+ * The zset has no TTL on purpose: with `maxmemory-policy volatile-*` a key with a TTL may be evicted, and
  * an evicted zset would reset the count to 0. Members of a tenant-module that stops writing stay until
  * its next write prunes them (or `quotaCount`/`quotaReconcile` run); an empty zset disappears by itself.
  *

@@ -43,9 +43,9 @@ describe('local cluster backend', () => {
       expect(diffConfig('redis-2', expected, await readConfig(client, expected.keys()))).toEqual([]);
       await client.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
       const drift = diffConfig('redis-2', expected, await readConfig(client, expected.keys()));
-      expect(drift).toEqual([{ node: 'redis-2', key: 'maxmemory-policy', expected: 'volatile-lru', actual: 'allkeys-lru' }]);
+      expect(drift).toEqual([{ node: 'redis-2', key: 'maxmemory-policy', expected: 'volatile-lfu', actual: 'allkeys-lru' }]);
     } finally {
-      await client.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru');
+      await client.call('CONFIG', 'SET', 'maxmemory-policy', 'volatile-lfu');
       await closeNode(client);
     }
   });

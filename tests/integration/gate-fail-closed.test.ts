@@ -81,7 +81,7 @@ describe('gate fails closed (real CLI, local cluster, project copy)', () => {
     // Every other gate suite is in the report, skipped with its reason.
     expect(doc.suites.map((s) => [s.name, s.status, s.skip_reason])).toEqual([
       ['config', 'failed', undefined],
-      ...['isolation', 'sharding', 'ttl', 'quota', 'perf'].map((n) => [n, 'skipped', 'not selected (--suites config)']),
+      ...['isolation', 'sharding', 'ttl', 'quota', 'blast-radius', 'perf'].map((n) => [n, 'skipped', 'not selected (--suites config)']),
     ]);
 
     const html = readFileSync(json.replace('result.json', 'report.html'), 'utf8');

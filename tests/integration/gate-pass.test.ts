@@ -4,6 +4,8 @@ import { redisOnPorts, runCli, specWith, tmp } from '../support/cli.js';
 import { testPortBase } from '../support/ports.js';
 
 // The whole gate through the bin: its own file, so it runs beside the other CLI tests (each gate takes a minute here).
+// Every suite but blast-radius (~20 s more): tests/integration/blast-radius-suite.test.ts runs that one on its own cluster, in parallel.
+const SUITES = ['config', 'isolation', 'sharding', 'ttl', 'quota', 'perf'];
 describe('cache-harness gate (end to end)', () => {
   it('gate on a local cluster passes and writes JSON, HTML and JUnit', async () => {
     const base = await testPortBase(2);
@@ -19,6 +21,8 @@ describe('cache-harness gate (end to end)', () => {
         reports,
         '--spec',
         specWith({ slo: { mobile: loose, web: loose }, perf: { rate: 500, durationSeconds: 2, warmupSeconds: 0.5 } }),
+        '--suites',
+        SUITES.join(','),
       ],
       { timeoutMs: 240_000 },
     );
@@ -32,8 +36,13 @@ describe('cache-harness gate (end to end)', () => {
     };
     expect(doc.verdict).toBe('pass');
     expect(doc.schema_version).toBe(2);
-    expect(doc.suites.map((s) => s.name)).toEqual(['config', 'isolation', 'sharding', 'ttl', 'quota', 'perf']);
-    for (const s of doc.suites) {
+    const suites = doc.suites as Array<{ name: string; status: string; skip_reason?: string; checks: Array<{ status: string }> }>;
+    expect(suites.map((s) => s.name)).toEqual(['config', 'isolation', 'sharding', 'ttl', 'quota', 'blast-radius', 'perf']);
+    expect(suites.find((s) => s.name === 'blast-radius')).toMatchObject({
+      status: 'skipped',
+      skip_reason: `not selected (--suites ${SUITES.join(',')})`,
+    });
+    for (const s of suites.filter((x) => SUITES.includes(x.name))) {
       expect(s.status, s.name).toBe('passed');
       expect(
         s.checks.filter((c) => c.status === 'skipped'),

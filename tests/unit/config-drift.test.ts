@@ -72,7 +72,7 @@ describe('expectedSettings', () => {
     expect(expected.get('maxmemory')).toBe('2147483648');
     expect(expected.get('save')).toBe('300 10 60 1000 15 10000');
     expect(expected.get('auto-aof-rewrite-min-size')).toBe('33554432');
-    expect(expected.get('maxmemory-policy')).toBe('volatile-lru');
+    expect(expected.get('maxmemory-policy')).toBe('volatile-lfu');
     expect(expected.get('cluster-node-timeout')).toBe('5000');
     for (const k of Object.keys(spec.redis)) expect(expected.has(k), k).toBe(true);
   });
@@ -111,7 +111,7 @@ describe('diffConfig', () => {
     const actual = new Map(expected);
     actual.set('maxmemory-policy', 'allkeys-lru');
     expect(diffConfig('redis-2', expected, actual)).toEqual([
-      { node: 'redis-2', key: 'maxmemory-policy', expected: 'volatile-lru', actual: 'allkeys-lru' },
+      { node: 'redis-2', key: 'maxmemory-policy', expected: 'volatile-lfu', actual: 'allkeys-lru' },
     ]);
   });
 

@@ -67,7 +67,7 @@ describe('renderRedisConf', () => {
 
   it('renders the spec target settings', () => {
     expect(argsOf(local, 'maxmemory')).toEqual(['2gb']);
-    expect(argsOf(local, 'maxmemory-policy')).toEqual(['volatile-lru']);
+    expect(argsOf(local, 'maxmemory-policy')).toEqual(['volatile-lfu']);
     expect(argsOf(local, 'cluster-node-timeout')).toEqual(['5000']);
     expect(argsOf(local, 'appendonly')).toEqual(['yes']);
   });

@@ -116,10 +116,13 @@ describe('planSuites: every gate suite is either run or skipped with a reason', 
     expect(planSuites(true)).toEqual({ run: GATE_SUITES.map((s) => s.name), skipped: new Map() });
   });
 
-  it('external target without --allow-destructive: quota skipped with the reason the gate logs', () => {
+  it('external target without --allow-destructive: quota and blast-radius skipped with the reason the gate logs', () => {
     const p = planSuites(false);
-    expect(p.run).not.toContain('quota');
-    expect(p.skipped.get('quota')).toMatch(/changes the cluster; pass --allow-destructive/);
+    for (const destructive of ['quota', 'blast-radius']) {
+      expect(p.run).not.toContain(destructive);
+      expect(p.skipped.get(destructive)).toMatch(/changes the cluster; pass --allow-destructive/);
+    }
+    expect(p.run).toEqual(['config', 'isolation', 'sharding', 'ttl', 'perf']);
   });
 
   it('--suites: the others are skipped as not selected; unknown names are a harness error', () => {

@@ -343,6 +343,39 @@ describe('parseSpec closes config injection (issue 10)', () => {
   });
 });
 
+describe('isolation.blastRadius (the blast-radius suite limits)', () => {
+  it("reads the fixture's explicit limits", () => {
+    expect(loadSpec().isolation.blastRadius).toEqual({ victimP999Ms: 50, victimErrors: 0, victimKeysLost: 0 });
+  });
+
+  it('defaults every limit when the section or a field is missing', () => {
+    const none = parseSpec(
+      mutated((d) => {
+        delete d.isolation;
+      }),
+    );
+    expect(none.isolation.blastRadius).toEqual({ victimP999Ms: 50, victimErrors: 0, victimKeysLost: 0 });
+    const partial = parseSpec(
+      mutated((d) => {
+        d.isolation = { blastRadius: { victimP999Ms: 20 } };
+      }),
+    );
+    expect(partial.isolation.blastRadius).toEqual({ victimP999Ms: 20, victimErrors: 0, victimKeysLost: 0 });
+  });
+
+  it('rejects a non-positive latency, a negative or fractional count and an unknown field, naming each', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.isolation = { blastRadius: { victimP999Ms: 0, victimErrors: -1, victimKeysLost: 0.5, victimP99Ms: 10 } };
+      }),
+    );
+    expect(msg).toContain('isolation.blastRadius.victimP999Ms');
+    expect(msg).toContain('isolation.blastRadius.victimErrors');
+    expect(msg).toContain('isolation.blastRadius.victimKeysLost');
+    expect(msg).toContain('victimP99Ms');
+  });
+});
+
 describe('clusterLayout', () => {
   const layout = clusterLayout(loadSpec(), 7601);
 

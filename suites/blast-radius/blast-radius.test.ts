@@ -1,0 +1,448 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
+import type { Cluster } from 'ioredis';
+import slotOfKey from 'cluster-key-slot';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assessQuality,
+  openTargetNodes,
+  perfSettings,
+  sampleMachine,
+  sampleTargetActivity,
+  settlePersistence,
+  summarize,
+  type TargetNodes,
+} from '../../src/bench/index.js';
+import { closeNode, countKeys, discoverNodes, parseInfo, type NodeAddress } from '../../src/cluster/index.js';
+import { errorMessage } from '../../src/errors.js';
+import { formatUs } from '../../src/format/index.js';
+import { accountUsage } from '../../src/metrics/index.js';
+import {
+  connectAsTenant,
+  createTenant,
+  getUser,
+  openAdminSession,
+  removeTenant,
+  tenantKeysMatch,
+  type AdminSession,
+} from '../../src/provision/index.js';
+import type { Quality } from '../../src/report/index.js';
+import { buildDataKey, modulePlacement, parseDataType, parseModule, TenantCache, type TenantMeta } from '../../src/tenancy/index.js';
+import { QUOTA_MAX_KEYS_PER_CALL, QUOTA_SCRIPTS, quotaKeyOf } from '../../src/tenancy/quota-script.js';
+import { encodeCommand } from '../../src/bench/resp.js';
+import { openSuiteContext, type SuiteContext } from '../support/context.js';
+import { expectNone } from '../support/expect-none.js';
+import { recordFinding } from '../support/findings.js';
+import { markInconclusive, skipByPolicy } from '../support/outcome.js';
+import { firstLine, rawClose, rawConnect } from './raw.js';
+import { seedVictim, victimKeysLost, victimWindow, type VictimOptions, type VictimWindow } from './victim.js';
+
+// A quiet tenant and an aggressor tenant, both provisioned for real, with their crm module on the same shard.
+// The quiet one runs a paced open-loop workload through TenantCache; the aggressor, with ONLY its own ACL user,
+// tries one abuse per window. Each window's figures and the abuse's outcome become a finding row; the spec's
+// `isolation.blastRadius` limits are checked per abuse, and a breach on a disturbed machine is inconclusive.
+const run = randomBytes(3).toString('hex');
+const IDS = { victim: `br-quiet-${run}`, aggressor: `br-noisy-${run}` } as const;
+const MODULE = 'crm';
+const DATA_TYPE = 'users';
+const VICTIM_KEYS = 200;
+const VICTIM_RATE = 300; // ops/s: a modest, steady tenant
+const WINDOW_MS = 2500; // each window lasts at least this long, and until the abuse is over
+const WINDOW_MAX_MS = 8000;
+const BIG_VALUE_BYTES = 20 * 1024 * 1024; // past proto-max-bulk-len (8mb in the spec)
+const UNREAD_VALUE_BYTES = 4 * 1024 * 1024; // allowed, but 30 unread GETs hold 120 MB of replies
+const UNREAD_GETS = 30;
+const SCRIPT_KEYS_REFUSED = 5000;
+const SCRIPT_CALLS = 40;
+const FLOOD_CONNECTIONS = 500;
+const FLOOD_HEADROOM = 1000; // the flood never takes a node within this many connections of maxclients
+const RAW_PAST_QUOTA = 500; // raw SETs beyond the plan's maxKeys
+/** setTimeout's 1 ms resolution is the pacer's own floor: its lateness counts as disturbance only beyond it. */
+const TIMER_RESOLUTION_US = 1000;
+
+interface Party {
+  meta: TenantMeta;
+  password: string;
+}
+
+let ctx: SuiteContext;
+let admin: AdminSession;
+let nodes: TargetNodes;
+let victim: VictimOptions;
+let aggressor: Cluster;
+const parties = new Map<'victim' | 'aggressor', Party>();
+const created: string[] = [];
+const sockets = new Set<Socket>();
+let baseline: { p99_us: number; p99_9_us: number } | undefined;
+
+type Task = Parameters<typeof recordFinding>[0];
+type TestCtx = Parameters<typeof skipByPolicy>[0] & { task: Task };
+
+function party(role: 'victim' | 'aggressor'): Party {
+  const p = parties.get(role);
+  if (!p) throw new Error(`the ${role} tenant was not provisioned`);
+  return p;
+}
+
+/** One of the aggressor's own crm data keys. */
+function aggressorKey(userKey: string): string {
+  const meta = party('aggressor').meta;
+  const id = meta.tenant;
+  const crm = parseModule(ctx.spec, MODULE);
+  return buildDataKey(id, crm, modulePlacement(meta, MODULE), parseDataType(ctx.spec, crm, DATA_TYPE), userKey);
+}
+
+/** The master serving `key`'s slot, from the live slot map. */
+async function masterOf(key: string): Promise<NodeAddress & { address: string }> {
+  const slot = slotOfKey(key);
+  const m = (await discoverNodes(ctx.target)).find((n) => n.role === 'master' && n.slots.some(([a, b]) => slot >= a && slot <= b));
+  if (!m) throw new Error(`no master serves slot ${slot}`);
+  return { host: m.host, port: m.port, address: `${m.host}:${m.port}` };
+}
+
+function adminNode(address: string) {
+  const n = admin.nodes.find((x) => x.address === address);
+  if (!n) throw new Error(`no admin connection to ${address}`);
+  return n.client;
+}
+
+async function openRaw(node: NodeAddress): Promise<Socket> {
+  const a = party('aggressor');
+  const s = await rawConnect(node, a.meta.aclUser, a.password);
+  sockets.add(s);
+  s.once('close', () => sockets.delete(s));
+  return s;
+}
+
+/** What one abuse did, as the aggressor saw it. */
+interface AbuseOutcome {
+  refused: boolean;
+  how: string;
+  detail?: Record<string, unknown>;
+}
+
+interface Measured {
+  window: VictimWindow;
+  quality: Quality;
+  keysLost: number;
+  outcome: AbuseOutcome;
+}
+
+const yieldLoop = () => new Promise((r) => setImmediate(r));
+
+/**
+ * One window: the quiet tenant's workload while `abuse` runs; then its keys are read back. `forksAreTheAbuse`:
+ * the abuse's own writes trip the `save` rules, so a fork in its window is its effect, not a disturbance.
+ */
+async function measure(abuse: () => Promise<AbuseOutcome>, opts: { forksAreTheAbuse?: boolean } = {}): Promise<Measured> {
+  const d = perfSettings(ctx.spec).disturbance;
+  const m0 = sampleMachine();
+  const t0 = await sampleTargetActivity(nodes);
+  const { window, outcome } = await victimWindow(victim, WINDOW_MS, WINDOW_MAX_MS, abuse);
+  const m1 = sampleMachine();
+  const t1 = await sampleTargetActivity(nodes);
+  const quality = assessQuality({
+    machine: m0 && m1 ? [m0, m1] : null,
+    target: [t0, t1],
+    targetLocal: nodes.local,
+    sendLagP99Us: Math.max(0, window.sendLag.getValueAtPercentile(99) - TIMER_RESOLUTION_US),
+    thresholds: { ...d, sendLagP99Us: d.sendLagP99Ms * 1000, ...(opts.forksAreTheAbuse ? { forks: Number.MAX_SAFE_INTEGER } : {}) },
+  });
+  if (!outcome.ok) throw new Error(`the abuse itself failed: ${errorMessage(outcome.error)}`);
+  return { window, quality, keysLost: await victimKeysLost(victim), outcome: outcome.value };
+}
+
+/** Record the abuse's row and judge the quiet tenant's figures against `isolation.blastRadius`. */
+function judge(tctx: TestCtx, name: string, m: Measured, opts: { expectRefused: boolean | null; mitigation?: string }): void {
+  const limits = ctx.spec.isolation.blastRadius;
+  const s = summarize(m.window.latency);
+  const breaches = [
+    ...(s.p99_9_us > limits.victimP999Ms * 1000 ? [`victim p99.9 ${formatUs(s.p99_9_us)} > ${limits.victimP999Ms} ms`] : []),
+    ...(m.window.errors > limits.victimErrors
+      ? [`victim errors ${m.window.errors} > ${limits.victimErrors} (${m.window.errorMessages.join('; ')})`]
+      : []),
+    ...(m.keysLost > limits.victimKeysLost ? [`victim keys lost ${m.keysLost} > ${limits.victimKeysLost}`] : []),
+  ];
+  const refusal = m.outcome.refused ? `refused: ${m.outcome.how}` : `not refused: ${m.outcome.how}`;
+  const severity = breaches.length > 0 ? 'error' : opts.expectRefused === false ? 'warning' : 'info';
+  recordFinding(tctx.task, {
+    severity,
+    title: `${name}: ${refusal}; victim p99 ${formatUs(baseline?.p99_us ?? 0)} → ${formatUs(s.p99_us)}, p99.9 ${formatUs(baseline?.p99_9_us ?? 0)} → ${formatUs(s.p99_9_us)}, ${m.window.errors} error(s), ${m.keysLost} key(s) lost`,
+    detail: [
+      ...(opts.mitigation ? [`Redis cannot enforce this per tenant; mitigation: ${opts.mitigation}`] : []),
+      ...breaches,
+      m.quality.disturbed ? `disturbed machine: ${m.quality.reasons.join('; ')}` : 'clean measurement',
+    ].join('\n'),
+    data: [
+      {
+        abuse: name,
+        refused: m.outcome.refused ? 'yes' : 'no',
+        how: m.outcome.how,
+        victim_ops: m.window.ops,
+        victim_p99_before_us: baseline?.p99_us ?? null,
+        victim_p99_during_us: s.p99_us,
+        victim_p99_9_before_us: baseline?.p99_9_us ?? null,
+        victim_p99_9_during_us: s.p99_9_us,
+        victim_max_us: s.max_us,
+        victim_errors: m.window.errors,
+        victim_keys_lost: m.keysLost,
+        window_ms: Math.round(m.window.elapsedMs),
+        pacer_lag_p99_us: m.window.sendLag.getValueAtPercentile(99),
+        target_forks: m.quality.forks,
+        disturbed: m.quality.disturbed,
+        ...m.outcome.detail,
+      },
+    ],
+  });
+  if (opts.expectRefused !== null) expect(m.outcome.refused, `${name}: refused (${m.outcome.how})`).toBe(opts.expectRefused);
+  expect(m.window.ops, 'victim ops sent').toBeGreaterThan(0);
+  if (breaches.length > 0 && m.quality.disturbed) {
+    markInconclusive(tctx.task, `${name}: ${breaches.join('; ')} — on a disturbed machine (${m.quality.reasons.join('; ')})`);
+    return;
+  }
+  expectNone(breaches, `isolation.blastRadius limit(s) broken on a clean measurement during "${name}"`, (x) => x);
+}
+
+beforeAll(async () => {
+  ctx = await openSuiteContext();
+  if (!ctx.target.destructive) return; // the checks below skip by policy; nothing is created
+  admin = await openAdminSession(ctx.target);
+  nodes = await openTargetNodes(ctx.target);
+  for (const role of ['victim', 'aggressor'] as const) {
+    const r = await createTenant(admin, ctx.spec, { id: IDS[role], plan: 'basic' });
+    if (r.status !== 'created') throw new Error(`${IDS[role]}: expected a new tenant, got ${r.status}`);
+    created.push(IDS[role]);
+    parties.set(role, { meta: r.meta, password: r.password });
+  }
+  const v = party('victim');
+  const cache = await TenantCache.open({
+    spec: ctx.spec,
+    seeds: ctx.target.seeds,
+    tenant: v.meta.tenant,
+    module: MODULE,
+    channel: 'mobile',
+    aclUser: v.meta.aclUser,
+    password: v.password,
+    meta: v.meta,
+  });
+  victim = { cache, keys: VICTIM_KEYS, ratePerSec: VICTIM_RATE };
+  await seedVictim(victim);
+  // Writes of earlier suites must not come due as a BGSAVE mid-window (as the perf suite does before it measures).
+  await settlePersistence(nodes, { timeoutMs: 15_000, quietMs: 500, snapshot: true });
+  const a = party('aggressor');
+  aggressor = await connectAsTenant(ctx.target, a.meta.aclUser, a.password);
+}, 60_000);
+
+afterAll(async () => {
+  const steps: Array<() => Promise<unknown>> = [
+    ...[...sockets].map((s) => () => rawClose(s)),
+    async () => victim?.cache.close(),
+    async () => (aggressor && aggressor.status !== 'end' ? closeNode(aggressor) : undefined),
+    ...created.map((id) => async () => removeTenant(admin, id)),
+    async () => nodes?.close(),
+    async () => admin?.close(),
+    async () => ctx?.close(),
+  ];
+  const errors: unknown[] = [];
+  for (const step of steps) await step().catch((err: unknown) => errors.push(err));
+  if (errors.length) throw errors[0];
+}, 60_000);
+
+const DESTRUCTIVE = 'provisions two tenants and abuses a shared node: needs a destructive target (--allow-destructive)';
+
+describe('blast-radius: what a noisy tenant, with its own credentials only, does to a quiet tenant on the same node', () => {
+  it('both tenants share the node; baseline window: the quiet tenant alone', async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    const v = party('victim');
+    const victimNode = await masterOf(victim.cache.key(DATA_TYPE, 'v0'));
+    const aggressorNode = await masterOf(aggressorKey('x'));
+    expect(aggressorNode.address, `the aggressor's crm keys live on the quiet tenant's node (${v.meta.tenant})`).toBe(victimNode.address);
+    const m = await measure(() => Promise.resolve({ refused: false, how: 'no abuse (baseline)' }));
+    const s = summarize(m.window.latency);
+    baseline = { p99_us: s.p99_us, p99_9_us: s.p99_9_us };
+    judge(tctx, 'baseline', m, { expectRefused: null });
+  });
+
+  it(`a value past proto-max-bulk-len (${BIG_VALUE_BYTES / 1024 / 1024} MB SET of its own key): refused`, async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    const key = aggressorKey('big');
+    const node = await masterOf(key);
+    const m = await measure(async () => {
+      const s = await openRaw(node);
+      const header = encodeCommand(['SET', key]);
+      // `SET key <20 MB>`: 3 arguments, the third announced with its length. Redis judges the length line and
+      // answers before reading the value, so the value itself is not sent (it would only race the server's close).
+      const reply = firstLine(s, 5000);
+      s.write(Buffer.concat([Buffer.from('*3'), header.subarray(2), Buffer.from(`$${BIG_VALUE_BYTES}\r\n`)]));
+      const line = await reply;
+      await rawClose(s);
+      const stored = await admin.cluster.exists(key);
+      return { refused: line.startsWith('-') && stored === 0, how: `${line} (key stored: ${stored === 1 ? 'yes' : 'no'})` };
+    });
+    judge(tctx, 'large value', m, { expectRefused: true });
+  });
+
+  it(`unread replies (${UNREAD_GETS} GETs of its own ${UNREAD_VALUE_BYTES / 1024 / 1024} MB value, never read): the server closes the connection`, async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    const key = aggressorKey('unread');
+    await aggressor.set(key, Buffer.alloc(UNREAD_VALUE_BYTES, 0x62), 'EX', 300);
+    const node = await masterOf(key);
+    const m = await measure(async () => {
+      const s = await openRaw(node);
+      s.pause(); // never read: the replies pile up in the server's output buffer for this client
+      const port = s.localPort;
+      s.write(Buffer.concat(Array.from({ length: UNREAD_GETS }, () => encodeCommand(['GET', key]))));
+      const t0 = performance.now();
+      let open = true;
+      while (open && performance.now() - t0 < 5000) {
+        open = String(await adminNode(node.address).call('CLIENT', 'LIST', 'TYPE', 'normal'))
+          .split('\n')
+          .some((l) => new RegExp(`(^| )addr=[^ ]*:${port} `).test(l));
+        if (open) await new Promise((r) => setTimeout(r, 50));
+      }
+      const ms = Math.round(performance.now() - t0);
+      await rawClose(s);
+      return {
+        refused: !open,
+        how: open
+          ? `connection still open after ${ms} ms`
+          : `server closed the connection within ${ms} ms (client-output-buffer-limit normal)`,
+      };
+    });
+    await aggressor.del(key);
+    judge(tctx, 'unread replies', m, { expectRefused: true });
+  });
+
+  it(`long script calls: more than ${QUOTA_MAX_KEYS_PER_CALL} keys refused; the largest allowed call repeated ${SCRIPT_CALLS} times`, async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    const a = party('aggressor');
+    const id = a.meta.tenant;
+    const quotaKey = quotaKeyOf(id, parseModule(ctx.spec, MODULE), modulePlacement(a.meta, MODULE));
+    const keys = (n: number, tag: string) => Array.from({ length: n }, (_, i) => aggressorKey(`${tag}${i}`));
+    // Its own keys, so the first allowed call deletes real ones (raw SET: the tenant may; the script cleans them).
+    const existing = keys(QUOTA_MAX_KEYS_PER_CALL, 's');
+    const p = aggressor.pipeline();
+    for (const k of existing) p.set(k, 'x', 'EX', 120);
+    await p.exec();
+    const m = await measure(async () => {
+      let refusal = '';
+      try {
+        await aggressor.call('EVALSHA', QUOTA_SCRIPTS.del.sha, 1 + SCRIPT_KEYS_REFUSED, quotaKey, ...keys(SCRIPT_KEYS_REFUSED, 'r'));
+      } catch (err) {
+        refusal = errorMessage(err);
+      }
+      let maxMs = 0;
+      let deleted = 0;
+      for (let i = 0; i < SCRIPT_CALLS; i++) {
+        const t = performance.now();
+        deleted += Number(await aggressor.call('EVALSHA', QUOTA_SCRIPTS.del.sha, 1 + existing.length, quotaKey, ...existing));
+        maxMs = Math.max(maxMs, performance.now() - t);
+      }
+      return {
+        refused: refusal.startsWith('TOOMANY'),
+        how: refusal ? `${SCRIPT_KEYS_REFUSED} keys: ${refusal}` : `${SCRIPT_KEYS_REFUSED} keys: accepted`,
+        detail: {
+          allowed_calls: SCRIPT_CALLS,
+          allowed_call_keys: existing.length,
+          allowed_call_max_ms: Math.round(maxMs * 10) / 10,
+          deleted,
+        },
+      };
+    });
+    judge(tctx, 'long script calls', m, { expectRefused: true });
+  });
+
+  it(`a connection flood (${FLOOD_CONNECTIONS} connections as its own user, opened and closed): not refusable per user — reported with its effect`, async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    const node = await masterOf(victim.cache.key(DATA_TYPE, 'v0'));
+    const client = adminNode(node.address);
+    const maxclients = Number(((await client.config('GET', 'maxclients')) as string[])[1]);
+    const connected = () => client.info('clients').then((t) => Number(parseInfo(t).get('connected_clients') ?? 0));
+    const before = await connected();
+    const n = Math.min(FLOOD_CONNECTIONS, maxclients - FLOOD_HEADROOM - before);
+    expect(n, `room for the flood below maxclients ${maxclients} minus ${FLOOD_HEADROOM} (connected: ${before})`).toBeGreaterThan(0);
+    const m = await measure(async () => {
+      const flood: Socket[] = [];
+      let refusedConns = 0;
+      for (let i = 0; i < n; i += 50) {
+        await yieldLoop(); // the quiet tenant's pacer shares this event loop
+        const batch = await Promise.allSettled(Array.from({ length: Math.min(50, n - i) }, () => openRaw(node)));
+        for (const r of batch) if (r.status === 'fulfilled') flood.push(r.value);
+        refusedConns += batch.filter((r) => r.status === 'rejected').length;
+      }
+      const peak = await connected();
+      await Promise.all(flood.map(rawClose));
+      return {
+        refused: refusedConns === n,
+        how: `${flood.length} of ${n} opened and authenticated as the aggressor (connected_clients ${before} → ${peak}; maxclients ${maxclients})`,
+        detail: { connections_opened: flood.length, connections_refused: refusedConns, connected_before: before, connected_peak: peak },
+      };
+    });
+    judge(tctx, 'connection flood', m, {
+      expectRefused: false,
+      mitigation: `Redis has no per-user connection limit (maxclients is per node, shared by every tenant and the admin); put a connection pool or proxy per tenant in front`,
+    });
+  });
+
+  it('raw writes past quota (plain SET of its own keys beyond maxKeys): not refusable per tenant — reported with its effect', async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    const a = party('aggressor');
+    const total = a.meta.maxKeys + RAW_PAST_QUOTA;
+    const m = await measure(
+      async () => {
+        let written = 0;
+        for (let i = 0; i < total; i += 250) {
+          await yieldLoop(); // the quiet tenant's pacer shares this event loop
+          const p = aggressor.pipeline();
+          for (let j = i; j < Math.min(total, i + 250); j++) p.set(aggressorKey(`raw${j}`), 'x', 'EX', 120);
+          const res = (await p.exec()) ?? [];
+          written += res.filter(([err]) => err === null).length;
+        }
+        return {
+          refused: written === 0,
+          how: `${written} of ${total} plain SETs accepted (maxKeys ${a.meta.maxKeys})`,
+          detail: { raw_written: written },
+        };
+      },
+      { forksAreTheAbuse: true },
+    );
+    // What the admin side sees: SCAN accounting counts the keys, so TenantKeyQuotaHigh fires for it.
+    const usage = await accountUsage(ctx.target, { samplesPerTenantModule: 0 });
+    const row = usage.tenantModules.find((r) => r.tenant === a.meta.tenant && r.module === MODULE);
+    m.outcome.detail = { ...m.outcome.detail, admin_accounted_keys: row?.keys ?? null, admin_keys_ratio: row?.keysRatio ?? null };
+    expect(row?.keys ?? 0, 'admin-side accounting counts the raw keys').toBeGreaterThan(a.meta.maxKeys);
+    judge(tctx, 'raw writes past quota', m, {
+      expectRefused: false,
+      mitigation: `admin-side accounting (SCAN, the exporter) counts them: keys/limit ${row?.keysRatio?.toFixed(2) ?? '?'} > alerts.quotaRatio ${ctx.spec.alerts.quotaRatio}, so TenantKeyQuotaHigh fires; the operator acts on the alert`,
+    });
+  });
+  it('cleanup: both tenants removed, their connections closed, no key or ACL user of theirs left on any node', async (tctx) => {
+    if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
+    await Promise.all([...sockets].map(rawClose));
+    await victim.cache.close();
+    await closeNode(aggressor);
+    const removed: Array<Awaited<ReturnType<typeof removeTenant>>> = [];
+    for (const id of created.splice(0)) removed.push(await removeTenant(admin, id));
+    const left = await Promise.all(
+      admin.nodes.flatMap((n) =>
+        [...parties.values()].map(async (p) => ({
+          node: n.address,
+          tenant: p.meta.tenant,
+          keys: n.info.role === 'master' ? await countKeys(n.client, tenantKeysMatch(p.meta.tenant)) : 0,
+          user: (await getUser(n, p.meta.aclUser)) !== null,
+        })),
+      ),
+    );
+    recordFinding(tctx.task, {
+      severity: 'info',
+      title: `cleanup: ${removed.map((r) => `${r.tenant} (${r.totalKeys} keys)`).join(', ')} removed`,
+    });
+    expect(sockets.size, 'raw connections left open').toBe(0);
+    expectNone(
+      left.filter((x) => x.keys > 0 || x.user),
+      'node(s) still holding a key or the ACL user of a removed tenant',
+      (x) => `${x.node} ${x.tenant}: ${x.keys} key(s)${x.user ? ', ACL user present' : ''}`,
+    );
+  });
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { redisOnPorts, runCli, tmp } from '../support/cli.js';
+import { testPortBase } from '../support/ports.js';
+
+// suites/blast-radius through the gate, on its own local cluster (its own file: it runs beside gate-pass,
+// which leaves this suite out to stay short). Judged on what the result document says, abuse by abuse.
+const row = z.object({
+  abuse: z.string(),
+  refused: z.enum(['yes', 'no']),
+  how: z.string(),
+  victim_ops: z.number(),
+  victim_p99_before_us: z.number(),
+  victim_p99_during_us: z.number(),
+  victim_p99_9_before_us: z.number(),
+  victim_p99_9_during_us: z.number(),
+  victim_errors: z.number(),
+  victim_keys_lost: z.number(),
+  disturbed: z.boolean(),
+});
+const doc = z.object({
+  verdict: z.string(),
+  suites: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      skip_reason: z.string().optional(),
+      checks: z.array(
+        z.object({
+          status: z.string(),
+          reason: z.string().optional(),
+          findings: z.array(z.object({ severity: z.string(), title: z.string(), data: z.unknown().optional() })),
+        }),
+      ),
+    }),
+  ),
+});
+
+describe('gate --suites blast-radius (end to end)', () => {
+  it('reports every abuse with the quiet tenant before/during; the closed ones refused, the others reported; no victim error or key lost', async () => {
+    const base = await testPortBase(11);
+    const reports = tmp();
+    const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--suites', 'blast-radius'], { timeoutMs: 180_000 });
+    const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
+    expect(json, g.stderr + g.stdout).not.toBe('');
+    const d = doc.parse(JSON.parse(readFileSync(json, 'utf8')));
+    // A clean breach fails (exit 1); one on a disturbed machine is inconclusive (exit 3), never a pass.
+    expect([0, 3], g.stderr + g.stdout).toContain(g.code);
+    expect(d.verdict).toBe(g.code === 0 ? 'pass' : 'inconclusive');
+    expect(d.suites.map((s) => [s.name, s.status === 'skipped' ? s.skip_reason : 'ran'])).toEqual([
+      ...['config', 'isolation', 'sharding', 'ttl', 'quota'].map((n) => [n, 'not selected (--suites blast-radius)']),
+      ['blast-radius', 'ran'],
+      ['perf', 'not selected (--suites blast-radius)'],
+    ]);
+    const suite = d.suites.find((s) => s.name === 'blast-radius');
+    for (const c of suite?.checks ?? []) {
+      expect(['passed', 'inconclusive']).toContain(c.status);
+      if (c.status === 'inconclusive') expect(c.reason).toMatch(/on a disturbed machine/);
+    }
+    const rows = (suite?.checks ?? []).flatMap((c) =>
+      c.findings.flatMap((f) => (Array.isArray(f.data) ? f.data.map((x) => row.parse(x)) : [])),
+    );
+    expect(rows.map((r) => [r.abuse, r.refused])).toEqual([
+      ['baseline', 'no'],
+      ['large value', 'yes'],
+      ['unread replies', 'yes'],
+      ['long script calls', 'yes'],
+      ['connection flood', 'no'],
+      ['raw writes past quota', 'no'],
+    ]);
+    for (const r of rows) {
+      expect(r.victim_ops, r.abuse).toBeGreaterThan(0);
+      expect(r.victim_errors, r.abuse).toBe(0);
+      expect(r.victim_keys_lost, r.abuse).toBe(0);
+      expect(r.victim_p99_9_during_us, r.abuse).toBeGreaterThan(0);
+    }
+    expect(rows.find((r) => r.abuse === 'large value')?.how).toMatch(/Protocol error: invalid bulk length/);
+    expect(rows.find((r) => r.abuse === 'long script calls')?.how).toMatch(/TOOMANY/);
+    expect(redisOnPorts(base)).toEqual([]);
+  });
+});
