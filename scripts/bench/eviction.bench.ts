@@ -19,10 +19,11 @@ import { startTestCluster, type TestCluster } from '../../tests/support/cluster.
 // non-TTL keys"). On the master of shard redis-1 only (CONFIG SET on this test cluster), maxmemory 64mb:
 //   - a quiet tenant (basic plan) writes QUIET_KEYS keys of ~1 KB through TenantCache (the quota script: every key
 //     has the tier's TTL); during the fill it keeps reading a hot quarter of them and writing new keys;
-//   - an aggressor tenant, with its own credentials only, fills the node with raw SETs of 4 KB values on its own
-//     connection, (a) with EX 3600, (b) without a TTL (its ACL grants `set`: the quota script needs it), until it
-//     has sent twice maxmemory or its writes fail with OOM; (c) without a TTL through ZADD, also granted (the
-//     quota script adds its zset members with it): what stays open if `set` alone is taken away.
+//   - an aggressor tenant, with its own credentials only, fills the node with raw writes of 4 KB values on its
+//     own connection, until it has sent twice maxmemory or its writes fail with OOM: (a) SETEX 3600 (granted);
+//     (b) SET without a TTL and (c) ZADD on its own data keys: both NOPERM since tenants get `setex`, not `set`,
+//     and the zset commands only in a selector on their quota zsets; (d) ZADD of 4 KB members into its own quota
+//     zset (no TTL by design): the hole that stays open, found only by an admin-side check.
 // Printed per (policy, aggressor mode): the quiet tenant's keys lost (hot / cold), its write errors during and
 // after the fill, the meta and quota-limits keys lost (both tenants' meta keys hash to this node), the quiet
 // tenant's quota zset, the aggressor's keys kept and writes refused, and evicted_keys. Figures only; the test
@@ -36,7 +37,7 @@ const FILL_BYTES = 2 * MAXMEMORY;
 const BATCH = 500;
 const AFTER_WRITES = 200;
 const POLICIES = ['volatile-lru', 'allkeys-lru', 'volatile-lfu', 'allkeys-lfu'] as const;
-const MODES = ['ttl', 'no-ttl', 'no-ttl-zadd'] as const;
+const MODES = ['ttl', 'no-ttl', 'no-ttl-zadd', 'quota-zadd'] as const;
 
 let c: TestCluster;
 let admin: AdminSession;
@@ -78,6 +79,7 @@ async function evictedKeys(): Promise<number> {
 }
 
 const isOom = (err: unknown) => err instanceof Error && err.message.includes('OOM');
+const isNoPerm = (err: unknown) => err instanceof Error && err.message.includes('NOPERM');
 
 async function existing(keys: readonly string[]): Promise<number> {
   let n = 0;
@@ -98,6 +100,8 @@ interface Outcome {
   quotaZsetKept: boolean;
   aggrSent: number;
   aggrRefused: number;
+  aggrNoPerm: number;
+  /** Data keys kept; in quota-zadd mode, members of its quota zset. */
   aggrKept: number;
   evicted: number;
   usedMb: number;
@@ -155,19 +159,25 @@ async function scenario(policy: string, mode: (typeof MODES)[number], round: num
     const pl = modulePlacement(a.meta, 'crm');
     const users = parseDataType(c.spec, crm, 'users');
     const aggrKeys: string[] = [];
+    const aggrQuotaKey = quotaKeyOf(a.meta.tenant, crm, pl);
     let refused = 0;
+    let noPerm = 0;
     for (let sent = 0; sent < FILL_BYTES; sent += BATCH * AGGR_VALUE.length) {
       const p = aggressor.pipeline();
       for (let j = 0; j < BATCH; j++) {
         const k = buildDataKey(a.meta.tenant, crm, pl, users, `f${aggrKeys.length}`);
         aggrKeys.push(k);
-        if (mode === 'ttl') p.set(k, AGGR_VALUE, 'EX', 3600);
-        else if (mode === 'no-ttl') p.set(k, AGGR_VALUE);
-        else p.zadd(k, 0, AGGR_VALUE); // ZADD is granted too (the quota script adds its members with it)
+        if (mode === 'ttl') p.setex(k, 3600, AGGR_VALUE);
+        else if (mode === 'no-ttl')
+          p.set(k, AGGR_VALUE); // NOPERM: tenants are granted SETEX, not SET
+        else if (mode === 'no-ttl-zadd')
+          p.zadd(k, 0, AGGR_VALUE); // NOPERM: ZADD only on its quota zsets
+        else p.zadd(aggrQuotaKey, 0, `f${aggrKeys.length}:${AGGR_VALUE}`); // allowed: the remaining hole
       }
       const res = (await p.exec()) ?? [];
       const oom = res.filter(([e]) => isOom(e)).length;
       refused += oom;
+      noPerm += res.filter(([e]) => isNoPerm(e)).length;
       if (oom === res.length) break; // the node refuses every write: full
     }
     filling = false;
@@ -187,7 +197,8 @@ async function scenario(policy: string, mode: (typeof MODES)[number], round: num
       quotaZsetKept: (await existing([quotaKeyOf(q.meta.tenant, crm, modulePlacement(q.meta, 'crm'))])) === 1,
       aggrSent: aggrKeys.length,
       aggrRefused: refused,
-      aggrKept: await existing(aggrKeys),
+      aggrNoPerm: noPerm,
+      aggrKept: mode === 'quota-zadd' ? await master.zcard(aggrQuotaKey) : await existing(aggrKeys),
       evicted,
       usedMb: used / 1024 / 1024,
     };
@@ -205,17 +216,20 @@ describe('eviction under memory pressure: a quiet tenant vs an aggressor, per ma
     const used = Number(parseInfo(await master.info('memory')).get('used_memory') ?? 0);
     figure(`baseline used_memory ${(used / 1024 / 1024).toFixed(1)} MB; quiet ${QUIET_KEYS} keys (${HOT} hot), aggressor 4 KB values`);
     rows.push(
-      '| policy | aggressor keys | quiet lost hot/cold | quiet errors (during+after) | meta lost | limits lost | quiet quota zset | aggressor sent / OOM / kept | evicted | used MB |',
+      '| policy | aggressor keys | quiet lost hot/cold | quiet errors (during+after) | meta lost | limits lost | quiet quota zset | aggressor sent / OOM / NOPERM / kept | evicted | used MB |',
       '|---|---|---|---|---|---|---|---|---|---|',
     );
     let round = 0;
     for (const policy of POLICIES) {
       for (const mode of MODES) {
         const o = await scenario(policy, mode, round++);
-        const row = `| ${policy} | ${mode} | ${o.hotLost}/${HOT} · ${o.coldLost}/${QUIET_KEYS - HOT} | ${o.quietErrors} | ${o.metaLost}/2 | ${o.limitsLost} | ${o.quotaZsetKept ? 'kept' : 'LOST'} | ${o.aggrSent} / ${o.aggrRefused} / ${o.aggrKept} | ${o.evicted} | ${o.usedMb.toFixed(1)} |`;
+        const row = `| ${policy} | ${mode} | ${o.hotLost}/${HOT} · ${o.coldLost}/${QUIET_KEYS - HOT} | ${o.quietErrors} | ${o.metaLost}/2 | ${o.limitsLost} | ${o.quotaZsetKept ? 'kept' : 'LOST'} | ${o.aggrSent} / ${o.aggrRefused} / ${o.aggrNoPerm} / ${o.aggrKept} | ${o.evicted} | ${o.usedMb.toFixed(1)} |`;
         rows.push(row);
         figure(row);
         expect(o.aggrSent).toBeGreaterThan(0);
+        // The ACL, not the numbers: the no-TTL writes on data keys are all refused and none is stored.
+        if (mode === 'no-ttl' || mode === 'no-ttl-zadd') expect([o.aggrNoPerm, o.aggrKept]).toEqual([o.aggrSent, 0]);
+        else expect(o.aggrNoPerm).toBe(0);
       }
     }
     figure(`\n${rows.join('\n')}`);

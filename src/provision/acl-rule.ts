@@ -1,7 +1,22 @@
-import { aclUserName, escapeGlob, limitsPrefix, QUOTA_ACL_GRANTS, tenantPrefix, type TenantId } from '../tenancy/index.js';
+import {
+  aclUserName,
+  escapeGlob,
+  limitsPrefix,
+  QUOTA_ACL_GRANTS,
+  QUOTA_KEY_SUFFIX,
+  QUOTA_ZSET_GRANTS,
+  tenantPrefix,
+  type TenantId,
+} from '../tenancy/index.js';
 
-/** The data commands TenantCache sends. */
-const DATA_COMMANDS = ['get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget'];
+/**
+ * The data commands TenantCache sends. SETEX, not SET: every key a tenant writes has a TTL, so
+ * `maxmemory-policy volatile-*` can evict it (a tenant writing keys without a TTL would make every other
+ * tenant's keys the only candidates: docs/decisions.md, Eviction). EXPIRE/PEXPIRE can change a TTL but never
+ * remove it (a non-positive TTL deletes the key); PERSIST, GETEX, SET, SETNX, MSET and every other
+ * TTL-less write stay denied by `-@all`.
+ */
+const DATA_COMMANDS = ['get', 'setex', 'del', 'unlink', 'exists', 'expire', 'pexpire', 'ttl', 'pttl', 'mget'];
 /**
  * What ioredis Cluster needs to connect: cluster|slots, cluster|info (the Cluster's own ready check), readonly
  * for replica reads, ping. Not INFO (total keyspace, commandstats, config path): tenant clients turn off
@@ -10,8 +25,10 @@ const DATA_COMMANDS = ['get', 'set', 'del', 'unlink', 'exists', 'expire', 'pexpi
 const CLUSTER_CLIENT_COMMANDS = ['cluster|slots', 'cluster|info', 'readonly', 'ping'];
 
 /**
- * What a tenant may run: the data commands, EVALSHA and what the quota scripts call (scripts run with the
- * caller's ACL; the list is tenancy's QUOTA_ACL_GRANTS, EVAL itself stays denied), and the cluster client's needs.
+ * What a tenant may run on all its keys: the data commands, EVALSHA and what the quota scripts call besides
+ * the zset commands (scripts run with the caller's ACL; the list is tenancy's QUOTA_ACL_GRANTS, EVAL itself
+ * stays denied), and the cluster client's needs. The zset commands (QUOTA_ZSET_GRANTS) are granted only in
+ * `quotaSelector`, on the quota zsets.
  * Everything else stays denied by `-@all`: ACL key patterns do not filter keyless commands, so
  * KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, SWAPDB, CONFIG, DEBUG, MONITOR, ACL, SCRIPT, EVAL... must
  * simply not be granted (SCAN would list other tenants' key names).
@@ -37,8 +54,24 @@ export function tenantLimitsPattern(tenant: TenantId): string {
 }
 
 /**
+ * `~cliente:<id>:*:__quota`: the quota zsets (`cliente:<id>:<module>:{<tag>}:__quota`), the only keys the
+ * zset commands are granted on (in a selector). A glob `*` also matches `:`, so a data key whose user key
+ * ends in `:__quota` matches too: the tenant can ZADD into such keys (no TTL), the same remaining hole as
+ * ZADD into its real quota zsets (docs/quota.md).
+ */
+export function tenantQuotaKeyPattern(tenant: TenantId): string {
+  return `~${escapeGlob(tenantPrefix(tenant))}*:${QUOTA_KEY_SUFFIX}`;
+}
+
+/** The ACL selector granting the quota zset commands on the quota zsets only: `(~cliente:<id>:*:__quota +zrange ...)`. */
+export function quotaSelector(tenant: TenantId): string {
+  return `(${[tenantQuotaKeyPattern(tenant), ...QUOTA_ZSET_GRANTS].join(' ')})`;
+}
+
+/**
  * Arguments after `ACL` for the tenant's user. The password goes as `#<sha256>`, so Redis (and
- * ACL SAVE's file) only ever holds the hash. `reset` first: re-applying gives the same user.
+ * ACL SAVE's file) only ever holds the hash. `reset` first (it also clears selectors): re-applying gives the
+ * same user. The quota selector comes last, as one argument.
  */
 export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string[] {
   if (!SHA256_HEX.test(passwordSha256)) throw new Error('the password hash must be 64 lower-case hex digits (SHA-256)');
@@ -53,6 +86,7 @@ export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string
     'resetchannels',
     '-@all',
     ...TENANT_COMMANDS.map((c) => `+${c}`),
+    quotaSelector(tenant),
   ];
 }
 

@@ -1,4 +1,12 @@
-export { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, tenantKeyPattern, tenantLimitsPattern } from './acl-rule.js';
+export {
+  TENANT_COMMANDS,
+  aclSetUserArgs,
+  aclSetUserCommand,
+  tenantKeyPattern,
+  tenantLimitsPattern,
+  tenantQuotaKeyPattern,
+  quotaSelector,
+} from './acl-rule.js';
 export { generatePassword, sha256Hex } from './secrets.js';
 export {
   InvalidTenantInput,

@@ -85,8 +85,15 @@ export async function showTenant(session: AdminSession, rawId: string): Promise<
  * processes (randomised dict hashing): compare token sets, not strings.
  */
 function canonicalRules(user: Record<string, unknown> | null): string {
+  // Redis lists a rule's commands in its own per-process order, so each field's tokens are sorted; a selector
+  // (an array of field/value pairs under `selectors`) is canonicalised the same way, field by field.
   const tokens = (v: unknown): string[] =>
-    (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(' ').filter(Boolean) : []).sort();
+    (Array.isArray(v)
+      ? v.map((x) => (Array.isArray(x) ? JSON.stringify(x.map((f) => tokens(f))) : String(x)))
+      : typeof v === 'string'
+        ? v.split(' ').filter(Boolean)
+        : []
+    ).sort();
   return JSON.stringify(
     Object.keys(user ?? {})
       .sort()

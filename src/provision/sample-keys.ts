@@ -25,9 +25,9 @@ export function sampleKeys(spec: Spec, meta: TenantMeta, perDataType: number): S
   });
 }
 
-/** SET each sample key with its TTL (every data key expires), auto-pipelined, in bounded batches. */
+/** SETEX each sample key with its TTL (every data key expires; tenants have SETEX, not SET), auto-pipelined, in bounded batches. */
 export async function writeSampleKeys(client: Cluster, keys: readonly SampleKey[], value = 'v', batch = 1000): Promise<void> {
   for (let i = 0; i < keys.length; i += batch) {
-    await Promise.all(keys.slice(i, i + batch).map((k) => client.set(k.key, value, 'EX', k.ttl)));
+    await Promise.all(keys.slice(i, i + batch).map((k) => client.setex(k.key, k.ttl, value)));
   }
 }

@@ -61,6 +61,7 @@ export { slotSpread, type SlotSpread } from './slot-spread.js';
 export {
   QUOTA_KEY_SUFFIX,
   QUOTA_ACL_GRANTS,
+  QUOTA_ZSET_GRANTS,
   QUOTA_SCRIPTS,
   quotaKeyOf,
   quotaKeysFor,

@@ -13,7 +13,7 @@ import { LIMITS_MAX_KEYS_FIELD, LIMITS_TTL_FIELD_PREFIX } from './quota-limits.j
  * prefix + `__quota`), so it shares the slot of every data key of that tenant-module and lies under
  * `cliente:<t>:*`, the tenant's ACL key pattern. member = the data key without that prefix
  * (`<dataType>:<userKey>`), score = the data key's absolute expiry in ms, read back with PEXPIRETIME
- * right after the SET, so it is the key's own expiry, not a client's guess.
+ * right after the SETEX, so it is the key's own expiry, not a client's guess.
  *
  * The name cannot collide with a data key: data keys are `<prefix><dataType>:<key>`, data types start
  * with a letter and are followed by `:`; `__quota` has neither.
@@ -34,7 +34,7 @@ import { LIMITS_MAX_KEYS_FIELD, LIMITS_TTL_FIELD_PREFIX } from './quota-limits.j
  *      as expired when now > expiry).
  *   3. member present and live → an overwrite: always allowed, never counted twice.
  *      otherwise, `ZCOUNT zset now +inf >= maxKeys` → error `QUOTA n/max`, NOTHING written (the prune aside).
- *   4. `SET key value EX ttl`, then `ZADD zset PEXPIRETIME(key) member`.
+ *   4. `SETEX key ttl value`, then `ZADD zset PEXPIRETIME(key) member`.
  * Deletes go through the delete script (`ZREM` + `DEL`), so the count is exact through TTL expiry and
  * deletes. Keys removed behind the scripts' back (a plain DEL, eviction under volatile-*) leave a member
  * that is counted until its expiry: the count is then conservative (never lets a tenant go over), and
@@ -47,8 +47,10 @@ import { LIMITS_MAX_KEYS_FIELD, LIMITS_TTL_FIELD_PREFIX } from './quota-limits.j
  * ACL: commands a script calls are checked against the CALLER's ACL. The script checks the write commands
  * up front with `redis.acl_check_cmd`, so a tenant user missing a grant gets an error and nothing is
  * written (a script does not roll back writes made before an error). The grants a tenant needs are in
- * `QUOTA_ACL_GRANTS`. The bookkeeping zset is under the tenant's own key pattern, so a tenant holding raw
- * `+set`/`+zrem` could bypass or rewrite it: the quota binds clients that write through these scripts
+ * `QUOTA_ACL_GRANTS` (root) and `QUOTA_ZSET_GRANTS` (a selector on the quota zsets only). Writes use SETEX:
+ * tenants are granted `+setex`, not `+set`, so no tenant write creates a key without a TTL. The bookkeeping
+ * zset is under the tenant's own key pattern, so a tenant holding raw `+setex`/`+zrem` could bypass or
+ * rewrite it: the quota binds clients that write through these scripts
  * (TenantCache), it is not a defence against a tenant with raw access. Redis ACLs cannot allow a command
  * inside a script only.
  *
@@ -72,19 +74,15 @@ export const QUOTA_KEY_SUFFIX = '__quota';
  * Lua, e.g. a loop that blocks the shard for every tenant on it until `busy-reply-threshold`. So the
  * scripts are loaded by an admin (`loadQuotaScripts`, on every node) and a tenant only runs them by sha.
  */
-export const QUOTA_ACL_GRANTS = [
-  '+evalsha',
-  '+time',
-  '+hmget',
-  '+zrange',
-  '+zscore',
-  '+zcount',
-  '+zadd',
-  '+zrem',
-  '+set',
-  '+del',
-  '+pexpiretime',
-] as const;
+export const QUOTA_ACL_GRANTS = ['+evalsha', '+time', '+hmget', '+setex', '+del', '+pexpiretime'] as const;
+
+/**
+ * The quota zset commands the scripts call. Granted ONLY in an ACL selector whose key pattern is the
+ * tenant's quota zsets (`~cliente:<id>:*:__quota`, provision/acl-rule.ts), never at the root: a ZADD on a
+ * data key would create a key without a TTL, which `volatile-*` eviction never picks (docs/decisions.md,
+ * Eviction). Selectors apply inside scripts and to `redis.acl_check_cmd` (the caller's ACL).
+ */
+export const QUOTA_ZSET_GRANTS = ['+zrange', '+zscore', '+zcount', '+zadd', '+zrem'] as const;
 
 /** The keys every quota write touches; all in the tenant-module's slot. */
 export interface QuotaKeys {
@@ -204,9 +202,9 @@ if ttl > ceil then
   return redis.error_reply('BADARG ttl ' .. ARGV[2] .. ' s is above the ' .. dtype .. ' ceiling of ' .. lim[2] .. ' s in ' .. lkey)
 end
 if not (redis.acl_check_cmd('ZRANGE', zkey, '0', '1') and redis.acl_check_cmd('ZREM', zkey, member)
-    and redis.acl_check_cmd('SET', dkey, ARGV[1], 'EX', ARGV[2])
+    and redis.acl_check_cmd('SETEX', dkey, ARGV[2], ARGV[1])
     and redis.acl_check_cmd('PEXPIRETIME', dkey) and redis.acl_check_cmd('ZADD', zkey, '0', member)) then
-  return redis.error_reply('NOPERM the user may not run the quota write (needs ZRANGE, ZREM, SET, PEXPIRETIME, ZADD on ' .. zkey .. ')')
+  return redis.error_reply('NOPERM the user may not run the quota write (needs ZRANGE, ZREM, SETEX, PEXPIRETIME, ZADD on ' .. zkey .. ')')
 end
 ${NOW}
 ${prune(QUOTA_PRUNE_PER_WRITE)}
@@ -217,7 +215,7 @@ if not score or tonumber(score) < now then
   if n >= max then return redis.error_reply('QUOTA ' .. n .. '/' .. max .. ' keys in ' .. zkey) end
   created = 1
 end
-redis.call('SET', dkey, ARGV[1], 'EX', ttl)
+redis.call('SETEX', dkey, ttl, ARGV[1])
 redis.call('ZADD', zkey, redis.call('PEXPIRETIME', dkey), member)
 return {created, redis.call('ZCOUNT', zkey, now, '+inf')}
 `;

@@ -6,7 +6,7 @@ import type { WriteStrategy } from './write-path.js';
  * script (QuotaExceeded beyond maxKeys, nothing written; maxKeys and the TTL ceiling are read by the script from
  * the tenant-module's limits key, which provisioning writes), del() removes keys and their quota members in
  * one script per slot, so the count stays exact. TenantCache's default writer (except under placement `none`).
- * The tenant's ACL user needs QUOTA_ACL_GRANTS, and an admin must have run `loadQuotaScripts` on the
+ * The tenant's ACL user needs QUOTA_ACL_GRANTS and QUOTA_ZSET_GRANTS (provision/acl-rule.ts grants both), and an admin must have run `loadQuotaScripts` on the
  * cluster (tenants are not granted EVAL).
  */
 export const quotaWriteStrategy: WriteStrategy = {

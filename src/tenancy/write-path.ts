@@ -23,7 +23,7 @@ export interface PreparedWrite {
 /**
  * How set() and del() reach Redis. TenantCache's default is quotaWriteStrategy (quota-strategy.ts: an EVALSHA
  * that counts the tenant-module's keys in its slot and refuses beyond maxKeys); under placement `none`, where
- * no script can count a tenant-module, it is `plainSet` (SET EX / DEL). A strategy may throw QuotaExceeded;
+ * no script can count a tenant-module, it is `plainSet` (SETEX / DEL). A strategy may throw QuotaExceeded;
  * Redis errors it lets through are mapped by TenantCache (NOPERM → PermissionDenied). Keys reach it
  * validated, in `scope.prefix`.
  */
@@ -34,10 +34,10 @@ export interface WriteStrategy {
   del?(redis: Cluster, scope: WriteScope, keys: readonly string[]): Promise<number>;
 }
 
-/** SET key value EX ttl in one command: a key never exists without its TTL. */
+/** SETEX key ttl value in one command: a key never exists without its TTL (tenants are granted SETEX, not SET). */
 export const plainSet: WriteStrategy = {
   name: 'set-ex',
   async write(redis, _scope, w) {
-    await redis.set(w.key, w.payload, 'EX', w.ttlSeconds);
+    await redis.setex(w.key, w.ttlSeconds, w.payload);
   },
 };

@@ -57,7 +57,7 @@ const SCRIPT_KEYS_REFUSED = 5000;
 const SCRIPT_CALLS = 40;
 const FLOOD_CONNECTIONS = 500;
 const FLOOD_HEADROOM = 1000; // the flood never takes a node within this many connections of maxclients
-const RAW_PAST_QUOTA = 500; // raw SETs beyond the plan's maxKeys
+const RAW_PAST_QUOTA = 500; // raw SETEXs beyond the plan's maxKeys
 /** setTimeout's 1 ms resolution is the pacer's own floor: its lateness counts as disturbance only beyond it. */
 const TIMER_RESOLUTION_US = 1000;
 
@@ -264,17 +264,17 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
     judge(tctx, 'baseline', m, { expectRefused: null });
   });
 
-  it(`a value past proto-max-bulk-len (${BIG_VALUE_BYTES / 1024 / 1024} MB SET of its own key): refused`, async (tctx) => {
+  it(`a value past proto-max-bulk-len (${BIG_VALUE_BYTES / 1024 / 1024} MB SETEX of its own key): refused`, async (tctx) => {
     if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
     const key = aggressorKey('big');
     const node = await masterOf(key);
     const m = await measure(async () => {
       const s = await openRaw(node);
-      const header = encodeCommand(['SET', key]);
-      // `SET key <20 MB>`: 3 arguments, the third announced with its length. Redis judges the length line and
+      const header = encodeCommand(['SETEX', key, '300']);
+      // `SETEX key 300 <20 MB>` (tenants have SETEX, not SET): 4 arguments, the fourth announced with its length. Redis judges the length line and
       // answers before reading the value, so the value itself is not sent (it would only race the server's close).
       const reply = firstLine(s, 5000);
-      s.write(Buffer.concat([Buffer.from('*3'), header.subarray(2), Buffer.from(`$${BIG_VALUE_BYTES}\r\n`)]));
+      s.write(Buffer.concat([Buffer.from('*4'), header.subarray(2), Buffer.from(`$${BIG_VALUE_BYTES}\r\n`)]));
       const line = await reply;
       await rawClose(s);
       const stored = await admin.cluster.exists(key);
@@ -286,7 +286,7 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
   it(`unread replies (${UNREAD_GETS} GETs of its own ${UNREAD_VALUE_BYTES / 1024 / 1024} MB value, never read): the server closes the connection`, async (tctx) => {
     if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
     const key = aggressorKey('unread');
-    await aggressor.set(key, Buffer.alloc(UNREAD_VALUE_BYTES, 0x62), 'EX', 300);
+    await aggressor.setex(key, 300, Buffer.alloc(UNREAD_VALUE_BYTES, 0x62));
     const node = await masterOf(key);
     const m = await measure(async () => {
       const s = await openRaw(node);
@@ -320,10 +320,10 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
     const id = a.meta.tenant;
     const quotaKey = quotaKeyOf(id, parseModule(ctx.spec, MODULE), modulePlacement(a.meta, MODULE));
     const keys = (n: number, tag: string) => Array.from({ length: n }, (_, i) => aggressorKey(`${tag}${i}`));
-    // Its own keys, so the first allowed call deletes real ones (raw SET: the tenant may; the script cleans them).
+    // Its own keys, so the first allowed call deletes real ones (raw SETEX: the tenant may; the script cleans them).
     const existing = keys(QUOTA_MAX_KEYS_PER_CALL, 's');
     const p = aggressor.pipeline();
-    for (const k of existing) p.set(k, 'x', 'EX', 120);
+    for (const k of existing) p.setex(k, 120, 'x');
     await p.exec();
     const m = await measure(async () => {
       let refusal = '';
@@ -385,7 +385,7 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
     });
   });
 
-  it('raw writes past quota (plain SET of its own keys beyond maxKeys): not refusable per tenant — reported with its effect', async (tctx) => {
+  it('raw writes past quota (plain SETEX of its own keys beyond maxKeys): not refusable per tenant — reported with its effect', async (tctx) => {
     if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
     const a = party('aggressor');
     const total = a.meta.maxKeys + RAW_PAST_QUOTA;
@@ -395,13 +395,13 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
         for (let i = 0; i < total; i += 250) {
           await yieldLoop(); // the quiet tenant's pacer shares this event loop
           const p = aggressor.pipeline();
-          for (let j = i; j < Math.min(total, i + 250); j++) p.set(aggressorKey(`raw${j}`), 'x', 'EX', 120);
+          for (let j = i; j < Math.min(total, i + 250); j++) p.setex(aggressorKey(`raw${j}`), 120, 'x');
           const res = (await p.exec()) ?? [];
           written += res.filter(([err]) => err === null).length;
         }
         return {
           refused: written === 0,
-          how: `${written} of ${total} plain SETs accepted (maxKeys ${a.meta.maxKeys})`,
+          how: `${written} of ${total} plain SETEXs accepted (maxKeys ${a.meta.maxKeys})`,
           detail: { raw_written: written },
         };
       },

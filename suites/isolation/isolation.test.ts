@@ -36,7 +36,7 @@ import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
 import { skipByPolicy } from '../support/outcome.js';
-import { keylessProbes, REFUSED, replyOf } from './probes.js';
+import { keylessProbes, noTtlWriteProbes, REFUSED, replyOf } from './probes.js';
 
 interface Tenant {
   meta: TenantMeta;
@@ -101,7 +101,7 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     // In order, one at a time: each reply is checked against what that step must return.
     const checks: Array<[string, () => Promise<unknown>, unknown]> = [
       ['GET', () => A.client.get(k), `secret-of-${ids.a}`],
-      ['SET', () => A.client.set(k, 'v2', 'EX', 600), 'OK'],
+      ['SETEX', () => A.client.setex(k, 600, 'v2'), 'OK'],
       ['EXPIRE', () => A.client.expire(k, 900), 1],
       ['PEXPIRE', () => A.client.pexpire(k, 900_000), 1],
       ['TTL>0', () => A.client.ttl(k).then((t) => t > 0), true],
@@ -116,7 +116,7 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       const wanted = typeof want === 'string' ? want : JSON.stringify(want);
       if (!r.ok || r.text !== wanted) problems.push(`${name}: got ${r.text}, want ${wanted}`);
     }
-    await A.client.set(k, `secret-of-${ids.a}`, 'EX', A.keys[0]?.ttl ?? 60);
+    await A.client.setex(k, A.keys[0]?.ttl ?? 60, `secret-of-${ids.a}`);
     recordFinding(task, {
       severity: problems.length ? 'error' : 'info',
       title: `tenant ${ids.a}: ${checks.length - problems.length}/${checks.length} data commands work on its own keys`,
@@ -131,7 +131,7 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     const ttlBefore = await admin.cluster.ttl(bk);
     const attempts: Array<[string, () => Promise<unknown>]> = [
       ['GET', () => A.client.get(bk)],
-      ['SET', () => A.client.set(bk, 'stolen')],
+      ['SETEX', () => A.client.setex(bk, 60, 'stolen')],
       ['DEL', () => A.client.del(bk)],
       ['UNLINK', () => A.client.unlink(bk)],
       ['EXISTS', () => A.client.exists(bk)],
@@ -166,7 +166,7 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
     task,
   }) => {
     const bk = B.keys[0]?.key ?? '';
-    const probes = keylessProbes(bk, tenantKeysMatch(parseTenantId(ids.b)), A.meta.aclUser);
+    const probes = [...keylessProbes(bk, tenantKeysMatch(parseTenantId(ids.b)), A.meta.aclUser), ...noTtlWriteProbes(A.keys[0]?.key ?? '')];
     const problems: string[] = [];
     const rows = new Map<string, { command: string; dryrun: string; live: string }>();
     for (const n of admin.nodes) {
@@ -301,7 +301,7 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       const key = buildKey(ctx.spec, tenant, mod, placeTenantModule(ctx.spec, tenant, mod), types[pick % types.length] ?? '', userKey);
       expect(key.startsWith(tenantPrefix(tenant))).toBe(true);
       if (id === ids.b) return;
-      if (id === ids.a) expect(await A.client.set(key, 'p', 'EX', 60)).toBe('OK');
+      if (id === ids.a) expect(await A.client.setex(key, 60, 'p')).toBe('OK');
       const r = await replyOf(B.client.get(key));
       expect(r.ok, `${ids.b} read ${JSON.stringify(key)}: ${r.text}`).toBe(false);
       expect(r.text).toMatch(REFUSED);

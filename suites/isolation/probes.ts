@@ -50,6 +50,27 @@ export function keylessProbes(bKey: string, bMatch: string, aUser: string): Prob
   ];
 }
 
+/**
+ * Writes that would leave the tenant's OWN key without a TTL: under `volatile-*` eviction such a key is never
+ * evicted, so every other tenant's keys would go first (docs/decisions.md, Eviction). Tenants get SETEX, not
+ * SET, and the zset commands only on their quota zsets. `aKey` is one of the tenant's own data keys.
+ */
+export function noTtlWriteProbes(aKey: string): Probe[] {
+  return [
+    { args: ['SET', aKey, 'x'], live: true },
+    { args: ['SET', aKey, 'x', 'EX', '10'], live: true },
+    { args: ['SETNX', aKey, 'x'], live: true },
+    { args: ['MSET', aKey, 'x'], live: true },
+    { args: ['GETSET', aKey, 'x'], live: true },
+    { args: ['PERSIST', aKey], live: true },
+    { args: ['GETEX', aKey, 'PERSIST'], live: true },
+    { args: ['APPEND', aKey, 'x'], live: true },
+    { args: ['ZADD', aKey, '1', 'm'], live: true },
+    { args: ['HSET', aKey, 'f', 'v'], live: true },
+    { args: ['RESTORE', aKey, '0', 'x', 'REPLACE'], live: true },
+  ];
+}
+
 /** A reply that means "no permission": NOPERM, or the script-level ACL error (a redis.call inside a script). */
 export const REFUSED = /NOPERM|no permissions|can't access at least one of the keys/i;
 

@@ -21,6 +21,7 @@ import {
   openAdminSession,
   removeTenant,
   TENANT_COMMANDS,
+  tenantQuotaKeyPattern,
   type AdminSession,
 } from '../../src/provision/index.js';
 import {
@@ -30,9 +31,18 @@ import {
   parseModule,
   parseTenantId,
   QuotaExceeded,
+  type TenantId,
   type TenantMeta,
 } from '../../src/tenancy/index.js';
-import { loadQuotaScripts, QUOTA_ACL_GRANTS, quotaCount, quotaKeysFor, quotaSet, type QuotaKeys } from '../../src/tenancy/quota-script.js';
+import {
+  loadQuotaScripts,
+  QUOTA_ACL_GRANTS,
+  QUOTA_ZSET_GRANTS,
+  quotaCount,
+  quotaKeysFor,
+  quotaSet,
+  type QuotaKeys,
+} from '../../src/tenancy/quota-script.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
@@ -138,14 +148,40 @@ async function until<T>(what: string, probe: () => Promise<T>, pred: (v: T) => b
   return last;
 }
 
-/** Per node and user, the QUOTA_ACL_GRANTS the live user lacks, read back with ACL GETUSER (what provisioning really wrote). */
-async function missingLiveGrants(users: readonly string[]): Promise<Array<{ node: string; user: string; commands: string[] }>> {
+/** `selectors` of ACL GETUSER: one flat [field, value, ...] list per selector, as {commands, keys}. */
+function selectorsOf(u: Record<string, unknown> | null): Array<{ commands: string[]; keys: string[] }> {
+  const raw = u?.selectors;
+  if (!Array.isArray(raw)) return [];
+  return raw.map((sel) => {
+    const f = new Map<string, string>();
+    const xs = Array.isArray(sel) ? (sel as unknown[]) : [];
+    for (let i = 0; i + 1 < xs.length; i += 2) f.set(String(xs[i]), String(xs[i + 1]));
+    return { commands: (f.get('commands') ?? '').split(' '), keys: (f.get('keys') ?? '').split(' ') };
+  });
+}
+
+/**
+ * Per node and user, the quota grants the live user lacks, read back with ACL GETUSER (what provisioning
+ * really wrote): QUOTA_ACL_GRANTS at the root, QUOTA_ZSET_GRANTS in a selector on exactly the quota zsets
+ * (`~cliente:<id>:*:__quota`) and NOT at the root (a root ZADD would let the tenant write keys without a TTL).
+ */
+async function missingLiveGrants(
+  users: ReadonlyArray<{ user: string; tenant: TenantId }>,
+): Promise<Array<{ node: string; user: string; commands: string[] }>> {
   const rows = await Promise.all(
     admin.nodes.flatMap((n) =>
-      users.map(async (user) => {
-        const commands = (await getUser(n, user))?.commands;
-        const rules = typeof commands === 'string' ? commands.split(' ') : [];
-        return { node: n.address, user, commands: QUOTA_ACL_GRANTS.filter((g) => !rules.includes(g)).map((g) => g.slice(1)) };
+      users.map(async ({ user, tenant }) => {
+        const u = await getUser(n, user);
+        const rules = typeof u?.commands === 'string' ? u.commands.split(' ') : [];
+        const sel = selectorsOf(u).find((s) => s.keys.length === 1 && s.keys[0] === tenantQuotaKeyPattern(tenant));
+        const commands = [
+          ...QUOTA_ACL_GRANTS.filter((g) => !rules.includes(g)).map((g) => g.slice(1)),
+          ...QUOTA_ZSET_GRANTS.filter((g) => !sel?.commands.includes(g)).map(
+            (g) => `${g.slice(1)} (selector ${tenantQuotaKeyPattern(tenant)})`,
+          ),
+          ...QUOTA_ZSET_GRANTS.filter((g) => rules.includes(g)).map((g) => `${g.slice(1)} granted at the root (must be selector-only)`),
+        ];
+        return { node: n.address, user, commands };
       }),
     ),
   );
@@ -217,7 +253,7 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     // The scripts call ZADD, TIME, ... with the CALLER's ACL. TENANT_COMMANDS includes QUOTA_ACL_GRANTS by
     // construction; what the nodes really hold is checked here. A grant a live user lacks is a provisioning
     // regression: fail naming it, never patch the users (that would turn the regression into a pass).
-    const live = await missingLiveGrants([...tenants.values()].map((t) => t.meta.aclUser));
+    const live = await missingLiveGrants([...tenants.values()].map((t) => ({ user: t.meta.aclUser, tenant: t.meta.tenant })));
     if (live.length)
       recordFinding(task, {
         severity: 'error',

@@ -123,7 +123,7 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     const client = await connectAsTenant(tc.target, r.meta.aclUser, r.password);
     tenantClients.push(client);
     const [k] = sampleKeys(tc.spec, r.meta, 1);
-    await client.set(k?.key ?? '', 'x', 'EX', 60);
+    await client.setex(k?.key ?? '', 60, 'x');
     expect(await client.get(k?.key ?? '')).toBe('x');
     // One quota limits key per module (the plan's maxKeys, no TTL), which the tenant's quota writes read.
     expect(await limitsOf(r.meta)).toEqual(r.meta.modules.map(() => ({ maxKeys: '50000', ttl: -1 })));

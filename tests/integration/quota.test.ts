@@ -34,7 +34,7 @@ import {
   type QuotaKeys,
 } from '../../src/tenancy/quota-script.js';
 import { quotaWriteStrategy } from '../../src/tenancy/quota-strategy.js';
-import { aclSetUserArgs, parsePlan, sha256Hex } from '../../src/provision/index.js';
+import { aclSetUserArgs, parsePlan, quotaSelector, sha256Hex } from '../../src/provision/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 const MAX = 50;
@@ -203,7 +203,7 @@ describe('quota script on a real cluster', () => {
     expect(await quotaCount(admin, tm.quotaKey)).toBe(15);
   });
 
-  it('a tenant ACL user as provisioning writes it (no EVAL) writes through the scripts; without +zadd: PermissionDenied, nothing written', async () => {
+  it('a tenant ACL user as provisioning writes it (no EVAL) writes through the scripts; without zadd in its quota selector: PermissionDenied, nothing written', async () => {
     const tm = await tenantModule('acltenant');
     const other = await tenantModule('aclother');
     await setTenantUser('acltenant', 'acl-pass-1');
@@ -213,7 +213,10 @@ describe('quota script on a real cluster', () => {
       expect((await quotaSet(tenant, tm.keys(1), 'v', 60)).created).toBe(true);
       expect(await tenant.get(tm.keys(1).dataKey)).toBe('v');
       await expect(quotaSet(tenant, other.keys(1), 'v', 60)).rejects.toBeInstanceOf(PermissionDenied);
-      for (const n of nodes) await n.call('ACL', 'SETUSER', 'tenant-acltenant', '-zadd');
+      // The zset commands live in the quota selector only: rebuild it without zadd.
+      const noZadd = quotaSelector(parseTenantId('acltenant')).replace(' +zadd', '');
+      expect(noZadd).not.toContain('zadd');
+      for (const n of nodes) await n.call('ACL', 'SETUSER', 'tenant-acltenant', 'clearselectors', noZadd);
       const err = await quotaSet(tenant, tm.keys(2), 'v', 60).then(
         () => null,
         (e: unknown) => e,
@@ -224,6 +227,34 @@ describe('quota script on a real cluster', () => {
     } finally {
       await closeQuotaCluster(tenant);
       for (const n of nodes) await n.call('ACL', 'DELUSER', 'tenant-acltenant');
+    }
+  });
+
+  it('no tenant write creates a key without a TTL: SET (with or without EX) and ZADD on a data key are NOPERM, SETEX works; ZADD on its own quota zset is the documented hole', async () => {
+    const tm = await tenantModule('ttltenant');
+    await setTenantUser('ttltenant', 'ttl-pass-1');
+    const tenant = await openQuotaCluster({ seeds: c.target.seeds, username: 'tenant-ttltenant', password: 'ttl-pass-1' });
+    try {
+      const k = tm.keys(1).dataKey;
+      await expect(tenant.set(k, 'v')).rejects.toThrow(/NOPERM/);
+      await expect(tenant.set(k, 'v', 'EX', 10)).rejects.toThrow(/NOPERM/);
+      await expect(tenant.call('PERSIST', k)).rejects.toThrow(/NOPERM/);
+      await expect(tenant.call('GETEX', k, 'PERSIST')).rejects.toThrow(/NOPERM/);
+      await expect(tenant.zadd(k, 1, 'm')).rejects.toThrow(/NOPERM/);
+      expect(await admin.exists(k)).toBe(0);
+      expect(await tenant.setex(k, 10, 'v')).toBe('OK');
+      const ttl = await admin.ttl(k);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(10);
+      // The quota scripts still write (their ZADD runs on the quota zset, inside the selector).
+      expect((await quotaSet(tenant, tm.keys(2), 'v', 60)).created).toBe(true);
+      expect(await admin.ttl(tm.keys(2).dataKey)).toBeGreaterThan(0);
+      // The remaining hole: a raw ZADD into its own quota zset is allowed (the zset has no TTL by design).
+      expect(await tenant.zadd(tm.quotaKey, 1, 'forged:member')).toBe(1);
+      expect(await admin.ttl(tm.quotaKey)).toBe(-1);
+    } finally {
+      await closeQuotaCluster(tenant);
+      for (const n of nodes) await n.call('ACL', 'DELUSER', 'tenant-ttltenant');
     }
   });
 

@@ -18,9 +18,10 @@ describe('ACL rule builder', () => {
   it('builds the exact SETUSER line: reset, hashed password, own key pattern, -@all then the grants', () => {
     expect(aclSetUserCommand(parseTenantId('acme'), hash)).toBe(
       `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* %R~tenant-limits:acme:* resetchannels -@all ` +
-        '+get +set +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha ' +
-        '+time +hmget +zrange +zscore +zcount +zadd +zrem +pexpiretime ' +
-        '+cluster|slots +cluster|info +readonly +ping',
+        '+get +setex +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha ' +
+        '+time +hmget +pexpiretime ' +
+        '+cluster|slots +cluster|info +readonly +ping ' +
+        '(~cliente:acme:*:__quota +zrange +zscore +zcount +zadd +zrem)',
     );
   });
 
@@ -44,6 +45,10 @@ describe('ACL rule builder', () => {
     expect(minusAll).toBeGreaterThan(0);
     expect(args.findIndex((a) => a.startsWith('+'))).toBeGreaterThan(minusAll);
     for (const bad of [
+      'set', // no key without a TTL: SETEX only (docs/decisions.md, Eviction)
+      'persist',
+      'getex',
+      'zadd', // granted in the quota selector only
       'keys',
       'scan',
       'randomkey',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aclSetUserArgs, sha256Hex } from '../../src/provision/index.js';
-import { parseTenantId, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS } from '../../src/tenancy/index.js';
+import { parseTenantId, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS, QUOTA_ZSET_GRANTS } from '../../src/tenancy/index.js';
 
 // Scripts run with the CALLER's ACL: every command a tenant-callable script calls must be granted by the
 // rule provisioning writes (aclSetUserArgs), or the tenant's writes fail with NOPERM in production.
@@ -15,11 +15,60 @@ const TENANT_SCRIPTS = (Object.keys(QUOTA_SCRIPTS) as ScriptName[]).filter((n) =
 const RULE = aclSetUserArgs(parseTenantId('acme'), sha256Hex('pw'));
 
 const CALL_SITE = /redis\.(?:p?call|acl_check_cmd)\s*\(/g;
-const LITERAL_CALL = /redis\.(?:p?call|acl_check_cmd)\s*\(\s*(['"])([^'"]+)\1/g;
+const LITERAL_CALL = /redis\.(?:p?call|acl_check_cmd)\s*\(\s*(['"])([^'"]+)\1(?:\s*,\s*([^,)]+))?/g;
 
 /** Commands a Lua source calls (redis.call / redis.pcall) or checks (redis.acl_check_cmd), lower-case, sorted. */
 function commandsCalled(lua: string): string[] {
   return [...new Set([...lua.matchAll(LITERAL_CALL)].map((m) => (m[2] ?? '').toLowerCase()))].sort();
+}
+
+/** A quota zset and a data key of tenant `acme` (the scripts name the zset `zkey`; every other key argument is taken as a data key). */
+const ZSET_KEY = 'cliente:acme:crm:{t1}:__quota';
+const DATA_KEY = 'cliente:acme:crm:{t1}:kv:some-key';
+
+/** `command` and the key it is called on (none for keyless commands such as TIME), for every call site. */
+function callsWithKey(lua: string): Array<{ command: string; key: string | null }> {
+  return [...lua.matchAll(LITERAL_CALL)].map((m) => {
+    const arg = (m[3] ?? '').trim();
+    return { command: (m[2] ?? '').toLowerCase(), key: arg === '' ? null : arg === 'zkey' ? ZSET_KEY : DATA_KEY };
+  });
+}
+
+/** Redis glob (`*`, `?`, `\x`; no classes, which the rule never holds) as a RegExp. */
+function globRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] ?? '';
+    if (c === '\\') re += (glob[++i] ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    else if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') throw new Error(`glob class in ${glob} cannot be evaluated offline; extend globRegExp()`);
+    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's');
+}
+
+/**
+ * Whether the rule lets its user run `command` on `key`: the root rule (commands only, as `allows`), or a
+ * selector `(~pattern ... +cmd ...)` whose read-write key pattern matches the key and whose commands allow it
+ * (a selector starts with no command). Keyless commands are only granted at the root here.
+ */
+function allowsOn(rule: readonly string[], command: string, key: string | null): boolean {
+  if (
+    allows(
+      rule.filter((t) => !t.startsWith('(')),
+      command,
+    )
+  )
+    return true;
+  if (key === null) return false;
+  return rule
+    .filter((t) => t.startsWith('(') && t.endsWith(')'))
+    .some((sel) => {
+      const toks = sel.slice(1, -1).split(' ');
+      const keyOk = toks.some((t) => t.startsWith('~') && globRegExp(t.slice(1)).test(key));
+      return keyOk && allows(['-@all', ...toks.filter((t) => !/^(%[RW]+)?~/.test(t))], command);
+    });
 }
 
 /**
@@ -41,9 +90,13 @@ function allows(rule: readonly string[], command: string): boolean {
 /** `script: command` for every command a script calls that the rule does not grant. */
 function ungranted(scripts: ReadonlyArray<{ name: string; lua: string }>, rule: readonly string[]): string[] {
   return scripts.flatMap((s) =>
-    commandsCalled(s.lua)
-      .filter((c) => !allows(rule, c))
-      .map((c) => `${s.name}: ${c}`),
+    [
+      ...new Set(
+        callsWithKey(s.lua)
+          .filter((c) => !allowsOn(rule, c.command, c.key))
+          .map((c) => `${s.name}: ${c.command}`),
+      ),
+    ].sort(),
   );
 }
 
@@ -65,15 +118,61 @@ describe("tenant ACL rule vs the quota scripts' own source", () => {
     expect(allows(RULE, 'script')).toBe(false);
   });
 
-  it('QUOTA_ACL_GRANTS (the documented list) names every command the tenant-callable scripts call, and the rule grants all of it', () => {
-    const documented = new Set(QUOTA_ACL_GRANTS.map((g) => g.slice(1)));
+  it('QUOTA_ACL_GRANTS + QUOTA_ZSET_GRANTS (the documented lists) name every command the tenant-callable scripts call, and the rule grants all of it', () => {
+    const rootGrants = QUOTA_ACL_GRANTS.map((g) => g.slice(1));
+    const zsetGrants = QUOTA_ZSET_GRANTS.map((g) => g.slice(1));
+    const documented = new Set([...rootGrants, ...zsetGrants]);
     const undocumented = TENANT_SCRIPTS.flatMap((n) =>
       commandsCalled(QUOTA_SCRIPTS[n].lua)
         .filter((c) => !documented.has(c))
         .map((c) => `${n}: ${c}`),
     );
     expect(undocumented).toEqual([]);
-    expect([...documented].filter((c) => !allows(RULE, c))).toEqual([]);
+    expect(rootGrants.filter((c) => !allows(RULE, c))).toEqual([]);
+    expect(zsetGrants.filter((c) => !allowsOn(RULE, c, ZSET_KEY))).toEqual([]);
+  });
+
+  it('grants the quota zset commands only in the selector, on the quota zsets: not at the root, not on a data key', () => {
+    const root = RULE.filter((t) => !t.startsWith('('));
+    expect(RULE.filter((t) => t.startsWith('('))).toEqual(['(~cliente:acme:*:__quota +zrange +zscore +zcount +zadd +zrem)']);
+    for (const g of QUOTA_ZSET_GRANTS) {
+      const c = g.slice(1);
+      expect(allows(root, c), `${c} at the root`).toBe(false);
+      expect(allowsOn(RULE, c, ZSET_KEY), `${c} on ${ZSET_KEY}`).toBe(true);
+      expect(allowsOn(RULE, c, DATA_KEY), `${c} on ${DATA_KEY}`).toBe(false);
+      expect(allowsOn(RULE, c, 'cliente:other:crm:{t1}:__quota'), `${c} on another tenant's zset`).toBe(false);
+    }
+  });
+
+  it('grants no command that writes a key without a TTL (SET, PERSIST, GETEX...), and SETEX for the writes', () => {
+    for (const c of [
+      'set',
+      'setnx',
+      'mset',
+      'msetnx',
+      'getset',
+      'getex',
+      'persist',
+      'append',
+      'setrange',
+      'incr',
+      'hset',
+      'lpush',
+      'sadd',
+      'restore',
+      'copy',
+      'rename',
+      'zadd',
+    ]) {
+      expect(
+        allows(
+          RULE.filter((t) => !t.startsWith('(')),
+          c,
+        ),
+        c,
+      ).toBe(false);
+    }
+    expect(allows(RULE, 'setex')).toBe(true);
   });
 
   it('the extraction sees every call site (no dynamic command name slips past it) and finds the known commands', () => {
@@ -86,7 +185,7 @@ describe("tenant ACL rule vs the quota scripts' own source", () => {
     expect(commandsCalled(QUOTA_SCRIPTS.set.lua)).toEqual([
       'hmget',
       'pexpiretime',
-      'set',
+      'setex',
       'time',
       'zadd',
       'zcount',
@@ -101,6 +200,11 @@ describe("tenant ACL rule vs the quota scripts' own source", () => {
   it('fails for a command added to a script without a grant, whatever the call style', () => {
     const lua = `${QUOTA_SCRIPTS.set.lua}\nredis.call('HSET', zkey, 'a', 'b')\nredis.pcall("PERSIST", dkey)\nredis.acl_check_cmd('GETDEL', dkey)\n`;
     expect(ungranted([{ name: 'quota-set+', lua }], RULE)).toEqual(['quota-set+: getdel', 'quota-set+: hset', 'quota-set+: persist']);
+  });
+
+  it('fails for a zset command a script calls on a data key (the selector grants it on the quota zsets only)', () => {
+    const lua = `${QUOTA_SCRIPTS.set.lua}\nredis.call('ZADD', dkey, 1, 'm')\n`;
+    expect(ungranted([{ name: 'quota-set+', lua }], RULE)).toEqual(['quota-set+: zadd']);
   });
 
   it('the admin-only reconcile script gates its caller on a command the tenant rule does not grant', () => {

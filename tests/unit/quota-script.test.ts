@@ -89,12 +89,12 @@ describe('quota scripts', () => {
     expect(QUOTA_SCRIPTS.set.sha).toMatch(/^[0-9a-f]{40}$/);
     const i = (s: string) => QUOTA_SET_LUA.indexOf(s);
     expect(i("redis.call('HMGET', lkey")).toBeGreaterThan(0);
-    expect(i("redis.call('HMGET', lkey")).toBeLessThan(i("redis.acl_check_cmd('SET'"));
-    expect(i("redis.acl_check_cmd('SET'")).toBeLessThan(i("redis.call('ZREM'"));
+    expect(i("redis.call('HMGET', lkey")).toBeLessThan(i("redis.acl_check_cmd('SETEX'"));
+    expect(i("redis.acl_check_cmd('SETEX'")).toBeLessThan(i("redis.call('ZREM'"));
     expect(i("redis.call('ZRANGE', zkey, '-inf', '(' .. now, 'BYSCORE', 'LIMIT', 0, 100)")).toBeLessThan(
       i("redis.call('ZCOUNT', zkey, now"),
     );
-    expect(i("redis.call('SET', dkey")).toBeLessThan(i("redis.call('ZADD', zkey, redis.call('PEXPIRETIME', dkey), member)"));
+    expect(i("redis.call('SETEX', dkey")).toBeLessThan(i("redis.call('ZADD', zkey, redis.call('PEXPIRETIME', dkey), member)"));
     // No limit from the caller: the only ARGV are the value and the TTL.
     expect(QUOTA_SET_LUA).not.toMatch(/ARGV\[3\]/);
   });
