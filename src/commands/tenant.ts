@@ -80,9 +80,11 @@ export async function tenantCreateCommand(
   } else if (r.status === 'exists') {
     out(
       `tenant ${m.tenant} already exists with plan ${m.plan}, channel ${m.channel}: nothing changed, no new password\n` +
-        (r.aclRepairedOn.length
-          ? `ACL user ${m.aclUser} was missing on ${r.aclRepairedOn.join(', ')}: re-created from its hash; ${persistSummary(r.persisted)}\n`
-          : ''),
+        (r.aclRepairedOn.length ? `ACL user ${m.aclUser} was missing on ${r.aclRepairedOn.join(', ')}: re-created from its hash\n` : '') +
+        (r.aclRuleUpdatedOn.length
+          ? `ACL user ${m.aclUser} had an older rule on ${r.aclRuleUpdatedOn.join(', ')}: the current one re-applied\n`
+          : '') +
+        (r.persisted.length ? `${persistSummary(r.persisted)}\n` : ''),
     );
   } else {
     out(
@@ -175,7 +177,7 @@ export async function provisionCommand(
   }
   out(
     `provisioned ${r.created.length} new tenant(s) in ${Math.round(r.timingsMs.total)} ms (${Math.round(rate)}/s) on ${r.nodes} nodes; ` +
-      `${r.existing.length} already existed${r.aclRepaired ? ` (${r.aclRepaired} ACL user(s) repaired)` : ''}; ${persistSummary(r.persisted)}\n` +
+      `${r.existing.length} already existed${r.aclRepaired ? ` (${r.aclRepaired} ACL user(s) repaired)` : ''}${r.aclRuleUpdated ? ` (${r.aclRuleUpdated} ACL rule(s) brought up to date)` : ''}; ${persistSummary(r.persisted)}\n` +
       `credentials: ${o.credentialsOut} (mode 0600)\n`,
   );
   if (r.conflicts.length > 0) {

@@ -33,6 +33,8 @@ export interface ProvisionReport {
   conflicts: Array<{ tenant: string; wanted: string; stored: string }>;
   /** Existing users re-created on nodes that lacked them. */
   aclRepaired: number;
+  /** Existing users whose rule was not the current one (an older harness wrote it), re-applied. */
+  aclRuleUpdated: number;
   nodes: number;
   persisted: NodePersist[];
   timingsMs: { validate: number; meta: number; acl: number; persist: number; total: number };
@@ -114,7 +116,7 @@ export async function provisionMany(
 
   const { existing, conflicts } = await classifyTaken(session, taken);
   const repair = await repairUsers(session.nodes, existing);
-  if (repair.repaired.length > 0) persisted = await persistAcl(session.nodes);
+  if (repair.repaired.length + repair.updated.length > 0) persisted = await persistAcl(session.nodes);
   if (repair.missingEverywhere.length > 0) {
     log(
       `warning: ${repair.missingEverywhere.length} existing tenant(s) have no ACL user on any node (remove and re-create them): ${repair.missingEverywhere.slice(0, 5).join(', ')}`,
@@ -125,6 +127,7 @@ export async function provisionMany(
     existing,
     conflicts,
     aclRepaired: repair.repaired.length,
+    aclRuleUpdated: repair.updated.length,
     nodes: session.nodes.length,
     persisted,
     timingsMs: { validate: t1 - t0, meta: t2 - t1, acl: t3 - t2, persist: t4 - t3, total: performance.now() - t0 },

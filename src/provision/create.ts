@@ -29,7 +29,7 @@ export interface CreateOptions {
 export type CreateResult =
   | { status: 'created'; meta: TenantMeta; password: string; aclNodes: string[]; persisted: NodePersist[] }
   /** Same plan and channel: nothing rewritten, no password (it is never rotated silently). Missing ACL copies are repaired. */
-  | { status: 'exists'; meta: TenantMeta; aclRepairedOn: string[]; persisted: NodePersist[] }
+  | { status: 'exists'; meta: TenantMeta; aclRepairedOn: string[]; aclRuleUpdatedOn: string[]; persisted: NodePersist[] }
   | { status: 'plan-changed'; meta: TenantMeta; previous: { plan: string; channel: string } };
 
 /**
@@ -75,8 +75,10 @@ async function existing(session: AdminSession, spec: Spec, req: TenantRequest, o
       );
     }
     const aclRepairedOn = repair.repaired.flatMap((r) => r.nodes);
+    const aclRuleUpdatedOn = repair.updated.flatMap((r) => r.nodes);
     await writeTenantLimits(session, spec, stored);
-    return { status: 'exists', meta: stored, aclRepairedOn, persisted: aclRepairedOn.length > 0 ? await persistAcl(session.nodes) : [] };
+    const changed = aclRepairedOn.length + aclRuleUpdatedOn.length > 0;
+    return { status: 'exists', meta: stored, aclRepairedOn, aclRuleUpdatedOn, persisted: changed ? await persistAcl(session.nodes) : [] };
   }
   if (!opts.changePlan) {
     const what = stored.plan !== req.plan ? `plan ${stored.plan}` : `channel ${stored.channel}`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeNode, connectNode, countKeys, requireBinary, stopProcesses, waitUntil } from '../../src/cluster/index.js';
-import { HarnessError } from '../../src/errors.js';
+import { errorMessage, HarnessError } from '../../src/errors.js';
 import {
   aclSetUserArgs,
   connectAsTenant,
@@ -178,7 +178,22 @@ describe('tenant create / list / show / remove on a live 6-node cluster', () => 
     await replica.client.call('ACL', 'DELUSER', 'tenant-acme');
     const r = await createTenant(admin, tc.spec, { id: 'acme', plan: 'pro' });
     expect(r.status === 'exists' && r.aclRepairedOn).toEqual([replica.address]);
+    expect(r.status === 'exists' && r.aclRuleUpdatedOn).toEqual([]);
     expect((await getUser(replica, 'tenant-acme'))?.passwords).toEqual(hash);
+  });
+
+  it('a user with an older rule (plain SET, as an older harness granted) gets the current rule on re-create, password kept', async () => {
+    const master = admin.nodes.find((n) => n.info.role === 'master')!;
+    const dryrun = (node: typeof master) =>
+      node.client.call('ACL', 'DRYRUN', 'tenant-acme', 'SET', 'cliente:acme:crm:k', 'v').then(String, errorMessage);
+    const hash = (await getUser(master, 'tenant-acme'))?.passwords;
+    await master.client.call('ACL', 'SETUSER', 'tenant-acme', '+set');
+    expect(await dryrun(master)).toBe('OK');
+    const r = await createTenant(admin, tc.spec, { id: 'acme', plan: 'pro' });
+    expect(r.status === 'exists' && r.aclRuleUpdatedOn).toEqual([master.address]);
+    expect(r.status === 'exists' && r.persisted.length).toBe(admin.nodes.length);
+    expect(await dryrun(master)).toMatch(/no permissions to run the 'set' command/);
+    expect((await getUser(master, 'tenant-acme'))?.passwords).toEqual(hash);
   });
 
   it.each(['1*', 'te?t', 'x{y}', 'a:b', 'a b', 'ünï', 'a'.repeat(65), "x' .. redis.call('flushall') .. '"])(
