@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectGeneratedUsersEverywhere } from '../../tests/support/acl-users.js';
 import {
   createTenant,
   generatePopulation,
@@ -9,7 +8,6 @@ import {
   provisionMany,
   removeTenant,
   sampleKeys,
-  usersOn,
   writeSampleKeys,
   type AdminSession,
 } from '../../src/provision/index.js';
@@ -59,16 +57,7 @@ describe(`provisioning ${COUNT} tenants on the 6-node local cluster`, () => {
     const plans = tenants.reduce<Record<string, number>>((a, m) => ({ ...a, [m.plan]: (a[m.plan] ?? 0) + 1 }), {});
     expect(plans).toEqual({ basic: 6000, pro: 3000, enterprise: 1000 });
 
-    for (const n of admin.nodes) {
-      const users = [...(await usersOn(n))].filter((u) => /^tenant-t\d{6}$/.test(u));
-      expect(users, n.address).toHaveLength(COUNT);
-    }
-    for (const node of tc.run.state.nodes) {
-      const lines = readFileSync(join(node.dir, 'users.acl'), 'utf8')
-        .split('\n')
-        .filter((l) => /^user tenant-t\d{6} /.test(l));
-      expect(lines, `${node.name} users.acl`).toHaveLength(COUNT);
-    }
+    await expectGeneratedUsersEverywhere(admin, tc, COUNT);
   });
 
   it('remove on a populated cluster: one big tenant and one small, timed', async () => {

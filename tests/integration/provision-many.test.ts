@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectGeneratedUsersEverywhere } from '../support/acl-users.js';
 import {
   createTenant,
   generatePopulation,
@@ -52,16 +51,7 @@ describe(`provisioning ${COUNT} generated tenants on the 6-node local cluster`, 
     const plans = tenants.filter(generated).reduce<Record<string, number>>((a, m) => ({ ...a, [m.plan]: (a[m.plan] ?? 0) + 1 }), {});
     expect(plans).toEqual({ basic: 150, pro: 75, enterprise: 25 });
 
-    for (const n of admin.nodes) {
-      const users = [...(await usersOn(n))].filter((u) => /^tenant-t\d{6}$/.test(u));
-      expect(users, n.address).toHaveLength(COUNT);
-    }
-    for (const node of tc.run.state.nodes) {
-      const lines = readFileSync(join(node.dir, 'users.acl'), 'utf8')
-        .split('\n')
-        .filter((l) => /^user tenant-t\d{6} /.test(l));
-      expect(lines, `${node.name} users.acl`).toHaveLength(COUNT);
-    }
+    await expectGeneratedUsersEverywhere(admin, tc, COUNT);
 
     const again = await provisionMany(admin, tc.spec, generatePopulation({ count: COUNT }), { chunk: CHUNK });
     expect(again.created).toEqual([]);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HarnessError } from '../../src/errors.js';
+import { thrown } from '../support/thrown.js';
 import { prepareCredentialsFile, readCredentialsFile, writeCredentialsFile } from '../../src/provision/index.js';
 
 const tenants = [{ tenant: 'acme', plan: 'pro', aclUser: 'tenant-acme', password: 'p'.repeat(32) }];
@@ -13,21 +14,11 @@ function tempDir(): string {
   return dir;
 }
 
-function thrown(f: () => unknown): HarnessError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof HarnessError) return err;
-    throw err;
-  }
-  throw new Error('expected a HarnessError');
-}
-
 describe('credentials file', () => {
   it('is checked when prepared: a missing folder names the folder and the fix, and creates nothing', () => {
     const dir = tempDir();
     const path = join(dir, 'missing', 'creds.json');
-    const err = thrown(() => prepareCredentialsFile(path, { option: '--credentials-out' }));
+    const err = thrown(() => prepareCredentialsFile(path, { option: '--credentials-out' }), HarnessError);
     expect(err.message).toBe(`--credentials-out ${path}: folder ${join(dir, 'missing')} does not exist`);
     expect(err.hint).toBe(`create it (mkdir -p ${join(dir, 'missing')}) or choose another path`);
     expect(readdirSync(dir)).toEqual([]);
@@ -35,10 +26,12 @@ describe('credentials file', () => {
 
   it('refuses a directory, and an existing file unless overwriting is allowed', () => {
     const dir = tempDir();
-    expect(thrown(() => prepareCredentialsFile(dir)).message).toMatch(/is a directory$/);
+    expect(thrown(() => prepareCredentialsFile(dir), HarnessError).message).toMatch(/is a directory$/);
     const old = join(dir, 'old.json');
     writeFileSync(old, 'keep me');
-    expect(thrown(() => prepareCredentialsFile(old, { overwrite: false })).message).toMatch(/already exists; it may hold passwords/);
+    expect(thrown(() => prepareCredentialsFile(old, { overwrite: false }), HarnessError).message).toMatch(
+      /already exists; it may hold passwords/,
+    );
     expect(readFileSync(old, 'utf8')).toBe('keep me');
     expect(readdirSync(dir)).toEqual(['old.json']);
   });

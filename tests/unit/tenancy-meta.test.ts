@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../support/thrown.js';
 import { parsePlan } from '../../src/provision/index.js';
 import { loadSpec, type Spec } from '../../src/spec/index.js';
 import {
@@ -24,15 +25,6 @@ const stored = (f: (m: TenantMeta) => void): string => {
   f(m);
   return JSON.stringify(m);
 };
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('buildTenantMeta', () => {
   it("records plan, modules, TTLs for the channel, and each module's placement in its shard", () => {

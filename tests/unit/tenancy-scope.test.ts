@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../support/thrown.js';
 import { loadSpec } from '../../src/spec/index.js';
 import { parsePlan } from '../../src/provision/index.js';
 import {
@@ -22,15 +23,6 @@ const edited = (f: (m: TenantMeta) => void): TenantMeta => {
   f(m);
   return m;
 };
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('did not throw');
-}
 
 describe('tenantScope (from the meta config)', () => {
   it('gives the tenant-module prefix and placement of a provisioned module', () => {
