@@ -1,11 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResultDocument } from '../../src/report/index.js';
-import { redisOnPorts } from '../support/cli.js';
+import { redisOnPorts, runCli } from '../support/cli.js';
 import { testPortBase } from '../support/ports.js';
 
 // The real gate CLI on a copy of the project whose `config` suite gained one file with a throwing
@@ -32,26 +32,9 @@ afterAll(() => {
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
-/** The copy's CLI, as a user runs it. */
-function runCopyCli(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(copy, 'bin/cache-harness.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs); // SIGTERM: the gate tears its cluster down
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The copy's CLI, as a user runs it; on time-out SIGTERM, so the gate tears its cluster down. */
+const runCopyCli = (args: string[], timeoutMs = 90_000) =>
+  runCli(args, { bin: join(copy, 'bin/cache-harness.js'), timeoutMs, timeoutSignal: 'SIGTERM' });
 
 describe('gate fails closed (real CLI, local cluster, project copy)', () => {
   it('a suite file whose describe-level beforeAll throws: exit != 0, the suite failed (not skipped, not passed) in JSON, HTML and JUnit', async () => {

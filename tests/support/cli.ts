@@ -16,13 +16,24 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Run the built CLI (dist/) as a user would. `onStderr` may act on progress lines (e.g. send SIGINT). */
-export function runCli(
-  args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; onStderr?: (text: string, pid: number) => void } = {},
-): Promise<CliRun> {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Sent when the time is up (default SIGKILL); SIGTERM lets a gate tear its cluster down first. */
+  timeoutSignal?: NodeJS.Signals;
+  /** Another build's bin/cache-harness.js (e.g. a copy of the project); default this project's. */
+  bin?: string;
+  /** May act on progress lines (e.g. send SIGINT). */
+  onStderr?: (text: string, pid: number) => void;
+}
+
+/** Run the built CLI (dist/) as a user would. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bin ?? CLI, ...args], {
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -32,7 +43,7 @@ export function runCli(
       stderr += d.toString();
       if (child.pid !== undefined) opts.onStderr?.(stderr, child.pid);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    const timer = setTimeout(() => child.kill(opts.timeoutSignal ?? 'SIGKILL'), opts.timeoutMs ?? 90_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
