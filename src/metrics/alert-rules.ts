@@ -5,14 +5,21 @@ export const ALERT_RULES_PATH = 'fixtures/prometheus/alerts.yml';
 export const SEED_ALERT_RULES_PATH = 'fixtures/prometheus/seed-alerts.yml';
 
 /** Our alert names, in file order (the promtool tests cover each). */
-export const ALERT_NAMES = ['TenantKeyQuotaHigh', 'TenantMemoryHigh', 'TenantLatencyP99High', 'TenantMobileRatioLow'] as const;
+export const ALERT_NAMES = [
+  'TenantKeyQuotaHigh',
+  'TenantMemoryHigh',
+  'TenantLatencyP99High',
+  'TenantMobileRatioLow',
+  'TenantQuotaIndexTampered',
+] as const;
 export type AlertName = (typeof ALERT_NAMES)[number];
 
 /** One rule of the file: what fires, for how long, and how it reads to the person paged. */
 interface AlertRule {
   expr: string;
   for: string;
-  severity: 'warning' | 'info';
+  /** critical: a tenant acting against the shared cluster (page now); warning: a tenant near its plan; info: advice. */
+  severity: 'critical' | 'warning' | 'info';
   component: string;
   summary: string;
   description: string;
@@ -55,6 +62,18 @@ function alertRules(spec: Spec): Record<AlertName, AlertRule> {
       component: 'optimization',
       summary: 'Few mobile ops for tenant {{ $labels.client_id }} ({{ $labels.module }})',
       description: `Only {{ $value | printf \\"%.1f\\" }}% of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops in the last 5m were on the mobile channel (minimum ${num(a.mobileRatioMinPercent)}%)`,
+    },
+    // Not a spec threshold: the quota scripts keep ZCARD(quota zset) <= maxKeys (usage.ts `quotaEntries`), so any
+    // ratio above 1 is members written outside them. Those have no TTL: memory `volatile-*` eviction cannot
+    // reclaim, which it takes from the other tenants' keys instead. Hence critical and a short `for`.
+    TenantQuotaIndexTampered: {
+      expr: 'redis_client_quota_entries / on(client_id, module) group_left redis_client_keys_limit > 1',
+      for: '1m',
+      severity: 'critical',
+      component: 'security',
+      summary: 'Tenant {{ $labels.client_id }} wrote into its {{ $labels.module }} quota zset outside the quota scripts',
+      description:
+        "The quota zset(s) of tenant {{ $labels.client_id }} (plan {{ $labels.plan }}), module {{ $labels.module }}, hold {{ $value | humanizePercentage }} of the plan's maxKeys, more than the quota scripts ever write: members added with raw ZADD (or maxKeys lowered below what it held), without a TTL, so eviction cannot reclaim them. Remedy: an admin runs quotaReconcile on the zset (drops members whose key does not exist); if it repeats, disable the tenant's ACL user",
     },
   };
 }

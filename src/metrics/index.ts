@@ -2,6 +2,7 @@ export { classifyKey, moduleLabel, UNKNOWN_MODULE, type KeyKind } from './parse-
 export {
   accountUsage,
   accountMasters,
+  QUOTA_EXACT_BYTES_MAX_MEMBERS,
   type AccountingOptions,
   type MasterConnection,
   type MasterScan,

@@ -8,8 +8,11 @@ import type { UsageSnapshot } from './usage.js';
  *
  * - redis_client_keys_total / _keys_limit: keys of the tenant-module (SCAN accounting) / the plan's
  *   maxKeys, which the quota script enforces per tenant-module.
- * - redis_client_memory_usage_bytes / _memory_limit_bytes: sampled MEMORY USAGE × keys (an estimate) /
- *   the plan's maxMemoryMB, per tenant-module like maxKeys.
+ * - redis_client_memory_usage_bytes / _memory_limit_bytes: sampled MEMORY USAGE × keys (an estimate) plus
+ *   the quota zset's bytes / the plan's maxMemoryMB, per tenant-module like maxKeys.
+ * - redis_client_quota_entries: members of the tenant-module's quota bookkeeping zset(s) (ZCARD, expired
+ *   ones included; usage.ts `quotaEntries`). The quota scripts keep it <= maxKeys, so above
+ *   redis_client_keys_limit it means the tenant ZADDed into it outside them (TenantQuotaIndexTampered).
  * - redis_client_latency_seconds: Histogram of client-side op latency, fed by `observeOp` from whoever
  *   measures ops in this process (the quota suite; a TenantCache given `onOp: observeTenantOp`).
  * - redis_client_mobile_ratio: percent (0-100) of the tenant-module's ops observed with channel=mobile in
@@ -105,6 +108,7 @@ export class TenantMetrics {
   readonly keysLimit: Gauge<TenantLabel>;
   readonly memoryUsage: Gauge<TenantLabel>;
   readonly memoryLimit: Gauge<TenantLabel>;
+  readonly quotaEntries: Gauge<TenantLabel>;
   readonly latency: Histogram<TenantLabel>;
   readonly mobileRatio: Gauge<TenantLabel>;
   readonly ops: Counter<TenantLabel | 'channel'>;
@@ -133,13 +137,19 @@ export class TenantMetrics {
     });
     this.memoryUsage = new Gauge({
       name: 'redis_client_memory_usage_bytes',
-      help: 'Estimated bytes of the tenant-module on the masters: mean MEMORY USAGE of sampled keys x keys',
+      help: 'Estimated bytes of the tenant-module on the masters: mean MEMORY USAGE of sampled keys x keys, plus its quota zset',
       labelNames,
       registers,
     });
     this.memoryLimit = new Gauge({
       name: 'redis_client_memory_limit_bytes',
       help: "The plan's maxMemoryMB in bytes, per tenant-module",
+      labelNames,
+      registers,
+    });
+    this.quotaEntries = new Gauge({
+      name: 'redis_client_quota_entries',
+      help: "Members of the tenant-module's quota bookkeeping zset(s) (ZCARD). The quota scripts keep it at most the plan's maxKeys: above redis_client_keys_limit it means members written outside the quota scripts (a tenant's raw ZADD)",
       labelNames,
       registers,
     });
@@ -195,13 +205,14 @@ export class TenantMetrics {
 
   /** Replace the usage series with a snapshot's (tenant-modules gone since the last snapshot disappear). */
   applyUsage(s: UsageSnapshot): void {
-    for (const g of [this.keysTotal, this.keysLimit, this.memoryUsage, this.memoryLimit]) g.reset();
+    for (const g of [this.keysTotal, this.keysLimit, this.memoryUsage, this.memoryLimit, this.quotaEntries]) g.reset();
     for (const r of s.tenantModules) {
       const labels = { client_id: r.tenant, module: r.module, plan: r.plan ?? 'unknown' };
       this.keysTotal.set(labels, r.keys);
-      this.memoryUsage.set(labels, r.bytesEstimate);
+      this.memoryUsage.set(labels, r.memoryBytes);
       if (r.keysLimit !== null) this.keysLimit.set(labels, r.keysLimit);
       if (r.memoryLimitBytes !== null) this.memoryLimit.set(labels, r.memoryLimitBytes);
+      if (r.quotaEntries !== null) this.quotaEntries.set(labels, r.quotaEntries);
     }
     this.accountingDuration.set(s.durationMs / 1000);
     this.accountingKeys.set(s.keysScanned);

@@ -27,6 +27,10 @@ import { classifyKey, moduleLabel } from './parse-key.js';
  * - limits: from the tenant's meta (`tenant-meta:<id>`, src/tenancy/meta.ts). The plan's maxKeys and
  *   maxMemoryMB are read PER TENANT-MODULE, the unit the quota script enforces (docs/quota.md), and
  *   the unit of the `redis_client_*{client_id, module, plan}` series the alerts divide.
+ * - quotaEntries: ZCARD (O(1), pipelined beside MEMORY USAGE) of the tenant-module's quota zset, the one
+ *   key the tenant may ZADD into (its ACL quota selector). Written only through the quota scripts this stays
+ *   <= maxKeys (see `quotaEntries` below), so more means a tenant's raw ZADD: members without a TTL that
+ *   `volatile-*` eviction never reclaims (docs/quota.md, "Tampering").
  */
 
 export interface AccountingOptions {
@@ -62,10 +66,33 @@ export interface TenantModuleUsage {
   memoryLimitBytes: number | null;
   /** keys / keysLimit (what the quota alert compares with the spec's quotaRatio); null without a limit. */
   keysRatio: number | null;
-  /** bytesEstimate / memoryLimitBytes; null without a limit. */
+  /**
+   * What the tenant-module holds on the masters: bytesEstimate plus its quota zset's bytes (exact up to
+   * QUOTA_EXACT_BYTES_MAX_MEMBERS members). The bookkeeping counts: the tenant writes it, and can grow it.
+   */
+  memoryBytes: number;
+  /** memoryBytes / memoryLimitBytes; null without a limit. */
   memoryRatio: number | null;
-  /** MEMORY USAGE of the tenant-module's quota zset (Redis samples nested elements), null if there is none. */
+  /**
+   * MEMORY USAGE of the tenant-module's quota zset (summed if there are several), null if there is none. Exact
+   * (SAMPLES 0) up to QUOTA_EXACT_BYTES_MAX_MEMBERS members; Redis's default samples only the 5 lowest-scored,
+   * so fat members behind small ones would go unseen (docs/quota.md, Tampering). Above it: sampled.
+   */
   quotaKeyBytes: number | null;
+  /**
+   * Members of the tenant-module's quota zset (ZCARD, expired members included; summed if there are
+   * several, e.g. under `unknown`); null when there is none. Invariant of the quota
+   * scripts (src/tenancy/quota-script.ts), by induction from an empty zset: quota-set adds at most one
+   * member; an overwrite of a present member (live or not) adds none; a new member is refused once the LIVE
+   * count (ZCOUNT now..+inf) reaches maxKeys, and before that check the script drops min(expired, 100)
+   * expired members, so when any member is expired at least one goes and ZCARD does not grow, and when none
+   * is, ZCARD = live < maxKeys before the add; quota-del and quota-reconcile only remove. So through the
+   * scripts ZCARD <= maxKeys always, and this above `keysLimit` means members written outside them (a
+   * tenant's raw ZADD), or the plan's maxKeys lowered below what the tenant already held.
+   */
+  quotaEntries: number | null;
+  /** quotaEntries / keysLimit (above 1: TenantQuotaIndexTampered); null without a limit or without a quota zset. */
+  quotaEntriesRatio: number | null;
 }
 
 export interface MasterScan {
@@ -109,11 +136,17 @@ interface Acc {
   module: string;
   keys: number;
   reservoir: Sample[];
-  quotaKey: Sample | null;
+  /** Its `__quota` bookkeeping zsets: one per tenant-module, several only in the `unknown` row (or by hand). */
+  quotaZsets: Sample[];
 }
 
 const MAX_SCAN_CALLS = 50_000_000;
 const PIPELINE_CHUNK = 1000;
+/**
+ * Largest quota zset whose MEMORY USAGE is taken exactly (SAMPLES 0, O(members)): the largest plan's maxKeys
+ * in the spec (100,000), which a zset written only through the quota scripts never exceeds.
+ */
+export const QUOTA_EXACT_BYTES_MAX_MEMBERS = 100_000;
 
 /** Discover the target's masters, account them, close the connections. */
 export async function accountUsage(target: Target, opts: AccountingOptions = {}): Promise<UsageSnapshot> {
@@ -148,7 +181,7 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
     const id = `${tenant}\u0000${module}`;
     let a = accs.get(id);
     if (!a) {
-      a = { tenant, module, keys: 0, reservoir: [], quotaKey: null };
+      a = { tenant, module, keys: 0, reservoir: [], quotaZsets: [] };
       accs.set(id, a);
     }
     return a;
@@ -169,7 +202,7 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
       }
       case 'quota':
         counts.quota++;
-        accOf(c.tenant, c.module).quotaKey = { node, key };
+        accOf(c.tenant, c.module).quotaZsets.push({ node, key });
         return;
       case 'meta':
         counts.meta++;
@@ -196,12 +229,27 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
 
   const rows = [...accs.values()];
   const samples = rows.flatMap((a) => a.reservoir);
-  const quotaSamples = rows.flatMap((a) => (a.quotaKey ? [a.quotaKey] : []));
+  const quotaSamples = rows.flatMap((a) => a.quotaZsets);
   const sampleBytes = await pipelined(masters, samples, (p, s) => p.call('MEMORY', 'USAGE', s.key));
-  const quotaBytes = await pipelined(masters, quotaSamples, (p, s) => p.call('MEMORY', 'USAGE', s.key));
+  // ZCARD is O(1); a zset deleted since the scan reads as 0 members.
+  const zcards = await pipelined(masters, quotaSamples, (p, s) => p.zcard(s.key));
+  const membersOf = new Map<Sample, number>();
+  quotaSamples.forEach((s, i) => membersOf.set(s, toBytes(zcards[i]) ?? 0));
+  // Exact bytes (SAMPLES 0 walks every member) up to QUOTA_EXACT_BYTES_MAX_MEMBERS: Redis's default 5 samples are
+  // the lowest-scored members, so fat members behind small ones would go unseen. A bigger zset is flagged by its
+  // count already (quotaEntries > maxKeys), and is sampled so the walk stays bounded.
+  const quotaBytes = await pipelined(masters, quotaSamples, (p, s) => {
+    return (membersOf.get(s) ?? 0) <= QUOTA_EXACT_BYTES_MAX_MEMBERS
+      ? p.call('MEMORY', 'USAGE', s.key, 'SAMPLES', '0')
+      : p.call('MEMORY', 'USAGE', s.key);
+  });
   const bytesOf = new Map<Sample, number | null>();
   samples.forEach((s, i) => bytesOf.set(s, toBytes(sampleBytes[i])));
   quotaSamples.forEach((s, i) => bytesOf.set(s, toBytes(quotaBytes[i])));
+  const sumOf = (list: readonly Sample[], of: Map<Sample, number | null>): number | null => {
+    const known = list.map((s) => of.get(s)).filter((b): b is number => typeof b === 'number');
+    return known.length ? known.reduce((x, y) => x + y, 0) : null;
+  };
 
   const tenantModules: TenantModuleUsage[] = rows
     .map((a) => {
@@ -211,6 +259,9 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
       const mean = measured.length ? measured.reduce((x, y) => x + y, 0) / measured.length : 0;
       const bytesEstimate = Math.round(mean * a.keys);
       const memoryLimitBytes = meta ? meta.maxMemoryMB * 1024 * 1024 : null;
+      const quotaEntries = sumOf(a.quotaZsets, membersOf);
+      const quotaKeyBytes = sumOf(a.quotaZsets, bytesOf);
+      const memoryBytes = bytesEstimate + (quotaKeyBytes ?? 0);
       return {
         tenant: a.tenant,
         module: a.module,
@@ -222,8 +273,11 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
         keysLimit: meta?.maxKeys ?? null,
         memoryLimitBytes,
         keysRatio: meta ? a.keys / meta.maxKeys : null,
-        memoryRatio: memoryLimitBytes ? bytesEstimate / memoryLimitBytes : null,
-        quotaKeyBytes: a.quotaKey ? (bytesOf.get(a.quotaKey) ?? null) : null,
+        memoryBytes,
+        memoryRatio: memoryLimitBytes ? memoryBytes / memoryLimitBytes : null,
+        quotaKeyBytes,
+        quotaEntries,
+        quotaEntriesRatio: meta && quotaEntries !== null ? quotaEntries / meta.maxKeys : null,
       };
     })
     .sort((x, y) => (x.tenant === y.tenant ? x.module.localeCompare(y.module) : x.tenant.localeCompare(y.tenant)));

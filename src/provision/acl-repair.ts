@@ -1,4 +1,4 @@
-import { aclUserName, type TenantId } from '../tenancy/index.js';
+import { aclUserName, type TenantId, type TenantMeta } from '../tenancy/index.js';
 import { aclPipeline } from './acl-nodes.js';
 import { aclSetUserArgs } from './acl-rule.js';
 import type { AdminNode } from './admin-session.js';
@@ -31,13 +31,14 @@ const hashOf = (line: string | undefined): string | undefined =>
  * an older harness keeps its old grants until re-applied (SETUSER starts with `reset`, so re-applying the
  * current rule is idempotent). Changed nodes are told apart by comparing ACL LIST before and after.
  */
-export async function repairUsers(nodes: readonly AdminNode[], tenants: readonly TenantId[]): Promise<AclRepair> {
+export async function repairUsers(nodes: readonly AdminNode[], metas: readonly TenantMeta[]): Promise<AclRepair> {
   const before = await Promise.all(nodes.map(aclLines));
   const repaired: AclRepair['repaired'] = [];
   const missingEverywhere: string[] = [];
   const applied: TenantId[] = [];
   const commands: string[][] = [];
-  for (const tenant of tenants) {
+  for (const meta of metas) {
+    const tenant = meta.tenant;
     const user = aclUserName(tenant);
     const hash = before.map((lines) => hashOf(lines.get(user))).find((h) => h !== undefined);
     if (hash === undefined) {
@@ -47,7 +48,7 @@ export async function repairUsers(nodes: readonly AdminNode[], tenants: readonly
     const lacking = nodes.filter((_, i) => !before[i]?.has(user));
     if (lacking.length > 0) repaired.push({ tenant, nodes: lacking.map((n) => n.address) });
     applied.push(tenant);
-    commands.push(aclSetUserArgs(tenant, hash));
+    commands.push(aclSetUserArgs(meta, hash));
   }
   if (commands.length === 0) return { repaired, updated: [], missingEverywhere };
   await Promise.all(nodes.map((n) => aclPipeline(n, commands)));

@@ -3,10 +3,11 @@ import {
   escapeGlob,
   limitsPrefix,
   QUOTA_ACL_GRANTS,
-  QUOTA_KEY_SUFFIX,
   QUOTA_ZSET_GRANTS,
   tenantPrefix,
+  tenantQuotaKeys,
   type TenantId,
+  type TenantMeta,
 } from '../tenancy/index.js';
 
 /**
@@ -54,27 +55,27 @@ export function tenantLimitsPattern(tenant: TenantId): string {
 }
 
 /**
- * `~cliente:<id>:*:__quota`: the quota zsets (`cliente:<id>:<module>:{<tag>}:__quota`), the only keys the
- * zset commands are granted on (in a selector). A glob `*` also matches `:`, so a data key whose user key
- * ends in `:__quota` matches too: the tenant can ZADD into such keys (no TTL), the same remaining hole as
- * ZADD into its real quota zsets (docs/quota.md).
+ * The ACL selector granting the quota zset commands on the tenant's quota zsets only, named exactly
+ * (`(~cliente:<id>:crm:{<tag>}:__quota ~... +zrange ...)`, from `tenantQuotaKeys`). Not a pattern: a glob `*`
+ * also matches `:`, so `~cliente:<id>:*:__quota` would let the tenant ZADD into, i.e. create, a key without a
+ * TTL under any name ending in `:__quota`. What remains is ZADD into its real quota zsets (docs/quota.md,
+ * Tampering): the admin-side accounting watches their size. Null when the tenant has no quota zset.
  */
-export function tenantQuotaKeyPattern(tenant: TenantId): string {
-  return `~${escapeGlob(tenantPrefix(tenant))}*:${QUOTA_KEY_SUFFIX}`;
-}
-
-/** The ACL selector granting the quota zset commands on the quota zsets only: `(~cliente:<id>:*:__quota +zrange ...)`. */
-export function quotaSelector(tenant: TenantId): string {
-  return `(${[tenantQuotaKeyPattern(tenant), ...QUOTA_ZSET_GRANTS].join(' ')})`;
+export function quotaSelector(meta: TenantMeta): string | null {
+  const keys = tenantQuotaKeys(meta);
+  if (keys.length === 0) return null;
+  return `(${[...keys.map((k) => `~${escapeGlob(k)}`), ...QUOTA_ZSET_GRANTS].join(' ')})`;
 }
 
 /**
  * Arguments after `ACL` for the tenant's user. The password goes as `#<sha256>`, so Redis (and
  * ACL SAVE's file) only ever holds the hash. `reset` first (it also clears selectors): re-applying gives the
- * same user. The quota selector comes last, as one argument.
+ * same user. The rule depends on the meta (its modules' quota zsets); the quota selector comes last, as one argument.
  */
-export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string[] {
+export function aclSetUserArgs(meta: TenantMeta, passwordSha256: string): string[] {
   if (!SHA256_HEX.test(passwordSha256)) throw new Error('the password hash must be 64 lower-case hex digits (SHA-256)');
+  const tenant = meta.tenant;
+  const selector = quotaSelector(meta);
   return [
     'SETUSER',
     aclUserName(tenant),
@@ -86,11 +87,11 @@ export function aclSetUserArgs(tenant: TenantId, passwordSha256: string): string
     'resetchannels',
     '-@all',
     ...TENANT_COMMANDS.map((c) => `+${c}`),
-    quotaSelector(tenant),
+    ...(selector === null ? [] : [selector]),
   ];
 }
 
 /** The whole command as one line, for logs and docs. */
-export function aclSetUserCommand(tenant: TenantId, passwordSha256: string): string {
-  return ['ACL', ...aclSetUserArgs(tenant, passwordSha256)].join(' ');
+export function aclSetUserCommand(meta: TenantMeta, passwordSha256: string): string {
+  return ['ACL', ...aclSetUserArgs(meta, passwordSha256)].join(' ');
 }

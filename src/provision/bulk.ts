@@ -7,7 +7,7 @@ import {
   loadQuotaScripts,
   metaKey,
   parseTenantMeta,
-  type TenantId,
+  type TenantMeta,
 } from '../tenancy/index.js';
 import { aclPipeline, deleteUsers, persistAcl, type NodePersist } from './acl-nodes.js';
 import { repairUsers } from './acl-repair.js';
@@ -93,7 +93,7 @@ export async function provisionMany(
       created.push({ tenant: meta.tenant, plan: meta.plan, aclUser: meta.aclUser, password });
       hashes.push(sha256Hex(password));
     }
-    const commands = fresh.map(({ req }, i) => aclSetUserArgs(req.tenant, hashes[i] ?? ''));
+    const commands = fresh.map(({ meta }, i) => aclSetUserArgs(meta, hashes[i] ?? ''));
     await Promise.all(session.nodes.map((n) => aclPipeline(n, commands, chunk)));
     log(`ACL users: ${commands.length} on each of ${session.nodes.length} nodes`);
     t3 = performance.now();
@@ -124,7 +124,7 @@ export async function provisionMany(
   }
   return {
     created,
-    existing,
+    existing: existing.map((m) => m.tenant),
     conflicts,
     aclRepaired: repair.repaired.length,
     aclRuleUpdated: repair.updated.length,
@@ -137,8 +137,8 @@ export async function provisionMany(
 async function classifyTaken(
   session: AdminSession,
   taken: readonly TenantRequest[],
-): Promise<{ existing: TenantId[]; conflicts: ProvisionReport['conflicts'] }> {
-  const existing: TenantId[] = [];
+): Promise<{ existing: TenantMeta[]; conflicts: ProvisionReport['conflicts'] }> {
+  const existing: TenantMeta[] = [];
   const conflicts: ProvisionReport['conflicts'] = [];
   // A meta key that is not a tenant's (another type, not our JSON) is reported as a conflict, not thrown.
   const raws = await Promise.all(
@@ -170,7 +170,7 @@ async function classifyTaken(
       conflicts.push({ tenant: t.tenant, wanted: t.plan, stored: `(not a tenant meta config: ${err.message})` });
       return;
     }
-    if (stored.plan === t.plan && (t.channel === undefined || t.channel === stored.channel)) existing.push(t.tenant);
+    if (stored.plan === t.plan && (t.channel === undefined || t.channel === stored.channel)) existing.push(stored);
     else
       conflicts.push({ tenant: t.tenant, wanted: `${t.plan}/${t.channel ?? stored.channel}`, stored: `${stored.plan}/${stored.channel}` });
   });

@@ -47,7 +47,7 @@ export async function createTenant(session: AdminSession, spec: Spec, input: Ten
   if (claimed === null) return existing(session, spec, req, opts);
 
   const password = generatePassword();
-  const args = aclSetUserArgs(req.tenant, sha256Hex(password));
+  const args = aclSetUserArgs(meta, sha256Hex(password));
   try {
     await Promise.all(session.nodes.map((n) => aclPipeline(n, [args])));
     const persisted = await persistAcl(session.nodes);
@@ -67,7 +67,7 @@ async function existing(session: AdminSession, spec: Spec, req: TenantRequest, o
   const stored = parseTenantMeta(raw, key);
   const channel = req.channel ?? stored.channel;
   if (stored.plan === req.plan && channel === stored.channel) {
-    const repair = await repairUsers(session.nodes, [req.tenant]);
+    const repair = await repairUsers(session.nodes, [stored]);
     if (repair.missingEverywhere.length > 0) {
       throw new HarnessError(
         `tenant ${req.tenant} exists but its ACL user ${stored.aclUser} is on no node`,

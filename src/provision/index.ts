@@ -1,12 +1,4 @@
-export {
-  TENANT_COMMANDS,
-  aclSetUserArgs,
-  aclSetUserCommand,
-  tenantKeyPattern,
-  tenantLimitsPattern,
-  tenantQuotaKeyPattern,
-  quotaSelector,
-} from './acl-rule.js';
+export { TENANT_COMMANDS, aclSetUserArgs, aclSetUserCommand, tenantKeyPattern, tenantLimitsPattern, quotaSelector } from './acl-rule.js';
 export { generatePassword, sha256Hex } from './secrets.js';
 export {
   InvalidTenantInput,

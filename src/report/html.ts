@@ -87,13 +87,23 @@ function isFlatRecord(x: unknown): x is Record<string, Scalar> {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every(isScalar);
 }
 
+/** A single record with more fields than this reads better as field | value rows than as one wide row. */
+const TRANSPOSE_OVER_COLUMNS = 6;
+
 function table(rows: Array<Record<string, Scalar>>): string {
   if (rows.length === 0) return '<p>(none)</p>';
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return htmlTable(
+  const [only] = rows;
+  if (rows.length === 1 && only && cols.length > TRANSPOSE_OVER_COLUMNS)
+    return htmlTable(
+      ['field', 'value'],
+      cols.map((c) => [c, String(only[c] ?? '')]),
+    );
+  // Several wide rows: the table scrolls inside its block instead of widening the page.
+  return `<div class="wide">${htmlTable(
     cols,
     rows.map((r) => cols.map((c) => String(r[c] ?? ''))),
-  );
+  )}</div>`;
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}
@@ -106,5 +116,5 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ccd;padding:
 .badge.passed{background:#1f7a3a;color:#fff}.badge.failed{background:#b3261e;color:#fff}.badge.skipped{background:#777;color:#fff}.badge.inconclusive{background:#5b3f9a;color:#fff}
 p.reason{margin:2px 0 6px;padding:4px 10px;border-left:4px solid #777;background:#f4f4f4}p.reason.inconclusive{border-color:#5b3f9a;background:#f3effa}
 pre{background:#f5f5f8;padding:8px;overflow:auto;font-size:12px}pre.err{background:#fdecea;color:#7a1010}
-.finding{border-left:4px solid #88a;padding:4px 10px;margin:6px 0;background:#fafaff}.finding.warning{border-color:#d08b00}.finding.error{border-color:#b3261e}
+.finding{border-left:4px solid #88a;padding:4px 10px;margin:6px 0;background:#fafaff}.finding p{white-space:pre-line;margin:4px 0}div.wide{overflow-x:auto;max-width:100%}.finding.warning{border-color:#d08b00}.finding.error{border-color:#b3261e}
 footer{padding:16px 24px;color:#777;font-size:12px}small{color:#777;font-weight:normal}`;

@@ -71,6 +71,13 @@ export const blastRadiusSchema = z.strictObject({
   victimErrors: z.number().int().nonnegative().default(0),
   /** Keys of the quiet tenant missing when read back after each abuse. */
   victimKeysLost: z.number().int().nonnegative().default(0),
+  /**
+   * An abuse Redis cannot refuse per tenant (a connection flood, writes past quota, growing its own quota zset
+   * under memory pressure) that breaks the limits above: false (default) reports it as a warning with its
+   * measured effect and the mitigation; true fails the gate (for a cluster with a proxy or guard in front that
+   * is meant to stop them). Abuses Redis can refuse always fail the gate when they break a limit.
+   */
+  failOnUnenforceable: z.boolean().default(false),
 });
 export type BlastRadiusLimits = z.output<typeof blastRadiusSchema>;
 

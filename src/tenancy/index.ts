@@ -30,7 +30,7 @@ export {
   limitsPrefix,
 } from './keys.js';
 export { ttlClassOf, ttlSeconds, ttlTable } from './ttl.js';
-export { buildTenantMeta, parseTenantMeta, modulePlacement, aclUserName, type TenantMeta } from './meta.js';
+export { buildTenantMeta, parseTenantMeta, modulePlacement, tenantQuotaKeys, aclUserName, type TenantMeta } from './meta.js';
 export {
   ValueCodec,
   CodecError,

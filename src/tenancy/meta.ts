@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Spec } from '../spec/index.js';
 import { InvalidTenantMeta, NotProvisioned } from './errors.js';
-import { parseModule, TENANT_ID_RULE, type Channel, type PlanName, type TenantId } from './ids.js';
+import { parseModule, TENANT_ID_RULE, type Channel, type ModuleName, type PlanName, type TenantId } from './ids.js';
 import { placeTenantModule, type Placement } from './placement.js';
+import { quotaKeyOf } from './quota-script.js';
 import { slotOf } from './slot-tags.js';
 import { ttlTable } from './ttl.js';
 
@@ -113,6 +114,18 @@ export function modulePlacement(meta: TenantMeta, module: string): Placement {
   const r = recordedPlacement(meta, module);
   if (typeof r === 'string') throw new InvalidTenantMeta(r);
   return r;
+}
+
+/**
+ * The exact quota zset of each module of the tenant that has one (a tagged placement: without a tag there is
+ * no quota). The tenant's ACL grants the zset commands on these keys only, never on a pattern: a pattern such
+ * as `cliente:<id>:*:__quota` would also let the tenant create new zsets (no TTL) under any name ending so.
+ */
+export function tenantQuotaKeys(meta: TenantMeta): string[] {
+  return meta.modules.flatMap((m) => {
+    const p = modulePlacement(meta, m);
+    return p.tag === null ? [] : [quotaKeyOf(meta.tenant, m as ModuleName, p)];
+  });
 }
 
 /** Tags are base-36 strings or tenant ids: never a brace, which would change what Redis hashes. */

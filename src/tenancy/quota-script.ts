@@ -78,7 +78,7 @@ export const QUOTA_ACL_GRANTS = ['+evalsha', '+time', '+hmget', '+setex', '+del'
 
 /**
  * The quota zset commands the scripts call. Granted ONLY in an ACL selector whose key pattern is the
- * tenant's quota zsets (`~cliente:<id>:*:__quota`, provision/acl-rule.ts), never at the root: a ZADD on a
+ * tenant's quota zsets, each named exactly (`tenantQuotaKeys`, provision/acl-rule.ts), never at the root: a ZADD on a
  * data key would create a key without a TTL, which `volatile-*` eviction never picks (docs/decisions.md,
  * Eviction). Selectors apply inside scripts and to `redis.acl_check_cmd` (the caller's ACL).
  */

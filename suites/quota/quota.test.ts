@@ -21,17 +21,17 @@ import {
   openAdminSession,
   removeTenant,
   TENANT_COMMANDS,
-  tenantQuotaKeyPattern,
   type AdminSession,
 } from '../../src/provision/index.js';
 import {
   buildDataKey,
+  escapeGlob,
   modulePlacement,
   parseDataType,
   parseModule,
   parseTenantId,
   QuotaExceeded,
-  type TenantId,
+  tenantQuotaKeys,
   type TenantMeta,
 } from '../../src/tenancy/index.js';
 import {
@@ -163,22 +163,22 @@ function selectorsOf(u: Record<string, unknown> | null): Array<{ commands: strin
 /**
  * Per node and user, the quota grants the live user lacks, read back with ACL GETUSER (what provisioning
  * really wrote): QUOTA_ACL_GRANTS at the root, QUOTA_ZSET_GRANTS in a selector on exactly the quota zsets
- * (`~cliente:<id>:*:__quota`) and NOT at the root (a root ZADD would let the tenant write keys without a TTL).
+ * (`~cliente:<id>:<module>:{<tag>}:__quota`, each named: no pattern) and NOT at the root (a root ZADD would let the tenant write keys without a TTL).
  */
 async function missingLiveGrants(
-  users: ReadonlyArray<{ user: string; tenant: TenantId }>,
+  users: ReadonlyArray<{ user: string; meta: TenantMeta }>,
 ): Promise<Array<{ node: string; user: string; commands: string[] }>> {
   const rows = await Promise.all(
     admin.nodes.flatMap((n) =>
-      users.map(async ({ user, tenant }) => {
+      users.map(async ({ user, meta }) => {
         const u = await getUser(n, user);
         const rules = typeof u?.commands === 'string' ? u.commands.split(' ') : [];
-        const sel = selectorsOf(u).find((s) => s.keys.length === 1 && s.keys[0] === tenantQuotaKeyPattern(tenant));
+        // The selector's key patterns are exactly the tenant's quota zsets, no wider pattern.
+        const quotaKeys = tenantQuotaKeys(meta).map((k) => `~${escapeGlob(k)}`);
+        const sel = selectorsOf(u).find((s) => s.keys.join(' ') === quotaKeys.join(' '));
         const commands = [
           ...QUOTA_ACL_GRANTS.filter((g) => !rules.includes(g)).map((g) => g.slice(1)),
-          ...QUOTA_ZSET_GRANTS.filter((g) => !sel?.commands.includes(g)).map(
-            (g) => `${g.slice(1)} (selector ${tenantQuotaKeyPattern(tenant)})`,
-          ),
+          ...QUOTA_ZSET_GRANTS.filter((g) => !sel?.commands.includes(g)).map((g) => `${g.slice(1)} (selector ${quotaKeys.join(' ')})`),
           ...QUOTA_ZSET_GRANTS.filter((g) => rules.includes(g)).map((g) => `${g.slice(1)} granted at the root (must be selector-only)`),
         ];
         return { node: n.address, user, commands };
@@ -253,7 +253,7 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     // The scripts call ZADD, TIME, ... with the CALLER's ACL. TENANT_COMMANDS includes QUOTA_ACL_GRANTS by
     // construction; what the nodes really hold is checked here. A grant a live user lacks is a provisioning
     // regression: fail naming it, never patch the users (that would turn the regression into a pass).
-    const live = await missingLiveGrants([...tenants.values()].map((t) => ({ user: t.meta.aclUser, tenant: t.meta.tenant })));
+    const live = await missingLiveGrants([...tenants.values()].map((t) => ({ user: t.meta.aclUser, meta: t.meta })));
     if (live.length)
       recordFinding(task, {
         severity: 'error',

@@ -13,6 +13,7 @@ import {
   createTenant,
   getUser,
   InvalidTenantInput,
+  parsePlan,
   listTenants,
   loadPopulation,
   openAdminSession,
@@ -32,6 +33,7 @@ import {
 import { DEFAULT_SPEC_PATH } from '../../src/spec/index.js';
 import {
   buildDataKey,
+  buildTenantMeta,
   limitsKeyOf,
   metaKey,
   modulePlacement,
@@ -331,7 +333,13 @@ describe('ACL persistence without an aclfile', () => {
       );
       const client = await connectNode({ host: '127.0.0.1', port }, { password: 'pw' });
       try {
-        await client.call('ACL', ...aclSetUserArgs(parseTenantId('x'), sha256Hex('pw-x')));
+        await client.call(
+          'ACL',
+          ...aclSetUserArgs(
+            buildTenantMeta(tc.spec, parseTenantId('x'), parsePlan(tc.spec, 'basic'), 'mobile', new Date()),
+            sha256Hex('pw-x'),
+          ),
+        );
         const node = {
           info: {
             id: '',

@@ -20,6 +20,7 @@ import {
   QuotaExceeded,
   slotOf,
   TenantCache,
+  type TenantMeta,
 } from '../../src/tenancy/index.js';
 import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
 import {
@@ -214,7 +215,7 @@ describe('quota script on a real cluster', () => {
       expect(await tenant.get(tm.keys(1).dataKey)).toBe('v');
       await expect(quotaSet(tenant, other.keys(1), 'v', 60)).rejects.toBeInstanceOf(PermissionDenied);
       // The zset commands live in the quota selector only: rebuild it without zadd.
-      const noZadd = quotaSelector(parseTenantId('acltenant')).replace(' +zadd', '');
+      const noZadd = (quotaSelector(tenantMeta('acltenant')) ?? '').replace(' +zadd', '');
       expect(noZadd).not.toContain('zadd');
       for (const n of nodes) await n.call('ACL', 'SETUSER', 'tenant-acltenant', 'clearselectors', noZadd);
       const err = await quotaSet(tenant, tm.keys(2), 'v', 60).then(
@@ -453,6 +454,11 @@ describe('tenant-callable scripts are bounded; limits are the server side', () =
 
 /** The tenant's ACL user on every node, with the rule provisioning writes (src/provision/acl-rule.ts). */
 async function setTenantUser(id: string, password: string): Promise<void> {
-  const args = aclSetUserArgs(parseTenantId(id), sha256Hex(password));
+  const args = aclSetUserArgs(tenantMeta(id), sha256Hex(password));
   for (const n of nodes) await n.call('ACL', ...args);
+}
+
+/** A meta as provisioning builds it, on the plan with every module (its quota zsets are the ACL selector's keys). */
+function tenantMeta(id: string): TenantMeta {
+  return buildTenantMeta(c.spec, parseTenantId(id), parsePlan(c.spec, 'enterprise'), 'mobile', new Date());
 }

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
+import { parsePlan } from '../../src/provision/index.js';
+import { loadSpec } from '../../src/spec/index.js';
+import { buildTenantMeta, parseTenantId } from '../../src/tenancy/index.js';
 import {
   accountMasters,
   ChannelWindow,
   classifyKey,
+  QUOTA_EXACT_BYTES_MAX_MEMBERS,
   TenantMetrics,
   UNKNOWN_MODULE,
   type MasterConnection,
@@ -81,8 +85,28 @@ const snapshot: UsageSnapshot = {
       keysLimit: 10_000,
       memoryLimitBytes: 10 * 1024 * 1024,
       keysRatio: 0.95,
-      memoryRatio: 1_200_000 / (10 * 1024 * 1024),
+      memoryBytes: 2_300_000,
+      memoryRatio: 2_300_000 / (10 * 1024 * 1024),
       quotaKeyBytes: 1_100_000,
+      quotaEntries: 9_400,
+      quotaEntriesRatio: 0.94,
+    },
+    {
+      tenant: 'b1',
+      module: 'whatsapp',
+      plan: 'basic',
+      inPlan: true,
+      keys: 3,
+      bytesEstimate: 300,
+      sampledKeys: 3,
+      keysLimit: 10_000,
+      memoryLimitBytes: 10 * 1024 * 1024,
+      keysRatio: 0.0003,
+      memoryBytes: 1_300_300,
+      memoryRatio: 1_300_300 / (10 * 1024 * 1024),
+      quotaKeyBytes: 1_300_000,
+      quotaEntries: 10_053,
+      quotaEntriesRatio: 1.0053,
     },
     {
       tenant: 'ghost',
@@ -95,8 +119,11 @@ const snapshot: UsageSnapshot = {
       keysLimit: null,
       memoryLimitBytes: null,
       keysRatio: null,
+      memoryBytes: 700,
       memoryRatio: null,
       quotaKeyBytes: null,
+      quotaEntries: null,
+      quotaEntriesRatio: null,
     },
   ],
 };
@@ -108,15 +135,23 @@ describe('TenantMetrics', () => {
     const text = await m.registry.metrics();
     expect(text).toContain('redis_client_keys_total{client_id="b1",module="crm",plan="basic"} 9500');
     expect(text).toContain('redis_client_keys_limit{client_id="b1",module="crm",plan="basic"} 10000');
-    expect(text).toContain('redis_client_memory_usage_bytes{client_id="b1",module="crm",plan="basic"} 1200000');
+    // the data keys' estimate plus the quota zset's bytes (its bookkeeping is the tenant's memory too)
+    expect(text).toContain('redis_client_memory_usage_bytes{client_id="b1",module="crm",plan="basic"} 2300000');
     expect(text).toContain('redis_client_memory_limit_bytes{client_id="b1",module="crm",plan="basic"} 10485760');
     expect(text).toContain('redis_client_keys_total{client_id="ghost",module="crm",plan="unknown"} 7');
     expect(text).not.toContain('redis_client_keys_limit{client_id="ghost"');
+    expect(text).toContain('redis_client_quota_entries{client_id="b1",module="crm",plan="basic"} 9400');
+    expect(text).toContain('redis_client_quota_entries{client_id="b1",module="whatsapp",plan="basic"} 10053');
+    expect(text).toMatch(
+      /^# HELP redis_client_quota_entries .*above redis_client_keys_limit it means members written outside the quota scripts/m,
+    );
+    expect(text).not.toContain('redis_client_quota_entries{client_id="ghost"');
     expect(text).toContain('cache_harness_accounting_keys_scanned 12000');
     expect(text).toContain('cache_harness_accounting_up 1');
     // a later snapshot without ghost drops its series
     m.applyUsage({ ...snapshot, tenantModules: snapshot.tenantModules.slice(0, 1) });
     expect(await m.registry.metrics()).not.toContain('client_id="ghost"');
+    expect(await m.registry.metrics()).not.toContain('redis_client_quota_entries{client_id="b1",module="whatsapp"');
   });
 
   it('observeOp feeds the latency histogram, the per-channel counter and the mobile ratio', async () => {
@@ -138,8 +173,8 @@ describe('TenantMetrics', () => {
   });
 });
 
-/** Just what accountMasters calls on a node: SCAN, DBSIZE and a pipeline of GET / MEMORY USAGE. */
-function fakeNode(keys: Map<string, string>): MasterConnection {
+/** Just what accountMasters calls on a node: SCAN, DBSIZE and a pipeline of GET / MEMORY USAGE / ZCARD. `zsets`: members per zset key. */
+function fakeNode(keys: Map<string, string>, zsets = new Map<string, number>(), calls: string[][] = []): MasterConnection {
   const all = [...keys.keys()];
   const node = {
     options: { host: '127.0.0.1', port: 1 },
@@ -156,8 +191,13 @@ function fakeNode(keys: Map<string, string>): MasterConnection {
           replies.push([null, keys.get(k) ?? null]);
           return p;
         },
-        call: (_memory: string, _usage: string, k: string) => {
-          replies.push([null, keys.has(k) ? 100 : null]);
+        call: (...args: string[]) => {
+          calls.push(args);
+          replies.push([null, keys.has(args[2] ?? '') ? 100 : null]);
+          return p;
+        },
+        zcard: (k: string) => {
+          replies.push([null, zsets.get(k) ?? 0]);
           return p;
         },
         exec: () => Promise.resolve(replies),
@@ -187,5 +227,62 @@ describe('the module label takes only the spec’s modules', () => {
     ]);
     // Without the spec's modules (accounting for a report, not the exporter), each name is its own row.
     expect((await accountMasters([fakeNode(keys)], { scanCount: 500 })).tenantModules).toHaveLength(3001);
+  });
+});
+
+describe('quotaEntries: ZCARD of the quota zsets, against the plan’s maxKeys', () => {
+  const spec = loadSpec();
+  const meta = (id: string) => JSON.stringify(buildTenantMeta(spec, parseTenantId(id), parsePlan(spec, 'basic'), 'mobile', new Date(0)));
+
+  it('reads each quota zset’s members beside its MEMORY USAGE; ratio over the plan’s maxKeys; null without a zset or a meta', async () => {
+    const keys = new Map<string, string>([
+      ['tenant-meta:honest', meta('honest')],
+      ['tenant-meta:hostile', meta('hostile')],
+      ['cliente:honest:crm:{a}:__quota', 'zset'],
+      ['cliente:hostile:crm:{b}:__quota', 'zset'],
+      ['cliente:ghost:crm:{c}:__quota', 'zset'],
+    ]);
+    for (let i = 0; i < 4; i++) keys.set(`cliente:honest:crm:{a}:users:${i}`, 'v');
+    const zsets = new Map([
+      ['cliente:honest:crm:{a}:__quota', 4],
+      ['cliente:hostile:crm:{b}:__quota', 10_050],
+      ['cliente:ghost:crm:{c}:__quota', 3],
+    ]);
+    const calls: string[][] = [];
+    const snap = await accountMasters([fakeNode(keys, zsets, calls)], { modules: ['crm', 'whatsapp'] });
+    // Exact bytes (every member walked) up to QUOTA_EXACT_BYTES_MAX_MEMBERS; a bigger zset is sampled, the walk stays bounded.
+    const usageOf = (k: string) => calls.find((c) => c[2] === k);
+    expect(usageOf('cliente:honest:crm:{a}:__quota')).toEqual(['MEMORY', 'USAGE', 'cliente:honest:crm:{a}:__quota', 'SAMPLES', '0']);
+    zsets.set('cliente:hostile:crm:{b}:__quota', QUOTA_EXACT_BYTES_MAX_MEMBERS + 1);
+    calls.length = 0;
+    await accountMasters([fakeNode(keys, zsets, calls)], { modules: ['crm', 'whatsapp'] });
+    expect(usageOf('cliente:hostile:crm:{b}:__quota')).toEqual(['MEMORY', 'USAGE', 'cliente:hostile:crm:{b}:__quota']);
+    const row = (t: string, m: string) => snap.tenantModules.find((r) => r.tenant === t && r.module === m);
+    expect(row('honest', 'crm')).toMatchObject({
+      keys: 4,
+      keysLimit: 10_000,
+      quotaEntries: 4,
+      quotaEntriesRatio: 0.0004,
+      quotaKeyBytes: 100,
+    });
+    expect(row('hostile', 'crm')).toMatchObject({ keys: 0, keysLimit: 10_000, quotaEntries: 10_050, quotaEntriesRatio: 1.005 });
+    // a plan module with no quota zset yet, and a tenant without meta
+    expect(row('honest', 'whatsapp')).toMatchObject({ quotaEntries: null, quotaEntriesRatio: null, quotaKeyBytes: null });
+    expect(row('ghost', 'crm')).toMatchObject({ keysLimit: null, quotaEntries: 3, quotaEntriesRatio: null });
+  });
+
+  it('quota zsets under made-up module names add up in the one module="unknown" series', async () => {
+    const keys = new Map<string, string>([['tenant-meta:acme', meta('acme')]]);
+    const zsets = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      keys.set(`cliente:acme:made-up-${i}:{x}:__quota`, 'zset');
+      zsets.set(`cliente:acme:made-up-${i}:{x}:__quota`, 40);
+    }
+    const snap = await accountMasters([fakeNode(keys, zsets)], { modules: ['crm', 'whatsapp'], scanCount: 100 });
+    expect(snap.tenantModules.find((r) => r.module === UNKNOWN_MODULE)).toMatchObject({ quotaEntries: 12_000, quotaEntriesRatio: 1.2 });
+    const m = new TenantMetrics();
+    m.applyUsage(snap);
+    const series = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('redis_client_quota_entries{'));
+    expect(series).toEqual(['redis_client_quota_entries{client_id="acme",module="unknown",plan="basic"} 12000']);
   });
 });

@@ -59,6 +59,11 @@ describe('alert rules', () => {
       /^histogram_quantile\(0\.99, sum by \(client_id, module, plan, le\) \(rate\(redis_client_latency_seconds_bucket\[5m\]\)\)\) > 0\.1$/,
     );
     expect(byName.get('TenantMobileRatioLow')?.expr).toBe('redis_client_mobile_ratio < 60');
+    // Not a spec threshold: the quota scripts never take a quota zset above maxKeys (src/metrics/usage.ts, quotaEntries).
+    expect(byName.get('TenantQuotaIndexTampered')?.expr).toBe(
+      'redis_client_quota_entries / on(client_id, module) group_left redis_client_keys_limit > 1',
+    );
+    expect(byName.get('TenantQuotaIndexTampered')?.labels?.severity).toBe('critical');
   });
 
   it('thresholds follow the spec', () => {

@@ -6,40 +6,47 @@ import {
   aclSetUserArgs,
   aclSetUserCommand,
   generatePassword,
+  parsePlan,
   sha256Hex,
   tenantKeyPattern,
   tenantLimitsPattern,
 } from '../../src/provision/index.js';
-import { parseTenantId, TENANT_ID_RULE } from '../../src/tenancy/index.js';
+import { loadSpec } from '../../src/spec/index.js';
+import { buildTenantMeta, parseTenantId, TENANT_ID_RULE, tenantQuotaKeys, type TenantMeta } from '../../src/tenancy/index.js';
 
 const hash = sha256Hex('pw');
+const spec = loadSpec();
+/** A meta as provisioning builds it (plan basic: crm and whatsapp, each with a quota zset). */
+const metaOf = (id: string, plan = 'basic'): TenantMeta =>
+  buildTenantMeta(spec, parseTenantId(id), parsePlan(spec, plan), 'mobile', new Date());
 
 describe('ACL rule builder', () => {
   it('builds the exact SETUSER line: reset, hashed password, own key pattern, -@all then the grants', () => {
-    expect(aclSetUserCommand(parseTenantId('acme'), hash)).toBe(
+    const [crm, whatsapp] = tenantQuotaKeys(metaOf('acme'));
+    expect(aclSetUserCommand(metaOf('acme'), hash)).toBe(
       `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* %R~tenant-limits:acme:* resetchannels -@all ` +
         '+get +setex +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha ' +
         '+time +hmget +pexpiretime ' +
         '+cluster|slots +cluster|info +readonly +ping ' +
-        '(~cliente:acme:*:__quota +zrange +zscore +zcount +zadd +zrem)',
+        `(~${crm} ~${whatsapp} +zrange +zscore +zcount +zadd +zrem)`,
     );
   });
 
   it('sends only the SHA-256 of the password, never the password', () => {
     const pw = generatePassword();
-    const args = aclSetUserArgs(parseTenantId('acme'), sha256Hex(pw));
+    const args = aclSetUserArgs(metaOf('acme'), sha256Hex(pw));
     expect(args.join(' ')).not.toContain(pw);
     expect(args).toContain(`#${createHash('sha256').update(pw).digest('hex')}`);
     expect(args.some((a) => a.startsWith('>'))).toBe(false); // `>pw` would send it in clear
   });
 
   it('refuses anything but a SHA-256 hex digest', () => {
-    expect(() => aclSetUserArgs(parseTenantId('acme'), 'plain-password')).toThrow(/SHA-256/);
-    expect(() => aclSetUserArgs(parseTenantId('acme'), hash.toUpperCase())).toThrow(/SHA-256/);
+    expect(() => aclSetUserArgs(metaOf('acme'), 'plain-password')).toThrow(/SHA-256/);
+    expect(() => aclSetUserArgs(metaOf('acme'), hash.toUpperCase())).toThrow(/SHA-256/);
   });
 
   it('grants no keyless or admin command: -@all comes before the grants, and none of them is dangerous', () => {
-    const args = aclSetUserArgs(parseTenantId('acme'), hash);
+    const args = aclSetUserArgs(metaOf('acme'), hash);
     const minusAll = args.indexOf('-@all');
     const grants = args.filter((a) => a.startsWith('+'));
     expect(minusAll).toBeGreaterThan(0);
@@ -80,7 +87,7 @@ describe('ACL rule builder', () => {
   });
 
   it("the limits keys are read-only (%R~) and outside the read-write pattern: tenant 1's pattern matches neither 10's keys nor its limits", () => {
-    const args = aclSetUserArgs(parseTenantId('1'), hash);
+    const args = aclSetUserArgs(metaOf('1'), hash);
     expect(args).toContain('%R~tenant-limits:1:*');
     expect(args.filter((a) => /^(%[RW]+)?~/.test(a))).toEqual(['~cliente:1:*', '%R~tenant-limits:1:*']);
     fc.assert(

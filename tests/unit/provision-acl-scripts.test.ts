@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { aclSetUserArgs, sha256Hex } from '../../src/provision/index.js';
-import { parseTenantId, QUOTA_ACL_GRANTS, QUOTA_SCRIPTS, QUOTA_ZSET_GRANTS } from '../../src/tenancy/index.js';
+import { aclSetUserArgs, parsePlan, sha256Hex } from '../../src/provision/index.js';
+import { loadSpec } from '../../src/spec/index.js';
+import {
+  buildTenantMeta,
+  parseTenantId,
+  QUOTA_ACL_GRANTS,
+  QUOTA_SCRIPTS,
+  QUOTA_ZSET_GRANTS,
+  tenantQuotaKeys,
+} from '../../src/tenancy/index.js';
 
 // Scripts run with the CALLER's ACL: every command a tenant-callable script calls must be granted by the
 // rule provisioning writes (aclSetUserArgs), or the tenant's writes fail with NOPERM in production.
@@ -12,7 +20,10 @@ const ADMIN_ONLY: ReadonlySet<ScriptName> = new Set(['reconcile']);
 const TENANT_SCRIPTS = (Object.keys(QUOTA_SCRIPTS) as ScriptName[]).filter((n) => !ADMIN_ONLY.has(n));
 
 /** What provisioning really sends for a tenant (`ACL SETUSER ...` arguments). */
-const RULE = aclSetUserArgs(parseTenantId('acme'), sha256Hex('pw'));
+const spec = loadSpec();
+const META = buildTenantMeta(spec, parseTenantId('acme'), parsePlan(spec, 'basic'), 'mobile', new Date()); // crm, whatsapp
+const RULE = aclSetUserArgs(META, sha256Hex('pw'));
+const [CRM_QUOTA, WHATSAPP_QUOTA] = tenantQuotaKeys(META);
 
 const CALL_SITE = /redis\.(?:p?call|acl_check_cmd)\s*\(/g;
 const LITERAL_CALL = /redis\.(?:p?call|acl_check_cmd)\s*\(\s*(['"])([^'"]+)\1(?:\s*,\s*([^,)]+))?/g;
@@ -23,8 +34,8 @@ function commandsCalled(lua: string): string[] {
 }
 
 /** A quota zset and a data key of tenant `acme` (the scripts name the zset `zkey`; every other key argument is taken as a data key). */
-const ZSET_KEY = 'cliente:acme:crm:{t1}:__quota';
-const DATA_KEY = 'cliente:acme:crm:{t1}:kv:some-key';
+const ZSET_KEY = CRM_QUOTA ?? '';
+const DATA_KEY = `${ZSET_KEY.slice(0, -'__quota'.length)}kv:some-key`;
 
 /** `command` and the key it is called on (none for keyless commands such as TIME), for every call site. */
 function callsWithKey(lua: string): Array<{ command: string; key: string | null }> {
@@ -134,13 +145,18 @@ describe("tenant ACL rule vs the quota scripts' own source", () => {
 
   it('grants the quota zset commands only in the selector, on the quota zsets: not at the root, not on a data key', () => {
     const root = RULE.filter((t) => !t.startsWith('('));
-    expect(RULE.filter((t) => t.startsWith('('))).toEqual(['(~cliente:acme:*:__quota +zrange +zscore +zcount +zadd +zrem)']);
+    // Each quota zset named exactly: a pattern (`~cliente:acme:*:__quota`) would let the tenant create new
+    // TTL-less zsets under any name ending in `:__quota`.
+    expect(RULE.filter((t) => t.startsWith('('))).toEqual([`(~${ZSET_KEY} ~${WHATSAPP_QUOTA} +zrange +zscore +zcount +zadd +zrem)`]);
+    expect(ZSET_KEY).toMatch(/^cliente:acme:crm:\{[^{}]+\}:__quota$/);
     for (const g of QUOTA_ZSET_GRANTS) {
       const c = g.slice(1);
       expect(allows(root, c), `${c} at the root`).toBe(false);
       expect(allowsOn(RULE, c, ZSET_KEY), `${c} on ${ZSET_KEY}`).toBe(true);
       expect(allowsOn(RULE, c, DATA_KEY), `${c} on ${DATA_KEY}`).toBe(false);
-      expect(allowsOn(RULE, c, 'cliente:other:crm:{t1}:__quota'), `${c} on another tenant's zset`).toBe(false);
+      expect(allowsOn(RULE, c, ZSET_KEY.replace('acme', 'other')), `${c} on another tenant's zset`).toBe(false);
+      expect(allowsOn(RULE, c, `${DATA_KEY}:__quota`), `${c} on a made-up key ending in :__quota`).toBe(false);
+      expect(allowsOn(RULE, c, 'cliente:acme:made-up:{x}:__quota'), `${c} on a made-up module's zset`).toBe(false);
     }
   });
 

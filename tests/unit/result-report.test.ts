@@ -185,6 +185,22 @@ describe('renderHtml', () => {
     expect(html).toContain('<td>&lt;5gb&gt;</td>');
   });
 
+  it('shows one wide record as field | value rows, and several wide rows in a scrolling block', () => {
+    const wide = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`field_${i}`, i]));
+    const withData = (data: unknown[]) => {
+      const d = doc();
+      d.suites[0]?.checks[0]?.findings.push({ severity: 'warning', title: 'wide', detail: 'line 1\nline 2', data });
+      return renderHtml(d);
+    };
+    const one = withData([wide]);
+    expect(one).toContain('<tr><th>field</th><th>value</th></tr><tr><td>field_0</td><td>0</td></tr>');
+    expect(one).not.toContain('<th>field_0</th>');
+    const two = withData([wide, wide]);
+    expect(two).toContain('<div class="wide"><table><tr><th>field_0</th>');
+    // Narrow records stay rows: the config drift table keeps its columns.
+    expect(html).toContain('<th>node</th><th>key</th><th>actual</th>');
+  });
+
   it('shows the verdict and the suite counts', () => {
     expect(html).toContain('<header class="v-fail"><h1>FAIL</h1>');
     expect(html).toContain('<td class="failed">failed</td><td>1</td><td>1</td><td>1</td><td>0</td><td>1</td>');

@@ -345,7 +345,7 @@ describe('parseSpec closes config injection (issue 10)', () => {
 
 describe('isolation.blastRadius (the blast-radius suite limits)', () => {
   it("reads the fixture's explicit limits", () => {
-    expect(loadSpec().isolation.blastRadius).toEqual({ victimP999Ms: 50, victimErrors: 0, victimKeysLost: 0 });
+    expect(loadSpec().isolation.blastRadius).toEqual({ victimP999Ms: 50, victimErrors: 0, victimKeysLost: 0, failOnUnenforceable: false });
   });
 
   it('defaults every limit when the section or a field is missing', () => {
@@ -354,21 +354,24 @@ describe('isolation.blastRadius (the blast-radius suite limits)', () => {
         delete d.isolation;
       }),
     );
-    expect(none.isolation.blastRadius).toEqual({ victimP999Ms: 50, victimErrors: 0, victimKeysLost: 0 });
+    expect(none.isolation.blastRadius).toEqual({ victimP999Ms: 50, victimErrors: 0, victimKeysLost: 0, failOnUnenforceable: false });
     const partial = parseSpec(
       mutated((d) => {
-        d.isolation = { blastRadius: { victimP999Ms: 20 } };
+        d.isolation = { blastRadius: { victimP999Ms: 20, failOnUnenforceable: true } };
       }),
     );
-    expect(partial.isolation.blastRadius).toEqual({ victimP999Ms: 20, victimErrors: 0, victimKeysLost: 0 });
+    expect(partial.isolation.blastRadius).toEqual({ victimP999Ms: 20, victimErrors: 0, victimKeysLost: 0, failOnUnenforceable: true });
   });
 
   it('rejects a non-positive latency, a negative or fractional count and an unknown field, naming each', () => {
     const msg = specError(
       mutated((d) => {
-        d.isolation = { blastRadius: { victimP999Ms: 0, victimErrors: -1, victimKeysLost: 0.5, victimP99Ms: 10 } };
+        d.isolation = {
+          blastRadius: { victimP999Ms: 0, victimErrors: -1, victimKeysLost: 0.5, victimP99Ms: 10, failOnUnenforceable: 'yes' },
+        };
       }),
     );
+    expect(msg).toContain('isolation.blastRadius.failOnUnenforceable');
     expect(msg).toContain('isolation.blastRadius.victimP999Ms');
     expect(msg).toContain('isolation.blastRadius.victimErrors');
     expect(msg).toContain('isolation.blastRadius.victimKeysLost');
