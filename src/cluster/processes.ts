@@ -47,8 +47,12 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM, wait up to graceMs, then SIGKILL what is left. Resolves when all are gone. */
+/**
+ * SIGTERM, wait up to graceMs, then SIGKILL what is left. Resolves when all are gone. SIGCONT first: a
+ * paused (SIGSTOPped) process would hold SIGTERM pending and only die at the SIGKILL.
+ */
 export async function stopProcesses(pids: readonly number[], graceMs = 5000): Promise<void> {
+  for (const pid of pids) signal(pid, 'SIGCONT');
   for (const pid of pids) signal(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
