@@ -9,6 +9,8 @@ command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need_pkgs+=(redis-tools)
 command -v redis-benchmark >/dev/null 2>&1 || need_pkgs+=(redis-tools)
 command -v promtool >/dev/null 2>&1 || need_pkgs+=(prometheus)
+# The persistence suite's partition check drops loopback traffic with iptables: root only (skipped otherwise).
+if [ "$(id -u)" = "0" ]; then command -v iptables >/dev/null 2>&1 || need_pkgs+=(iptables); fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   # shellcheck disable=SC2207

@@ -32,22 +32,9 @@ import {
 import { skippedSuite } from './report/result.js';
 import { runSuitesIsolated, stopSuites } from './runner/run-suites-isolated.js';
 import { loadSpec, type Spec } from './spec/index.js';
+import { GATE_SUITES } from './gate-suites.js';
 
-/** Suites in gate order. `destructive` ones change the cluster and run only on a cluster the harness owns (or with --allow-destructive). */
-export const GATE_SUITES: ReadonlyArray<{ name: string; destructive: boolean }> = [
-  { name: 'config', destructive: false },
-  // The suites below write (and delete) their own uniquely named tenants and keys only.
-  { name: 'isolation', destructive: false },
-  { name: 'sharding', destructive: false },
-  { name: 'ttl', destructive: false },
-  // quota creates ACL users, loads scripts and writes ~150k keys (removed again): owned clusters only
-  { name: 'quota', destructive: true },
-  // two tenants of its own; the aggressor's abuses (oversized value, unread replies, a connection flood,
-  // raw writes past quota) stress a shared node: owned clusters only
-  { name: 'blast-radius', destructive: true },
-  // last: its load must not disturb the other suites; writes and removes cliente:bench-* keys only
-  { name: 'perf', destructive: false },
-];
+export { GATE_SUITES };
 
 /** The gate's tenant population: provisioned before the suites, so they see real tenants. */
 export const GATE_TENANTS = join(PROJECT_ROOT, 'fixtures', 'tenants.yaml');

@@ -1,9 +1,11 @@
 import { EXIT_CODES_HELP } from './errors.js';
 import { Command, Option, type OutputConfiguration } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { GATE_SUITES } from './gate-suites.js';
 import { harnessVersion } from './paths.js';
 import { portBaseOption, specOption } from './commands/options.js';
 import type { GateCommandOptions } from './commands/gate.js';
+import type { FailoverCommandOptions } from './commands/failover.js';
 
 // Each verb loads its implementation when it runs: a `bench` process then holds the load generator's
 // modules only, not vitest, the chart renderer or the exporter (a resident-memory budget, measured).
@@ -36,6 +38,11 @@ const LAZY_VERBS: ReadonlyArray<{ names: readonly string[]; register: (program: 
   {
     names: ['bench'],
     register: async (p) => (await import('./commands/bench.js')).registerBenchCommand(p, { spec: specOption, portBase: portBaseOption }),
+  },
+  { names: ['rolling-restart'], register: async (p) => (await import('./commands/rolling-restart.js')).registerRollingRestartCommand(p) },
+  {
+    names: ['backup', 'restore'],
+    register: async (p) => (await import('./commands/backup.js')).registerBackupCommands(p, { spec: specOption, portBase: portBaseOption }),
   },
 ];
 
@@ -95,9 +102,25 @@ export async function buildProgram(opts: ProgramOptions = {}): Promise<Command> 
     .option('--keep-run-dir', "keep the local cluster's data dirs and logs after the run")
     .option(
       '--suites <names>',
-      'run only these suites, comma-separated (config,isolation,sharding,ttl,quota,blast-radius,perf); the others are reported as skipped',
+      `run only these suites, comma-separated (${GATE_SUITES.map((x) => x.name).join(',')}); the others are reported as skipped`,
     )
     .action(async (o: GateCommandOptions) => (await import('./commands/gate.js')).gateCommand(o));
+
+  program
+    .command('failover')
+    .description(
+      'kill, pause or restart one master of a local cluster `up` started, under traffic over every shard: client-visible window, promotion, recovery, acked writes lost',
+    )
+    .addOption(specOption())
+    .addOption(portBaseOption())
+    .option('--node <name>', "the master to fault (default: the spec's first master)")
+    .addOption(
+      new Option('--fault <kind>', 'SIGKILL, SIGSTOP held past cluster-node-timeout, or a clean restart')
+        .choices(['kill', 'pause', 'restart'])
+        .default('kill'),
+    )
+    .option('--json <file>', 'write the result as JSON')
+    .action(async (o: FailoverCommandOptions) => (await import('./commands/failover.js')).failoverCommand(o));
 
   program
     .command('lint-config')

@@ -5,7 +5,7 @@ import { HarnessError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
 
 /** The compiled thread entries (src/bench/<name>.ts). */
-export type ThreadEntryName = 'worker' | 'sender-thread' | 'paced-tenant-thread';
+export type ThreadEntryName = 'worker' | 'sender-thread' | 'paced-tenant-thread' | 'fault-traffic-thread';
 
 /**
  * The compiled entry of a thread. Worker threads cannot load .ts under plain Node, so when this module runs

@@ -8,6 +8,8 @@ export interface ClusterClientOptions {
   connectTimeoutMs?: number;
   /** ioredis's per-node ready check (INFO). Off for tenant users, who are not granted INFO. Default true. */
   readyCheck?: boolean;
+  /** Refresh the slot map this often (ioredis's slotsRefreshInterval), as a long-lived application client would; default off. */
+  slotsRefreshIntervalMs?: number;
 }
 
 /** An ioredis Cluster (admin or tenant credentials) that fails at once instead of retrying forever, with the cause named. */
@@ -23,6 +25,7 @@ export function connectClusterClient(seeds: readonly NodeAddress[], creds: Crede
       enableAutoPipelining: opts.autoPipelining ?? true,
       slotsRefreshTimeout: timeout,
       clusterRetryStrategy: () => null,
+      ...(opts.slotsRefreshIntervalMs !== undefined ? { slotsRefreshInterval: opts.slotsRefreshIntervalMs } : {}),
     },
   );
   return connectOrExplain(cluster, seed);

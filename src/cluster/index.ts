@@ -55,4 +55,5 @@ export { withCleanupOnSignal, type Cleanup } from './signals.js';
 export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';
 export { connectClusterClient, type ClusterClientOptions } from './cluster-client.js';
 export { redisServersUnder, stopRedisServersUnder } from './orphans.js';
+export { manualFailover, type ClusterEndpoint, type ManualFailoverOptions } from './manual-failover.js';
 export { localNodeControl, resumeAllPaused, waitRejoined, type NodeControl, type RunNode } from './node-control.js';

@@ -14,15 +14,22 @@ export interface Restarted {
  * Restart one node of a local cluster we started: a clean stop (SIGTERM), the same redis.conf again
  * (`localNodeControl`: the new pid goes to state.json, so `down` and test teardown still stop it), then wait
  * until it is back in the cluster, and reload the quota scripts (a restart empties the script cache).
+ * `role`: the role it must come back in, default the spec's (a master demoted by a failover comes back a replica).
  */
-export async function restartLocalNode(runDir: string, name: string, adminPassword: string, timeoutMs = 30_000): Promise<Restarted> {
+export async function restartLocalNode(
+  runDir: string,
+  name: string,
+  adminPassword: string,
+  timeoutMs = 30_000,
+  role?: 'master' | 'replica',
+): Promise<Restarted> {
   const control = localNodeControl(runDir, adminPassword);
   const before = control.node(name);
   const t0 = performance.now();
   await control.stop(name);
   const newPid = await control.start(name, timeoutMs);
   const addr = { host: readState(runDir).host, port: before.port };
-  await waitRejoined(addr, adminPassword, before.role, timeoutMs);
+  await waitRejoined(addr, adminPassword, role ?? before.role, timeoutMs);
   // Tenants call the quota scripts with EVALSHA.
   const admin = await connectNode(addr, { password: adminPassword });
   try {

@@ -81,6 +81,19 @@ export const blastRadiusSchema = z.strictObject({
 });
 export type BlastRadiusLimits = z.output<typeof blastRadiusSchema>;
 
+/** The failover suite's limits (suites/failover) and the rolling restart's (issue 11). */
+export const failoverSchema = z.strictObject({
+  /**
+   * The longest client-visible window per shard when a master dies (first failed or stalled op to the first
+   * success after it). 10000 fits cluster-node-timeout 5000: detection (node-timeout) + election + clients
+   * refreshing their slot map.
+   */
+  maxWindowMs: z.number().positive().default(10_000),
+  /** Failed client operations allowed during a rolling restart (with client retries). */
+  rollingRestartMaxFailedOps: z.number().int().nonnegative().default(0),
+});
+export type FailoverLimits = z.output<typeof failoverSchema>;
+
 export const specSchema = z.strictObject({
   version: z.literal(1),
   name,
@@ -105,6 +118,8 @@ export const specSchema = z.strictObject({
   perf: perfSchema.optional(),
   /** What one tenant may do to another: the blast-radius suite's limits. */
   isolation: z.strictObject({ blastRadius: blastRadiusSchema.prefault({}) }).prefault({}),
+  /** How long clients may see errors when a master fails, and what a rolling restart may cost. */
+  failover: failoverSchema.prefault({}),
   alerts: z.strictObject({
     quotaRatio: z.number().gt(0).lte(1),
     memoryRatio: z.number().gt(0).lte(1),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATE_SUITES } from '../../src/gate.js';
 import type { ResultDocument } from '../../src/report/index.js';
 import { redisOnPorts, runCli } from '../support/cli.js';
 import { testPortBase } from '../support/ports.js';
@@ -64,7 +65,7 @@ describe('gate fails closed (real CLI, local cluster, project copy)', () => {
     // Every other gate suite is in the report, skipped with its reason.
     expect(doc.suites.map((s) => [s.name, s.status, s.skip_reason])).toEqual([
       ['config', 'failed', undefined],
-      ...['isolation', 'sharding', 'ttl', 'quota', 'blast-radius', 'perf'].map((n) => [n, 'skipped', 'not selected (--suites config)']),
+      ...GATE_SUITES.filter((s) => s.name !== 'config').map((s) => [s.name, 'skipped', 'not selected (--suites config)']),
     ]);
 
     const html = readFileSync(json.replace('result.json', 'report.html'), 'utf8');

@@ -3,8 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/program.js';
 import { runProgram } from '../support/cli.js';
 
-const VERBS = ['up', 'status', 'down', 'gate', 'lint-config', 'render-conf', 'compose', 'tenant', 'provision', 'exporter', 'bench'];
-const LAZY = ['tenant', 'provision', 'exporter', 'bench'];
+const VERBS = [
+  'up',
+  'status',
+  'down',
+  'gate',
+  'lint-config',
+  'render-conf',
+  'compose',
+  'tenant',
+  'provision',
+  'exporter',
+  'bench',
+  'rolling-restart',
+  'failover',
+  'backup',
+  'restore',
+];
+const LAZY = ['tenant', 'provision', 'exporter', 'bench', 'rolling-restart', 'backup', 'restore'];
 
 /** Every command of the program with its path from the root ([] for the root itself). */
 function walk(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: Command }> {

@@ -379,6 +379,38 @@ describe('isolation.blastRadius (the blast-radius suite limits)', () => {
   });
 });
 
+describe('failover (the failover suite and rolling restart limits)', () => {
+  it("reads the fixture's explicit limits", () => {
+    expect(loadSpec().failover).toEqual({ maxWindowMs: 10_000, rollingRestartMaxFailedOps: 0 });
+  });
+
+  it('defaults every limit when the section or a field is missing', () => {
+    const none = parseSpec(
+      mutated((d) => {
+        delete d.failover;
+      }),
+    );
+    expect(none.failover).toEqual({ maxWindowMs: 10_000, rollingRestartMaxFailedOps: 0 });
+    const partial = parseSpec(
+      mutated((d) => {
+        d.failover = { rollingRestartMaxFailedOps: 3 };
+      }),
+    );
+    expect(partial.failover).toEqual({ maxWindowMs: 10_000, rollingRestartMaxFailedOps: 3 });
+  });
+
+  it('rejects a non-positive window, a negative or fractional count and an unknown field, naming each', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.failover = { maxWindowMs: 0, rollingRestartMaxFailedOps: 0.5, maxWindowSeconds: 10 };
+      }),
+    );
+    expect(msg).toContain('failover.maxWindowMs');
+    expect(msg).toContain('failover.rollingRestartMaxFailedOps');
+    expect(msg).toContain('maxWindowSeconds');
+  });
+});
+
 describe('clusterLayout', () => {
   const layout = clusterLayout(loadSpec(), 7601);
 
