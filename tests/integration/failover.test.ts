@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isOurRedis, localNodeControl, readState, resumeAllPaused, type NodeControl } from '../../src/cluster/index.js';
+import { isOurRedis, localNodeControl, readState, resumeAllPaused, waitRejoined, type NodeControl } from '../../src/cluster/index.js';
 import { failoverViolations, restoreNode, runFailover, type FailoverResult } from '../../src/faults/failover.js';
+import { runCli } from '../support/cli.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 // runFailover on a real local cluster: SIGKILL of the spec's first master under traffic over every shard. The
@@ -60,4 +62,35 @@ describe('runFailover: kill of the first master', () => {
     expect(failoverViolations(r, 60_000).filter((v) => !v.startsWith('client-visible window'))).toEqual([]);
     expect(r.notes).toEqual([]);
   });
+});
+
+describe('cache-harness failover, interrupted', () => {
+  it('Ctrl-C while a master is paused: exit 130, the node resumed (not left stopped), every node running and the cluster ok', async () => {
+    // Field 3 of /proc/<pid>/stat is the process state: T = stopped (SIGSTOP).
+    const stateOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    let sent = false;
+    let pausedAtSignal: string | undefined;
+    const run = await runCli(['failover', '--port-base', String(c.portBase), '--node', 'redis-2', '--fault', 'pause'], {
+      timeoutMs: 90_000,
+      onStderr: (text, pid) => {
+        if (!sent && text.includes('pause redis-2 (cluster-node-timeout')) {
+          sent = true;
+          // Signal once the node really is stopped, so the test covers a paused node's cleanup.
+          setTimeout(() => {
+            pausedAtSignal = stateOf(control.node('redis-2').pid);
+            process.kill(pid, 'SIGINT');
+          }, 300);
+        }
+      },
+    });
+    expect(sent, run.stderr).toBe(true);
+    expect(pausedAtSignal, 'redis-2 was stopped when SIGINT was sent').toBe('T');
+    expect(run.code, run.stderr).toBe(130);
+    for (const n of readState(c.run.runDir).nodes) {
+      expect(isOurRedis(n.pid, n.port), n.name).toBe(true);
+      expect(stateOf(n.pid), `${n.name} process state`).not.toBe('T');
+    }
+    const n = control.node('redis-2');
+    await waitRejoined({ host: '127.0.0.1', port: n.port }, c.run.password, 'any', 30_000);
+  }, 120_000);
 });
