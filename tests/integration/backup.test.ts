@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualFailover, readState } from '../../src/cluster/index.js';
 import { createTenant, openAdminSession, removeTenant, usersOn, type AdminSession } from '../../src/provision/index.js';
 import { aclUserName, parseTenantId } from '../../src/tenancy/index.js';
 import { runCli } from '../support/cli.js';
@@ -162,4 +163,28 @@ describe('cache-harness backup / restore (two live clusters)', () => {
     const tenantKeys = [...written.keys()].filter((k) => k.startsWith(`cliente:${tenant}:`));
     expect(await Promise.all(tenantKeys.map((k) => dstAdmin.cluster.get(k)))).toEqual(tenantKeys.map((k) => written.get(k)?.[0]));
   }, 40_000);
+
+  it('after a failover, the backup dumps the promoted master (found in CLUSTER NODES, never by port)', async () => {
+    const nodes = readState(src.run.runDir).nodes.map((n) => ({ name: n.name, port: n.port }));
+    const byName = (name: string) => nodes.find((n) => n.name === name) ?? { name, port: 0 };
+    // redis-4 takes over redis-1's slots (the spec's first pair), as after a master loss.
+    await manualFailover({
+      host: '127.0.0.1',
+      creds: { password: src.run.password },
+      nodes,
+      promote: byName('redis-4'),
+      demote: byName('redis-1'),
+      timeoutMs: 30_000,
+    });
+    const dir = join(out, 'after-failover');
+    const r = await runCli(['backup', '--out', dir, '--port-base', String(src.portBase)], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const [taken] = readdirSync(dir).filter((d) => !d.startsWith('.'));
+    const manifest = JSON.parse(readFileSync(join(dir, taken ?? '', 'manifest.json'), 'utf8')) as {
+      files: Array<{ node: { address: string }; slots: Array<[number, number]> }>;
+    };
+    const ofSlot0 = manifest.files.find((f) => f.slots.some(([a]) => a === 0));
+    expect(ofSlot0?.node.address).toBe(`127.0.0.1:${byName('redis-4').port}`);
+    expect(manifest.files.map((f) => f.node.address)).not.toContain(`127.0.0.1:${byName('redis-1').port}`);
+  }, 60_000);
 });
