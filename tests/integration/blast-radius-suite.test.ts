@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GATE_SUITES } from '../../src/gate.js';
 import { redisOnPorts, runCli, tmp } from '../support/cli.js';
+import { gateResult, suitesRun } from '../support/gate-result.js';
 import { testPortBase } from '../support/ports.js';
 
 // suites/blast-radius through the gate, on its own local cluster (its own file: it runs beside gate-pass,
@@ -20,36 +20,16 @@ const row = z.object({
   victim_keys_lost: z.number(),
   disturbed: z.boolean(),
 });
-const doc = z.object({
-  verdict: z.string(),
-  suites: z.array(
-    z.object({
-      name: z.string(),
-      status: z.string(),
-      skip_reason: z.string().optional(),
-      checks: z.array(
-        z.object({
-          status: z.string(),
-          reason: z.string().optional(),
-          findings: z.array(z.object({ severity: z.string(), title: z.string(), data: z.unknown().optional() })),
-        }),
-      ),
-    }),
-  ),
-});
-
 describe('gate --suites blast-radius (end to end)', () => {
   it('reports every abuse with the quiet tenant before/during; the closed ones refused, the others reported; no victim error or key lost', async () => {
     const base = await testPortBase(11);
     const reports = tmp();
     const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--suites', 'blast-radius'], { timeoutMs: 180_000 });
-    const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    expect(json, g.stderr + g.stdout).not.toBe('');
-    const d = doc.parse(JSON.parse(readFileSync(json, 'utf8')));
+    const d = gateResult(g);
     // A clean breach fails (exit 1); one on a disturbed machine is inconclusive (exit 3), never a pass.
     expect([0, 3], g.stderr + g.stdout).toContain(g.code);
     expect(d.verdict).toBe(g.code === 0 ? 'pass' : 'inconclusive');
-    expect(d.suites.map((s) => [s.name, s.status === 'skipped' ? s.skip_reason : 'ran'])).toEqual(
+    expect(suitesRun(d)).toEqual(
       GATE_SUITES.map((s) => [s.name, s.name === 'blast-radius' ? 'ran' : 'not selected (--suites blast-radius)']),
     );
     const suite = d.suites.find((s) => s.name === 'blast-radius');

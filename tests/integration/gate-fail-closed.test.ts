@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATE_SUITES } from '../../src/gate.js';
-import type { ResultDocument } from '../../src/report/index.js';
 import { redisOnPorts, runCli } from '../support/cli.js';
+import { gateResult } from '../support/gate-result.js';
 import { testPortBase } from '../support/ports.js';
 
 // The real gate CLI on a copy of the project whose `config` suite gained one file with a throwing
@@ -47,8 +47,8 @@ describe('gate fails closed (real CLI, local cluster, project copy)', () => {
     expect(g.code).toBe(2); // a suite-level error
     expect(g.stdout).toContain('verdict: ERROR (exit 2)');
 
+    const doc = gateResult(g);
     const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    const doc = JSON.parse(readFileSync(json, 'utf8')) as ResultDocument;
     expect(doc).toMatchObject({ schema_version: 2, verdict: 'error', exit_code: 2, errors: [] });
     const config = doc.suites.find((s) => s.name === 'config');
     expect(config?.status).toBe('failed');

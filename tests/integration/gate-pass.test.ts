@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { redisOnPorts, runCli, specWith, tmp } from '../support/cli.js';
 import { GATE_SUITES } from '../../src/gate.js';
+import { gateResult } from '../support/gate-result.js';
 import { testPortBase } from '../support/ports.js';
 
 // The whole gate through the bin: its own file, so it runs beside the other CLI tests (each gate takes a minute here).
@@ -30,16 +31,11 @@ describe('cache-harness gate (end to end)', () => {
       { timeoutMs: 240_000 },
     );
     expect(g.code, g.stderr + g.stdout).toBe(0);
+    const doc = gateResult(g);
     const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    const doc = JSON.parse(readFileSync(json, 'utf8')) as {
-      verdict: string;
-      schema_version: number;
-      suites: Array<{ name: string; status: string; checks: Array<{ status: string }> }>;
-      benches?: Array<{ name: string }>;
-    };
     expect(doc.verdict).toBe('pass');
     expect(doc.schema_version).toBe(2);
-    const suites = doc.suites as Array<{ name: string; status: string; skip_reason?: string; checks: Array<{ status: string }> }>;
+    const suites = doc.suites;
     expect(suites.map((s) => s.name)).toEqual(GATE_SUITES.map((s) => s.name));
     for (const s of suites.filter((x) => !SUITES.includes(x.name)))
       expect(s, s.name).toMatchObject({ status: 'skipped', skip_reason: `not selected (--suites ${SUITES.join(',')})` });

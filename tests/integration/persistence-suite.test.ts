@@ -1,32 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GATE_SUITES } from '../../src/gate.js';
 import { partitionUnsupported } from '../../src/faults/partition.js';
 import { runCli, tmp } from '../support/cli.js';
+import { gateResult, suitesRun } from '../support/gate-result.js';
 import { testPortBase } from '../support/ports.js';
 
 // suites/persistence through the gate, on its own local cluster (its own file: gate-pass leaves it out). AOF crash:
 // the loss within the everysec bound; partition (root only, else skipped with the reason): what the isolated master
 // acked after the cut is lost without min-replicas-to-write, and a 2 s lag bound makes it refuse (NOREPLICAS).
-const doc = z.object({
-  verdict: z.string(),
-  suites: z.array(
-    z.object({
-      name: z.string(),
-      status: z.string(),
-      skip_reason: z.string().optional(),
-      checks: z.array(
-        z.object({
-          name: z.string(),
-          status: z.string(),
-          reason: z.string().optional(),
-          findings: z.array(z.object({ severity: z.string(), title: z.string(), data: z.unknown().optional() })),
-        }),
-      ),
-    }),
-  ),
-});
 const row = z.object({ errors: z.string(), lost: z.number(), stale: z.number() });
 
 describe('gate --suites persistence (end to end)', () => {
@@ -34,11 +16,9 @@ describe('gate --suites persistence (end to end)', () => {
     const base = await testPortBase(13);
     const reports = tmp();
     const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--suites', 'persistence'], { timeoutMs: 180_000 });
-    const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    expect(json, g.stderr + g.stdout).not.toBe('');
-    const d = doc.parse(JSON.parse(readFileSync(json, 'utf8')));
+    const d = gateResult(g);
     expect(g.code, g.stderr + g.stdout).toBe(0);
-    expect(d.suites.map((s) => [s.name, s.status === 'skipped' ? s.skip_reason : 'ran'])).toEqual(
+    expect(suitesRun(d)).toEqual(
       GATE_SUITES.map((s) => [s.name, s.name === 'persistence' ? 'ran' : 'not selected (--suites persistence)']),
     );
     const checks = d.suites.find((s) => s.name === 'persistence')?.checks ?? [];

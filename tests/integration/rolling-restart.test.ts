@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isOurRedis, readState } from '../../src/cluster/index.js';
 import { topologyDifferences } from '../../src/faults/rolling-restart.js';
 import { listTenants, withAdminSession } from '../../src/provision/index.js';
 import { redisOnPorts, runCli, tmp } from '../support/cli.js';
+import { gateResult } from '../support/gate-result.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { testPortBase } from '../support/ports.js';
 
@@ -12,17 +12,6 @@ import { testPortBase } from '../support/ports.js';
 // input errors; and an interrupted run, which must leave every node running and no tenant behind.
 const step = z.object({ step: z.number(), node: z.string(), action: z.string(), ms: z.number(), detail: z.string() });
 const traffic = z.object({ tenant: z.string(), shard: z.string(), ops: z.number(), failed_ops: z.number(), max_us: z.number() });
-const doc = z.object({
-  verdict: z.string(),
-  suites: z.array(
-    z.object({
-      name: z.string(),
-      status: z.string(),
-      checks: z.array(z.object({ status: z.string(), findings: z.array(z.object({ title: z.string(), data: z.unknown().optional() })) })),
-    }),
-  ),
-});
-
 let c: TestCluster | undefined;
 afterAll(async () => {
   await c?.stop();
@@ -35,9 +24,7 @@ describe('rolling restart', () => {
     const g = await runCli(['gate', '--port-base', String(base), '--reports', reports, '--suites', 'rolling-restart'], {
       timeoutMs: 240_000,
     });
-    const json = /json:\s+(\S+)/.exec(g.stdout)?.[1] ?? '';
-    expect(json, g.stderr + g.stdout).not.toBe('');
-    const d = doc.parse(JSON.parse(readFileSync(json, 'utf8')));
+    const d = gateResult(g);
     expect(g.code, g.stderr + g.stdout).toBe(0);
     const suite = d.suites.find((s) => s.name === 'rolling-restart');
     expect(suite?.status).toBe('passed');
