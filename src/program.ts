@@ -39,6 +39,7 @@ const LAZY_VERBS: ReadonlyArray<{ names: readonly string[]; register: (program: 
     names: ['bench'],
     register: async (p) => (await import('./commands/bench.js')).registerBenchCommand(p, { spec: specOption, portBase: portBaseOption }),
   },
+  { names: ['compare'], register: async (p) => (await import('./commands/compare.js')).registerCompareCommand(p, { spec: specOption }) },
   { names: ['rolling-restart'], register: async (p) => (await import('./commands/rolling-restart.js')).registerRollingRestartCommand(p) },
   {
     names: ['backup', 'restore'],
@@ -141,6 +142,16 @@ export async function buildProgram(opts: ProgramOptions = {}): Promise<Command> 
     .option('--out-dir <dir>', 'write <dir>/<node>/redis.conf (+ users.acl), local flavor, and print the paths')
     .action(async (o: { spec: string; portBase: number; node?: string; outDir?: string }) => {
       (await import('./commands/render-conf.js')).renderConfCommand(o);
+    });
+
+  program
+    .command('report')
+    .description(
+      "rebuild report.html, report.md and junit.xml from result.json alone: DIR is one run's folder, or a reports folder (every run in it, and its index.html); default ./reports",
+    )
+    .argument('[dir]', "a run's folder or a reports folder")
+    .action(async (dir: string | undefined) => {
+      (await import('./commands/report.js')).reportCommand(dir);
     });
 
   program

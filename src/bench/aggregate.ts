@@ -170,6 +170,8 @@ function perSecond(runs: readonly EncodedRun[]): PerSecondPoint[] {
       channel,
       count: hist.totalCount,
       ...percentileValues(PER_SECOND_PERCENTILES, (p) => hist.getValueAtPercentile(p)),
+      // 'all' is the merge of the two channels: only theirs are kept, for `compare`'s bootstrap.
+      ...(channel === 'all' ? {} : { hist: encodeHistogram(hist) }),
     }));
 }
 

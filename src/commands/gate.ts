@@ -41,7 +41,9 @@ export async function gateCommand(o: GateCommandOptions): Promise<void> {
     log: progress,
   });
   for (const e of doc.errors) process.stderr.write(`cache-harness: ${e}\n`);
-  process.stdout.write(`${summaryLine(doc)}\nreport: ${paths.html}\njson:   ${paths.json}\njunit:  ${paths.junit}\n`);
+  process.stdout.write(
+    `${summaryLine(doc)}\nreport: ${paths.html}\nsummary: ${paths.markdown}\njson:   ${paths.json}\njunit:  ${paths.junit}\nindex:  ${paths.index}\n`,
+  );
   process.exitCode = doc.exit_code;
 }
 

@@ -34,6 +34,8 @@ export const perSecondPointSchema = z.object({
   channel: z.enum(['all', 'mobile', 'web']),
   count: z.number().int().nonnegative(),
   ...percentileFields(PER_SECOND_PERCENTILES),
+  /** Encoded HDR histogram of the second (µs, 2 significant digits), mobile/web only: `compare` bootstraps tail percentiles over seconds. */
+  hist: z.string().optional(),
 });
 export type PerSecondPoint = z.infer<typeof perSecondPointSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EXIT } from '../errors.js';
+import { comparisonResultSchema } from './comparison-schema.js';
 import { benchResultSchema } from './perf-schema.js';
 
 /** Bump on any breaking change to the document's keys; readers check it. */
@@ -60,6 +61,8 @@ export const resultSchema = z.object({
   suites: z.array(suiteResultSchema),
   /** Benchmark runs (the perf suite), first-class so reports and compares read histograms, not findings. */
   benches: z.array(benchResultSchema).optional(),
+  /** A baseline run held against this one (`gate --baseline`, `compare`). */
+  comparison: comparisonResultSchema.optional(),
   errors: z.array(z.string()),
 });
 export type ResultDocument = z.infer<typeof resultSchema>;

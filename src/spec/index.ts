@@ -8,6 +8,7 @@ export type {
   PerfSettings,
   BlastRadiusLimits,
   FailoverLimits,
+  RegressionThresholds,
 } from './schema.js';
 export { parseSpec, loadSpec, DEFAULT_SPEC_PATH } from './load.js';
 export { checkSpecRules, checkControlCharacters, type RuleViolation } from './rules.js';

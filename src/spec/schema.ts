@@ -61,6 +61,21 @@ export const perfSchema = z.strictObject({
 export type PerfSettings = z.output<typeof perfSchema>;
 
 /**
+ * `compare` / `gate --baseline`: how much worse than the baseline a metric may get (latencies: percent higher;
+ * throughput: percent, negative; errorRate: absolute percentage points). A change is a regression only when it
+ * is beyond its threshold AND significant at `alpha`.
+ */
+export const regressionSchema = z.strictObject({
+  p50: z.number().positive().default(25),
+  p99: z.number().positive().default(25),
+  p99_9: z.number().positive().default(50),
+  throughput: z.number().negative().default(-10),
+  errorRate: z.number().positive().default(0.1),
+  alpha: z.number().gt(0).lt(0.5).default(0.01),
+});
+export type RegressionThresholds = z.output<typeof regressionSchema>;
+
+/**
  * The blast-radius suite's limits (suites/blast-radius): what a noisy tenant, with only its own credentials,
  * may do to a quiet tenant on the same node during each abuse. A breach on a clean measurement fails the gate.
  */
@@ -116,6 +131,8 @@ export const specSchema = z.strictObject({
   slo: z.strictObject({ mobile: channelSlo, web: channelSlo }),
   /** The gate's perf suite: an open-loop run per channel at this rate, and what counts as a disturbed measurement. */
   perf: perfSchema.optional(),
+  /** Baseline comparison thresholds (`compare`, `gate --baseline`). */
+  regression: regressionSchema.prefault({}),
   /** What one tenant may do to another: the blast-radius suite's limits. */
   isolation: z.strictObject({ blastRadius: blastRadiusSchema.prefault({}) }).prefault({}),
   /** How long clients may see errors when a master fails, and what a rolling restart may cost. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, encodeHistogram, latencyHistogram, type EncodedRun } from '../../src/bench/index.js';
+import { aggregate, latencyHistogram } from '../../src/bench/index.js';
 import { percentileChartPng, percentileX, perSecondChartPng } from '../../src/report/charts.js';
 import { PERF_CSS, renderBenchSection } from '../../src/report/perf-html.js';
 import { benchResultSchema, type BenchResult } from '../../src/report/index.js';
+import { encodedRun } from '../support/result-docs.js';
 
 /** Limits of our own, not the shipped ones: this histogram's p99.9 (~25 ms) breaks mobile's 10 ms, so the section shows a fail. */
 const SLO = { mobile: { p99Ms: 5, p999Ms: 10 }, web: { p99Ms: 20, p999Ms: 100 } };
@@ -11,28 +12,7 @@ const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 function result(name = 'mobile <open>-loop'): BenchResult {
   const h = latencyHistogram();
   for (let i = 1; i <= 5000; i++) h.recordValue(50 + (i % 97) * 3 + (i % 100 === 0 ? 25_000 : 0));
-  const run: EncodedRun = {
-    worker: 0,
-    dims: [{ op: 'get', module: 'crm', channel: 'mobile', plan: 'basic' }],
-    dimHists: [encodeHistogram(h)],
-    perSecond: [0, 1, 2].map((second) => ({ channel: 'mobile' as const, second, hist: encodeHistogram(h) })),
-    serviceHists: [encodeHistogram(h), ''],
-    sendLag: encodeHistogram(h),
-    issued: 5000,
-    measuredIssued: 5000,
-    completed: 5000,
-    errors: 1,
-    timeouts: 0,
-    unsent: 0,
-    deferred: 0,
-    misses: 0,
-    errorsByMessage: { 'ERR <x> & "y"': 1 },
-    outstandingPerSecond: [3, 4, 3],
-    cpu: { receiverMs: 10, senderMs: 5, senderSpinMs: 1, senderWrites: 100, senderSleeps: 90 },
-    measureStartEpochMs: 0,
-    measureEndEpochMs: 3000,
-    lastCompletionEpochMs: 3000,
-  };
+  const run = encodedRun(h, 5000, { errors: 1, errorsByMessage: { 'ERR <x> & "y"': 1 } });
   return aggregate([run], {
     name,
     profile: 'mobile',

@@ -434,3 +434,33 @@ describe('clusterLayout', () => {
     expect(layout.slice(0, 3).every((n) => n.replicaOf === undefined)).toBe(true);
   });
 });
+
+describe('regression (the thresholds of compare and gate --baseline)', () => {
+  const DEFAULTS = { p50: 25, p99: 25, p99_9: 50, throughput: -10, errorRate: 0.1, alpha: 0.01 };
+  it('reads the fixture, and defaults the section and each field', () => {
+    expect(loadSpec().regression).toEqual(DEFAULTS);
+    expect(
+      parseSpec(
+        mutated((d) => {
+          delete d.regression;
+        }),
+      ).regression,
+    ).toEqual(DEFAULTS);
+    expect(
+      parseSpec(
+        mutated((d) => {
+          d.regression = { p99: 40 };
+        }),
+      ).regression,
+    ).toEqual({ ...DEFAULTS, p99: 40 });
+  });
+
+  it('rejects a throughput threshold that is not a drop, a non-positive latency one, alpha out of range and unknown fields', () => {
+    const msg = specError(
+      mutated((d) => {
+        d.regression = { throughput: 10, p99: 0, alpha: 0.7, p95: 10 };
+      }),
+    );
+    for (const field of ['regression.throughput', 'regression.p99', 'regression.alpha', 'p95']) expect(msg).toContain(field);
+  });
+});
