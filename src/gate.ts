@@ -16,7 +16,11 @@ import {
   type Target,
 } from './cluster/index.js';
 import { resolvePassword } from './cluster/password.js';
-import { describeError, HarnessError } from './errors.js';
+import { perfSettings } from './bench/settings.js';
+import { compareDocuments, MIN_SECONDS, type ComparedDocument } from './compare/index.js';
+import { comparisonVerdict } from './compare/disturbed.js';
+import { thresholdsFromSpec } from './compare/thresholds.js';
+import { describeError, EXIT, HarnessError } from './errors.js';
 import { harnessVersion, PROJECT_ROOT } from './paths.js';
 import { loadPopulation, provisionMany, removeTenant, withAdminSession, writeCredentialsFile } from './provision/index.js';
 import {
@@ -29,6 +33,8 @@ import {
   type ResultDocument,
   type SuiteResult,
 } from './report/index.js';
+import type { ComparisonResult, ComparisonThresholds } from './report/comparison-schema.js';
+import { baselineSeriesOf } from './report/comparison-html.js';
 import { skippedSuite } from './report/result.js';
 import { runSuitesIsolated, stopSuites } from './runner/run-suites-isolated.js';
 import { loadSpec, type Spec } from './spec/index.js';
@@ -52,6 +58,8 @@ export interface GateOptions {
   keepRunDir?: boolean;
   /** Run only these GATE_SUITES (the others are reported as skipped); default: all. */
   suites?: readonly string[];
+  /** `--baseline`: a run (read and checked before anything starts) the perf benches are compared with. */
+  baseline?: ComparedDocument;
   log: (line: string) => void;
 }
 
@@ -70,11 +78,14 @@ interface RunRecord {
   nodes: ResultDocument['target']['nodes'];
   target?: Target;
   benches?: BenchResult[];
+  comparison?: ComparisonResult;
 }
 
 /** up → provision → suites → result document → HTML/JSON/JUnit → down. Teardown runs on success, failure and signals. */
 export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   const t0 = Date.now();
+  const runId = `${new Date(t0).toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  const reportsRoot = opts.reportsDir ?? join(PROJECT_ROOT, 'reports');
   const rec: RunRecord = {
     timings: {},
     errors: [],
@@ -154,6 +165,8 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
         });
         rec.timings.suites = Date.now() - ts;
         rec.benches = liftBenches(rec.suites);
+        if (opts.baseline)
+          rec.comparison = compareWithBaseline(opts.baseline, rec, spec, join(reportsRoot, runId, 'result.json'), runId, t0);
       } catch (err) {
         if (!(err instanceof HarnessError)) opts.log(describeError(err));
         rec.errors.push(describeError(err));
@@ -164,8 +177,8 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
     opts.log,
   );
 
-  const doc = resultDocument(rec, opts, t0);
-  return { doc, paths: writeReports(doc, opts.reportsDir ?? join(PROJECT_ROOT, 'reports')) };
+  const doc = resultDocument(rec, opts, t0, runId);
+  return { doc, paths: writeReports(doc, reportsRoot) };
 }
 
 /** `--suites` names only gate suites (checked before anything starts: a typo must not silently run less). */
@@ -259,22 +272,119 @@ function liftBenches(suites: SuiteResult[]): BenchResult[] {
   return out;
 }
 
-function resultDocument(rec: RunRecord, opts: GateOptions, t0: number): ResultDocument {
+/**
+ * `--baseline` needs the perf suite (its benches are what is compared), benches of at least MIN_SECONDS and a
+ * baseline holding benches: all checked before a cluster starts, so a wrong file costs no run.
+ */
+export function assertGateBaseline(baseline: ComparedDocument, spec: Spec, suites?: readonly string[]): void {
+  if (baseline.benches.length === 0)
+    throw new HarnessError(
+      `--baseline ${baseline.path} holds no bench: nothing to compare the gate's perf benches with`,
+      'pass the result.json of an earlier gate run that ran the perf suite (or a `bench --json` file of the same benches)',
+    );
+  if (suites && !suites.includes('perf'))
+    throw new HarnessError(
+      `--baseline compares the perf suite's benches, but --suites ${suites.join(',')} does not run it`,
+      'add perf to --suites',
+    );
+  // Benches shorter than the per-second tests need: every latency row would be "not tested", a gate that cannot fail.
+  const seconds = perfSettings(spec).durationSeconds;
+  if (seconds < MIN_SECONDS)
+    throw new HarnessError(
+      `--baseline: the spec's perf.durationSeconds is ${seconds}, but the comparison tests per-second samples and needs at least ${MIN_SECONDS} seconds a bench`,
+      `set perf.durationSeconds: ${MIN_SECONDS} (or more) in the spec, for this run and the baseline's`,
+    );
+}
+
+/**
+ * The gate's perf benches against the baseline's (same names), with the spec's `regression:` thresholds. The
+ * gate has no --force: benches that differ in configuration (known only once they ran) are compared anyway and
+ * listed as caveats, and the run is a harness error (exit 2, as `compare` exits) — figures from different
+ * configurations must neither pass nor fail a gate. Anything else that prevents the comparison is a harness error too.
+ */
+function compareWithBaseline(
+  baseline: ComparedDocument,
+  rec: RunRecord,
+  spec: Spec,
+  path: string,
+  runId: string,
+  t0: number,
+): ComparisonResult | undefined {
+  try {
+    const current: ComparedDocument = {
+      path,
+      kind: 'result',
+      run_id: runId,
+      started_at: new Date(t0).toISOString(),
+      benches: rec.benches ?? [],
+    };
+    const { comparison, notComparable } = gateComparison(baseline, current, thresholdsFromSpec(spec.regression));
+    if (notComparable) rec.errors.push(describeError(notComparable));
+    return comparison;
+  } catch (err) {
+    rec.errors.push(describeError(err));
+    return undefined;
+  }
+}
+
+/**
+ * What `gate --baseline` writes into `comparison`: every shared bench compared (differences in configuration as
+ * caveats, and `notComparable` to report), regressions in disturbed measurements marked, and the baseline's
+ * series for the HTML charts. Throws a HarnessError when no bench is shared.
+ */
+export function gateComparison(
+  baseline: ComparedDocument,
+  current: ComparedDocument,
+  thresholds: ComparisonThresholds,
+  replicates?: number,
+): { comparison: ComparisonResult; notComparable?: HarnessError } {
+  const c = compareDocuments(baseline, current, { thresholds, force: true, ...(replicates !== undefined ? { replicates } : {}) });
+  const comparison = {
+    ...c,
+    baseline_series: baselineSeriesOf(baseline.benches, c.benches),
+  };
+  if (c.caveats.length === 0) return { comparison };
+  const notComparable = new HarnessError(
+    `--baseline ${baseline.path} ran another configuration, its figures are not comparable: ${c.caveats.map((d) => `${d.bench} ${d.field} ${d.baseline} (baseline) vs ${d.current}`).join('; ')}`,
+    'pass a baseline from a gate run of the same spec (same rates, profiles and topology)',
+  );
+  return { comparison, notComparable };
+}
+
+/**
+ * The suites' verdict, with the baseline comparison's: a regression fails a run that nothing else failed or
+ * errored; regressions only in disturbed measurements make a passing run inconclusive.
+ */
+export function gateVerdict(
+  suites: SuiteResult[],
+  errors: string[],
+  comparison?: Pick<ComparisonResult, 'rows'>,
+): Pick<ResultDocument, 'verdict' | 'exit_code'> {
+  const v = verdictOf(suites, errors);
+  const regressions = comparison?.rows.filter((r) => r.verdict === 'regression') ?? [];
+  if (regressions.length === 0 || v.verdict === 'error' || v.verdict === 'fail') return v;
+  return comparisonVerdict(regressions) === 'regression'
+    ? { verdict: 'fail', exit_code: EXIT.fail }
+    : { verdict: 'inconclusive', exit_code: EXIT.inconclusive };
+}
+
+function resultDocument(rec: RunRecord, opts: GateOptions, t0: number, runId: string): ResultDocument {
   const finishedAt = Date.now();
   return {
     schema: 'cache-harness.result',
     schema_version: RESULT_SCHEMA_VERSION,
-    run_id: `${new Date(t0).toISOString().replace(/[:.]/g, '-')}-${process.pid}`,
+    run_id: runId,
     harness_version: harnessVersion(),
     started_at: new Date(t0).toISOString(),
     finished_at: new Date(finishedAt).toISOString(),
     duration_ms: finishedAt - t0,
-    ...verdictOf(rec.suites, rec.errors),
+    ...gateVerdict(rec.suites, rec.errors, rec.comparison),
     spec: { name: rec.specName, path: opts.specPath },
     target: { backend: rec.target?.backend ?? 'local', ...(rec.redisVersion ? { redis_version: rec.redisVersion } : {}), nodes: rec.nodes },
     timings_ms: rec.timings,
     suites: rec.suites,
     ...(rec.benches?.length ? { benches: rec.benches } : {}),
+    ...(rec.comparison ? { comparison: rec.comparison } : {}),
     errors: rec.errors,
   };
 }

@@ -105,6 +105,10 @@ export async function buildProgram(opts: ProgramOptions = {}): Promise<Command> 
       '--suites <names>',
       `run only these suites, comma-separated (${GATE_SUITES.map((x) => x.name).join(',')}); the others are reported as skipped`,
     )
+    .option(
+      '--baseline <file>',
+      "compare the perf benches with an earlier run's result.json (or bench --json file) under the spec's `regression:` thresholds; a regression fails the gate",
+    )
     .action(async (o: GateCommandOptions) => (await import('./commands/gate.js')).gateCommand(o));
 
   program

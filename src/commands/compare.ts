@@ -31,7 +31,13 @@ export function formatComparison(c: ComparisonResult): string {
   if (c.only_current.length) lines.push(`not compared (current only): ${c.only_current.join(', ')}`);
   if (c.caveats.length)
     lines.push(`compared with --force despite: ${c.caveats.map((d) => `${d.bench} ${d.field} ${d.baseline} → ${d.current}`).join('; ')}`);
-  lines.push(c.verdict === 'regression' ? 'verdict: REGRESSION' : 'verdict: no regression');
+  lines.push(
+    c.verdict === 'regression'
+      ? 'verdict: REGRESSION'
+      : c.verdict === 'inconclusive'
+        ? 'verdict: INCONCLUSIVE (every regression is in a disturbed measurement: run again on a quiet machine)'
+        : 'verdict: no regression',
+  );
   return lines.join('\n');
 }
 
@@ -46,7 +52,7 @@ export function compareCommand(baselinePath: string, currentPath: string, o: Com
       resolve(o.markdown),
       `${comparisonMarkdown(result, { rows: 'regressions', where: o.json ?? 'compare --json' }).join('\n')}\n`,
     );
-  process.exitCode = result.verdict === 'regression' ? EXIT.fail : EXIT.pass;
+  process.exitCode = result.verdict === 'regression' ? EXIT.fail : result.verdict === 'inconclusive' ? EXIT.inconclusive : EXIT.pass;
 }
 
 export function registerCompareCommand(program: Command, common: { spec: () => Option }): Command {

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { hostPort, parseTargetUrl } from '../cluster/index.js';
-import { assertGateSuites, runGate } from '../gate.js';
+import { readComparedDocument } from '../compare/documents.js';
+import { assertGateBaseline, assertGateSuites, runGate } from '../gate.js';
+import { loadSpec } from '../spec/index.js';
 import type { ResultDocument } from '../report/index.js';
 import { progress } from './progress.js';
 
@@ -14,6 +16,8 @@ export interface GateCommandOptions {
   backend: 'local' | 'compose';
   /** Comma-separated gate suites to run (the others are reported as skipped). */
   suites?: string;
+  /** A result.json (or `bench --json` file) the perf benches are compared with. */
+  baseline?: string;
 }
 
 export async function gateCommand(o: GateCommandOptions): Promise<void> {
@@ -22,6 +26,8 @@ export async function gateCommand(o: GateCommandOptions): Promise<void> {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (suites) assertGateSuites(suites); // before anything starts: exit 2 on a typo
+  const baseline = o.baseline === undefined ? undefined : readComparedDocument(o.baseline); // exit 2 on a bad file
+  if (baseline) assertGateBaseline(baseline, loadSpec(resolve(o.spec)), suites);
   const target = o.target ? parseTargetUrl(o.target, { allowDestructive: o.allowDestructive }) : undefined;
   progress(
     target
@@ -37,6 +43,7 @@ export async function gateCommand(o: GateCommandOptions): Promise<void> {
     ...(target ? { target } : {}),
     ...(o.reports ? { reportsDir: resolve(o.reports) } : {}),
     ...(suites ? { suites } : {}),
+    ...(baseline ? { baseline } : {}),
     keepRunDir: o.keepRunDir ?? false,
     log: progress,
   });
@@ -54,6 +61,9 @@ function summaryLine(doc: ResultDocument): string {
   const notRun = doc.suites.filter((s) => s.status === 'skipped').map((s) => s.name);
   return (
     `verdict: ${doc.verdict.toUpperCase()} (exit ${doc.exit_code}) · ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('inconclusive')} inconclusive` +
-    (notRun.length ? ` · suites skipped: ${notRun.join(', ')}` : '')
+    (notRun.length ? ` · suites skipped: ${notRun.join(', ')}` : '') +
+    (doc.comparison
+      ? ` · baseline: ${doc.comparison.regressions} regression(s), ${doc.comparison.improvements} improvement(s) in ${doc.comparison.rows.length} metric(s)`
+      : '')
   );
 }

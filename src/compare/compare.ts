@@ -7,6 +7,7 @@ import { bootstrapPercentileChange } from './bootstrap.js';
 import { decide } from './decide.js';
 import type { ComparedDocument } from './documents.js';
 import { mannWhitney, twoProportionGreater } from './stats.js';
+import { comparisonVerdict, markDisturbed } from './disturbed.js';
 
 /**
  * Fewer seconds than this on either side: a per-second test is not run (the row is `not-significant` with a
@@ -271,8 +272,13 @@ export function compareDocuments(baseline: ComparedDocument, current: ComparedDo
       `the runs differ in configuration, so their figures are not comparable:\n${caveats.map((d) => `  ${d.bench}: ${d.field} ${d.baseline} (baseline) vs ${d.current} (current)`).join('\n')}`,
       'compare runs of the same configuration, or add --force to compare anyway (the differences are listed as caveats)',
     );
-  const rows = pairs.flatMap(([b, c]) => compareBench(b, c, o));
+  const rows = markDisturbed(
+    pairs.flatMap(([b, c]) => compareBench(b, c, o)),
+    baseline.benches,
+    current.benches,
+  );
   const regressions = rows.filter((r) => r.verdict === 'regression').length;
+  const overall = comparisonVerdict(rows);
   const side = (d: ComparedDocument) => ({
     path: d.path,
     ...(d.run_id !== undefined ? { run_id: d.run_id } : {}),
@@ -288,7 +294,7 @@ export function compareDocuments(baseline: ComparedDocument, current: ComparedDo
     caveats,
     forced: o.force === true,
     rows,
-    verdict: regressions > 0 ? 'regression' : 'pass',
+    verdict: overall === 'none' ? 'pass' : overall,
     regressions,
     improvements: rows.filter((r) => r.verdict === 'improvement').length,
   };

@@ -72,23 +72,28 @@ export function percentileChartPng(curves: readonly PercentileCurve[], title: st
       },
       options: {
         plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
-        scales: {
-          x: {
-            type: 'logarithmic',
-            min: 1,
-            max: 1e6,
-            title: { display: true, text: 'percentile' },
-            ticks: { autoSkip: false, callback: (_v, i) => PERCENTILE_TICKS[i]?.label ?? null },
-            afterBuildTicks: (axis) => {
-              axis.ticks = PERCENTILE_TICKS.map(({ value }) => ({ value }));
-            },
-          },
-          y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
-        },
+        scales: percentileScales(),
       },
     },
     size,
   );
+}
+
+/** The percentile chart's axes: x = 1/(1-p) with the summary percentiles as ticks, y = ms, both logarithmic. */
+function percentileScales(): NonNullable<ChartConfiguration<'line'>['options']>['scales'] {
+  return {
+    x: {
+      type: 'logarithmic',
+      min: 1,
+      max: 1e6,
+      title: { display: true, text: 'percentile' },
+      ticks: { autoSkip: false, callback: (_v, i) => PERCENTILE_TICKS[i]?.label ?? null },
+      afterBuildTicks: (axis) => {
+        axis.ticks = PERCENTILE_TICKS.map(({ value }) => ({ value }));
+      },
+    },
+    y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
+  };
 }
 
 /** p99 per second per channel, and the overall p50 dashed. */
@@ -119,6 +124,82 @@ export function perSecondChartPng(points: readonly PerSecondPoint[], title: stri
             borderWidth: 1.5,
           },
         ],
+      },
+      options: {
+        plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'second of the measured window' }, ticks: { precision: 0 } },
+          y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
+        },
+      },
+    },
+    size,
+  );
+}
+
+/** One run of a baseline comparison in an overlaid chart: the baseline drawn dashed, the current run solid. */
+export interface OverlaySide<T> {
+  side: 'baseline' | 'current';
+  data: T;
+}
+
+const sideStyle = (side: OverlaySide<unknown>['side'], color: string) => ({
+  borderColor: color,
+  backgroundColor: color,
+  borderWidth: 2,
+  ...(side === 'baseline' ? { borderDash: [6, 4], pointRadius: 0 } : { pointRadius: 2 }),
+});
+
+/** Both runs' latency-by-percentile curves on one chart (same axes as percentileChartPng), one colour per channel. */
+export function percentileOverlayChartPng(
+  sides: ReadonlyArray<OverlaySide<readonly PercentileCurve[]>>,
+  title: string,
+  size: ChartSize = DEFAULT_SIZE,
+): string {
+  return renderChartPng(
+    {
+      type: 'line',
+      data: {
+        datasets: sides.flatMap(({ side, data }) =>
+          data.map((c, i) => ({
+            label: `${side} ${c.label}`,
+            data: c.points.map((pt) => ({ x: percentileX(pt.percentile), y: Math.max(pt.value_us, 1) / 1000 })),
+            ...sideStyle(side, COLORS[c.label] ?? FALLBACK[i % FALLBACK.length] ?? '#1d2330'),
+          })),
+        ),
+      },
+      options: { plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } }, scales: percentileScales() },
+    },
+    size,
+  );
+}
+
+/** A second's p99 of one channel, the shape both runs are drawn from. */
+export interface P99Point {
+  second: number;
+  channel: PerSecondPoint['channel'];
+  p99_us: number;
+}
+
+/** Both runs' per-second p99 on one chart, one colour per channel (the baseline dashed). */
+export function perSecondOverlayChartPng(
+  sides: ReadonlyArray<OverlaySide<readonly P99Point[]>>,
+  title: string,
+  size: ChartSize = DEFAULT_SIZE,
+): string {
+  return renderChartPng(
+    {
+      type: 'line',
+      data: {
+        datasets: sides.flatMap(({ side, data }) =>
+          (['all', 'mobile', 'web'] as const)
+            .filter((ch) => data.some((p) => p.channel === ch))
+            .map((ch) => ({
+              label: `${side} ${percentileLabel(99)} ${ch}`,
+              data: data.filter((p) => p.channel === ch).map((p) => ({ x: p.second, y: Math.max(p.p99_us, 1) / 1000 })),
+              ...sideStyle(side, COLORS[ch] ?? '#1d2330'),
+            })),
+        ),
       },
       options: {
         plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { curveSchema } from './perf-schema.js';
 
 /**
  * The `comparison` section of the result document (and what `cache-harness compare --json` writes): a baseline
@@ -87,9 +88,24 @@ export const comparisonResultSchema = z.object({
   caveats: z.array(z.object({ bench: z.string(), field: z.string(), baseline: z.string(), current: z.string() })),
   forced: z.boolean(),
   rows: z.array(comparisonMetricRowSchema),
-  /** `regression` when any row is one; else `pass`. */
-  verdict: z.enum(['pass', 'regression']),
+  /** `regression` when a row is one on undisturbed runs; `inconclusive` when every regression is in a disturbed measurement; else `pass`. */
+  verdict: z.enum(['pass', 'regression', 'inconclusive']),
   regressions: z.number().int().nonnegative(),
   improvements: z.number().int().nonnegative(),
+  /**
+   * `gate --baseline`: the baseline's percentile curves and per-second p99 of each compared bench, so the HTML
+   * report draws both runs from the result document alone (the current run's are in its `benches`).
+   */
+  baseline_series: z
+    .array(
+      z.object({
+        bench: z.string(),
+        curves: z.array(curveSchema),
+        p99_per_second: z.array(
+          z.object({ second: z.number().int().nonnegative(), channel: z.enum(['all', 'mobile', 'web']), p99_us: z.number() }),
+        ),
+      }),
+    )
+    .optional(),
 });
 export type ComparisonResult = z.infer<typeof comparisonResultSchema>;

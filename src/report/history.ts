@@ -184,7 +184,11 @@ function runRow(r: RunEntry): Array<ReturnType<typeof html> | string | number> {
     html(
       [
         ...(d.comparison
-          ? [esc(`vs baseline: ${d.comparison.verdict === 'regression' ? `${d.comparison.regressions} regression(s)` : 'no regression'}`)]
+          ? [
+              esc(
+                `vs baseline: ${d.comparison.verdict === 'pass' ? 'no regression' : `${d.comparison.regressions} regression(s)${d.comparison.verdict === 'inconclusive' ? ' (disturbed: inconclusive)' : ''}`}`,
+              ),
+            ]
           : []),
         ...benches.map((b) => `<small>${esc(b)}</small>`),
       ].join('<br>'),

@@ -1,4 +1,5 @@
 import { formatSeconds } from '../format/duration.js';
+import { renderComparisonSection } from './comparison-html.js';
 import { escapeXml as esc } from './escape.js';
 import { classed, html, htmlTable } from './html-table.js';
 import { PERF_CSS, renderBenchSection } from './perf-html.js';
@@ -21,6 +22,7 @@ ${doc.errors.length ? `<section><h2>Harness errors</h2>${doc.errors.map((e) => `
 <section><h2>Summary</h2>${summaryTable(doc)}</section>
 <section><h2>Target nodes</h2>${table([...doc.target.nodes].sort((a, b) => a.address.localeCompare(b.address)).map((n) => ({ name: n.name ?? '', address: n.address, role: n.role })))}</section>
 ${doc.benches?.length ? renderBenchSection(doc.benches) : ''}
+${doc.comparison ? renderComparisonSection(doc.comparison, doc.benches ?? []) : ''}
 ${doc.suites.map(suiteSection).join('\n')}
 <footer>cache-harness ${esc(doc.harness_version)} · result schema v${doc.schema_version}</footer>
 </body></html>

@@ -1,4 +1,6 @@
+import type { ComparisonResult } from './comparison-schema.js';
 import { escapeXml } from './escape.js';
+import { COMPARISON_HEADER, comparisonCells } from './markdown.js';
 import type { CheckResult, ResultDocument, SuiteResult } from './result.js';
 
 /**
@@ -21,6 +23,7 @@ export function renderJUnit(doc: ResultDocument): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="cache-harness ${escapeXml(doc.run_id)}" time="${sec(doc.duration_ms)}">`,
     ...doc.suites.map(suiteXml),
+    ...(doc.comparison ? [comparisonSuiteXml(doc.comparison)] : []),
     ...harnessErrors,
     '</testsuites>',
     '',
@@ -69,6 +72,36 @@ function caseXml(suite: string, c: CheckResult): string {
     out.length ? `<system-out>${escapeXml(out.join('\n'))}</system-out>` : '',
   ].join('');
   return `    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${sec(c.duration_ms)}">${body}</testcase>`;
+}
+
+/**
+ * The baseline comparison as a `comparison` testsuite: one testcase per compared metric (`bench channel op
+ * metric`), a failure for a regression; the figures and the evidence of every row in its system-out.
+ */
+function comparisonSuiteXml(c: ComparisonResult): string {
+  const cases = c.rows.map((r) => {
+    const cells = comparisonCells(r);
+    const text = `${COMPARISON_HEADER.map((h, i) => `${h}: ${cells[i] ?? ''}`).join('\n')}\nverdict: ${r.verdict}`;
+    const [bench, channel, op, metric, baseline, current, change, threshold, evidence] = cells;
+    const failure =
+      r.verdict === 'regression'
+        ? `<failure message="${escapeXml(`${metric} regressed ${change} (${baseline} → ${current}, threshold ${threshold}; ${evidence})`)}">${escapeXml(text)}</failure>`
+        : '';
+    return `    <testcase classname="comparison" name="${escapeXml(`${bench} ${channel} ${op} ${metric}`)}" time="0">${failure}<system-out>${escapeXml(text)}</system-out></testcase>`;
+  });
+  const props = [
+    `      <property name="baseline" value="${escapeXml(c.baseline.run_id ?? c.baseline.path)}"/>`,
+    `      <property name="verdict" value="${c.verdict}"/>`,
+    ...c.caveats.map((v) => `      <property name="caveat" value="${escapeXml(`${v.bench} ${v.field} ${v.baseline} → ${v.current}`)}"/>`),
+  ];
+  return [
+    `  <testsuite name="comparison" tests="${cases.length}" failures="${c.regressions}" errors="0" skipped="0" time="0">`,
+    '    <properties>',
+    ...props,
+    '    </properties>',
+    ...cases,
+    '  </testsuite>',
+  ].join('\n');
 }
 
 const sec = (ms: number) => (ms / 1000).toFixed(3);

@@ -185,7 +185,7 @@ export function comparisonMarkdown(c: ComparisonResult, opts: ComparisonMarkdown
   const rows = which === 'all' ? c.rows : c.rows.filter((r) => r.verdict === 'regression');
   const base = c.baseline.run_id ?? c.baseline.path;
   const lines = [
-    `### Baseline comparison: ${c.verdict === 'regression' ? `❌ ${c.regressions} regression(s)` : '✅ no regression'}`,
+    `### Baseline comparison: ${c.verdict === 'regression' ? `❌ ${c.regressions} regression(s)` : c.verdict === 'inconclusive' ? `❔ ${c.regressions} regression(s), all in disturbed measurements: inconclusive` : '✅ no regression'}`,
     `${c.rows.length} metric(s) of ${c.benches.length} bench(es) against ${escapeMarkdown(base)} · ${c.improvements} improvement(s) · regression = beyond the threshold and significant at alpha ${c.thresholds.alpha}`,
   ];
   if (rows.length) {
