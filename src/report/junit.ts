@@ -2,6 +2,7 @@ import type { ComparisonResult } from './comparison-schema.js';
 import { escapeXml } from './escape.js';
 import { COMPARISON_HEADER, comparisonCells } from './markdown.js';
 import type { CheckResult, ResultDocument, SuiteResult } from './result.js';
+import { DISTURBED_NOTE } from '../compare/disturbed.js';
 
 /**
  * JUnit XML for CI systems, from the result document alone. JUnit knows no "inconclusive" or "policy skip":
@@ -83,19 +84,25 @@ function comparisonSuiteXml(c: ComparisonResult): string {
     const cells = comparisonCells(r);
     const text = `${COMPARISON_HEADER.map((h, i) => `${h}: ${cells[i] ?? ''}`).join('\n')}\nverdict: ${r.verdict}`;
     const [bench, channel, op, metric, baseline, current, change, threshold, evidence] = cells;
+    const regressed = `${metric} regressed ${change} (${baseline} → ${current}, threshold ${threshold}; ${evidence})`;
+    // A regression measured on a disturbed run makes the gate inconclusive, not failed: skipped, as an inconclusive check is.
     const failure =
-      r.verdict === 'regression'
-        ? `<failure message="${escapeXml(`${metric} regressed ${change} (${baseline} → ${current}, threshold ${threshold}; ${evidence})`)}">${escapeXml(text)}</failure>`
-        : '';
+      r.verdict !== 'regression'
+        ? ''
+        : isDisturbed(r)
+          ? `<skipped message="${escapeXml(`inconclusive: ${regressed}; ${r.note ?? ''}`)}"/>`
+          : `<failure message="${escapeXml(regressed)}">${escapeXml(text)}</failure>`;
     return `    <testcase classname="comparison" name="${escapeXml(`${bench} ${channel} ${op} ${metric}`)}" time="0">${failure}<system-out>${escapeXml(text)}</system-out></testcase>`;
   });
+  const regressions = c.rows.filter((r) => r.verdict === 'regression');
+  const inconclusive = regressions.filter(isDisturbed).length;
   const props = [
     `      <property name="baseline" value="${escapeXml(c.baseline.run_id ?? c.baseline.path)}"/>`,
     `      <property name="verdict" value="${c.verdict}"/>`,
     ...c.caveats.map((v) => `      <property name="caveat" value="${escapeXml(`${v.bench} ${v.field} ${v.baseline} → ${v.current}`)}"/>`),
   ];
   return [
-    `  <testsuite name="comparison" tests="${cases.length}" failures="${c.regressions}" errors="0" skipped="0" time="0">`,
+    `  <testsuite name="comparison" tests="${cases.length}" failures="${regressions.length - inconclusive}" errors="0" skipped="${inconclusive}" time="0">`,
     '    <properties>',
     ...props,
     '    </properties>',
@@ -109,3 +116,5 @@ const sec = (ms: number) => (ms / 1000).toFixed(3);
 function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
+
+const isDisturbed = (r: ComparisonResult['rows'][number]) => r.note?.includes(DISTURBED_NOTE) === true;

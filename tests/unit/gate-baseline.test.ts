@@ -106,6 +106,10 @@ describe('gate --baseline: the comparison in the reports', () => {
     expect(sectionOf(renderHtml(resultSchema.parse(gateDocument({ benches: disturbed.benches, comparison: noisy }))))).toContain(
       'measurement disturbed (current: steal 9% (limit 5%)): inconclusive, not a fail',
     );
+    // JUnit agrees with the verdict: the disturbed regressions are skipped (inconclusive), none is a failure.
+    const xml = renderJUnit(resultSchema.parse(gateDocument({ benches: disturbed.benches, comparison: noisy })));
+    expect(xml).toMatch(new RegExp(`<testsuite name="comparison" tests="\\d+" failures="0" errors="0" skipped="${noisy.regressions}"`));
+    expect(xml).toContain('<skipped message="inconclusive: ');
   });
 });
 
