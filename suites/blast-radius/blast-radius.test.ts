@@ -248,6 +248,7 @@ function judge(tctx: TestCtx, name: string, m: Measured, opts: { expectRefused: 
         victim_max_us: s.max_us,
         victim_errors: m.window.errors,
         victim_keys_lost: m.keysLost,
+        victim_keys: victim.keys,
         window_ms: Math.round(m.window.elapsedMs),
         pacer_lag_p99_us: m.window.sendLag.getValueAtPercentile(99),
         target_forks: m.quality.forks,
@@ -560,7 +561,7 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
     judge(tctx, 'made-up module names', m, { expectRefused: true });
   });
 
-  it(`writes past quota under memory pressure (maxmemory = used + ${PRESSURE_HEADROOM_BYTES / 1024 / 1024} MB; ${PRESSURE_FLOOD_KEYS} SETEXs of ${PRESSURE_VALUE_BYTES} B): volatile-lfu evicts the flood, not the quiet tenant — reported with its effect`, async (tctx) => {
+  it(`writes past quota under memory pressure (maxmemory = used + ${PRESSURE_HEADROOM_BYTES / 1024 / 1024} MB; ${PRESSURE_FLOOD_KEYS} SETEXs of ${PRESSURE_VALUE_BYTES} B): volatile-lfu evicts mostly the flood (sampled, so a quiet key may go too) — reported with its effect`, async (tctx) => {
     if (!ctx.target.destructive) skipByPolicy(tctx, DESTRUCTIVE);
     const node = await masterOf(victim.cache.key(DATA_TYPE, 'v0'));
     const value = Buffer.alloc(PRESSURE_VALUE_BYTES, 0x66);
@@ -594,10 +595,11 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
     // The flood's survivors go (same slot: one DEL per 1,000), so the next window starts from the quiet tenant's keys only.
     const flood = Array.from({ length: PRESSURE_FLOOD_KEYS }, (_, j) => aggressorKey(`mem${j}`));
     for (let i = 0; i < flood.length; i += 1000) await admin.cluster.del(...flood.slice(i, i + 1000));
+    await seedVictim(victim); // an evicted quiet key comes back, so the next window counts only its own losses
     expect(Number(m.outcome.detail?.evicted_keys ?? 0), 'the flood really ran past maxmemory (keys were evicted)').toBeGreaterThan(0);
     judge(tctx, 'writes past quota under memory pressure', m, {
       expectRefused: false,
-      mitigation: `every tenant key has a TTL (SETEX only), so volatile-lfu can evict; it picks the least-used keys, which the flood's never-read keys are; admin-side accounting alerts on the keys past quota (TenantKeyQuotaHigh)`,
+      mitigation: `every tenant key has a TTL (SETEX only), so volatile-lfu can evict; it picks the least-used keys, which the flood's never-read keys are, but from samples (maxmemory-samples) with minute-grained LFU decay, so a rarely read quiet key can tie with the flood's and go too; admin-side accounting alerts on the keys past quota (TenantKeyQuotaHigh)`,
     });
   });
 

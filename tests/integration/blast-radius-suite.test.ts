@@ -37,9 +37,10 @@ describe('gate --suites blast-radius (end to end)', () => {
       expect(['passed', 'inconclusive']).toContain(c.status);
       if (c.status === 'inconclusive') expect(c.reason).toMatch(/on a disturbed machine/);
     }
-    const rows = (suite?.checks ?? []).flatMap((c) =>
-      c.findings.flatMap((f) => (Array.isArray(f.data) ? f.data.map((x) => row.parse(x)) : [])),
+    const rawRows: unknown[] = (suite?.checks ?? []).flatMap((c) =>
+      c.findings.flatMap((f): unknown[] => (Array.isArray(f.data) ? (f.data as unknown[]) : [])),
     );
+    const rows = rawRows.map((x) => row.parse(x));
     expect(rows.map((r) => [r.abuse, r.refused])).toEqual([
       ['baseline', 'no'],
       ['large value', 'yes'],
@@ -55,12 +56,24 @@ describe('gate --suites blast-radius (end to end)', () => {
     // Growing its own quota zset (no TTL) under memory pressure is the one abuse the default cluster cannot
     // stop: its effect on the quiet tenant is reported (a warning), never failed or hidden.
     const UNSTOPPABLE = 'its own quota zset grown under memory pressure';
+    // Eviction is sampled LFU with minute-grained decay: a rarely read quiet key can tie with the flood's
+    // fresh keys and go too (seen once in CI: 1 of 200). What the policy does promise is protection, judged
+    // as a ratio: the quiet tenant loses a far smaller share of its keys than the flood does of its own.
+    const EVICTION = 'writes past quota under memory pressure';
     for (const r of rows.filter((x) => x.abuse !== UNSTOPPABLE)) {
       expect(r.victim_ops, r.abuse).toBeGreaterThan(0);
       expect(r.victim_errors, r.abuse).toBe(0);
-      expect(r.victim_keys_lost, r.abuse).toBe(0);
+      if (r.abuse !== EVICTION) expect(r.victim_keys_lost, r.abuse).toBe(0);
       expect(r.victim_p99_9_during_us, r.abuse).toBeGreaterThan(0);
     }
+    const eviction = row
+      .extend({ victim_keys: z.number().positive(), evicted_keys: z.number().positive(), flood_written: z.number().positive() })
+      .parse(rawRows.find((x) => row.parse(x).abuse === EVICTION));
+    const floodShareEvicted = Math.min(1, eviction.evicted_keys / eviction.flood_written);
+    expect(
+      eviction.victim_keys_lost / eviction.victim_keys,
+      'LFU protects the quiet tenant at least 10× better than the flood',
+    ).toBeLessThan(floodShareEvicted / 10);
     expect(rows.find((r) => r.abuse === 'large value')?.how).toMatch(/Protocol error: invalid bulk length/);
     expect(rows.find((r) => r.abuse === 'long script calls')?.how).toMatch(/TOOMANY/);
     expect(rows.find((r) => r.abuse === 'keys without a TTL')?.how).toMatch(/^all \d+ NOPERM$/);
