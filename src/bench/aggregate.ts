@@ -1,6 +1,13 @@
 import { CHANNELS } from '../tenancy/index.js';
 import { formatUs } from '../format/duration.js';
-import { PER_SECOND_PERCENTILES, percentileValues, type BenchGroup, type BenchResult, type PerSecondPoint } from '../report/index.js';
+import {
+  PER_SECOND_PERCENTILES,
+  percentileValues,
+  type BenchGroup,
+  type BenchResult,
+  type PerSecondOpPoint,
+  type PerSecondPoint,
+} from '../report/index.js';
 import type { Spec } from '../spec/index.js';
 import type { Channel } from '../tenancy/index.js';
 import {
@@ -28,6 +35,7 @@ export interface RunMeta {
   warmupMs: number;
   durationMs: number;
   config: BenchResult['config'];
+  workload?: BenchResult['workload'];
   generator: BenchResult['generator'];
   slo: Spec['slo'];
   /** Open loop: the in-flight bound per connection. */
@@ -98,6 +106,7 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
     duration_ms: Math.round(window),
     warmup_ms: meta.warmupMs,
     config: meta.config,
+    ...(meta.workload ? { workload: meta.workload } : {}),
     totals: {
       issued: totals.measured,
       completed: totals.completed,
@@ -114,6 +123,7 @@ export function aggregate(runs: readonly EncodedRun[], meta: RunMeta): BenchResu
     saturation: { saturated: false, reasons: [], outstanding_per_second: [] },
     groups: groupRows,
     per_second: perSecond(runs),
+    per_second_ops: perSecondOps(runs),
     curves: [percentileCurve('all', overall), percentileCurve('mobile', byChannel.mobile), percentileCurve('web', byChannel.web)].filter(
       (c) => c.points.length > 0,
     ),
@@ -172,6 +182,28 @@ function perSecond(runs: readonly EncodedRun[]): PerSecondPoint[] {
       ...percentileValues(PER_SECOND_PERCENTILES, (p) => hist.getValueAtPercentile(p)),
       // 'all' is the merge of the two channels: only theirs are kept, for `compare`'s bootstrap.
       ...(channel === 'all' ? {} : { hist: encodeHistogram(hist) }),
+    }));
+}
+
+/** Per second, channel and op, each with its histogram (the channel series above merges the ops). */
+function perSecondOps(runs: readonly EncodedRun[]): PerSecondOpPoint[] {
+  const cells = new Map<string, { second: number; channel: Channel; op: string; hist: Histogram }>();
+  for (const r of runs)
+    for (const p of r.perSecond) {
+      const k = `${p.second}|${p.channel}|${p.op}`;
+      const c = cells.get(k) ?? { second: p.second, channel: p.channel, op: p.op, hist: seriesHistogram() };
+      c.hist.add(decodeHistogram(p.hist));
+      cells.set(k, c);
+    }
+  return [...cells.values()]
+    .sort((a, b) => a.second - b.second || a.channel.localeCompare(b.channel) || a.op.localeCompare(b.op))
+    .map(({ second, channel, op, hist }) => ({
+      second,
+      channel,
+      op,
+      count: hist.totalCount,
+      ...percentileValues(PER_SECOND_PERCENTILES, (p) => hist.getValueAtPercentile(p)),
+      hist: encodeHistogram(hist),
     }));
 }
 

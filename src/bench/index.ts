@@ -13,6 +13,7 @@ export {
   type WorkloadInput,
   type ProfileName,
 } from './workload.js';
+export { workloadFields, type WorkloadFields } from './workload-fields.js';
 export {
   buildOpTable,
   KeyInterner,

@@ -1,7 +1,7 @@
 import { CHANNELS } from '../tenancy/index.js';
 import type { Channel } from '../tenancy/index.js';
 import { encodeHistogram, latencyHistogram, seriesHistogram, type Histogram } from './histograms.js';
-import { type Dim, type OpTable } from './op-table.js';
+import { type Dim, type OpName, type OpTable } from './op-table.js';
 import { REPLY_ERROR, REPLY_NIL } from './resp.js';
 
 /** What one worker hands back: plain data with encoded histograms, merged by aggregate(). */
@@ -12,7 +12,8 @@ export interface EncodedRun {
   dimHists: string[];
   /** Per channel (CHANNELS order): µs from the op's actual send to its reply — the target's share of the latency. */
   serviceHists: string[];
-  perSecond: Array<{ channel: Channel; second: number; hist: string }>;
+  /** Per measured second (by intended start), channel and op: `compare` tests each second as one sample. */
+  perSecond: Array<{ channel: Channel; op: OpName; second: number; hist: string }>;
   /** Actual send − intended send, µs: the generator's share of the latency (0 in a closed loop). */
   sendLag: string;
   /** Every op issued, warm-up included. */
@@ -46,7 +47,9 @@ const MAX_ERROR_KINDS = 50;
 export class Recorder {
   readonly dimHists: Histogram[];
   readonly serviceHists: Histogram[] = CHANNELS.map(() => latencyHistogram());
-  private readonly perSecond: Histogram[][] = [[], []];
+  /** Per-second series, one per (channel, op) the table holds; `seriesOf[dim]` picks a dim's. */
+  private readonly series: Array<{ channel: Channel; op: OpName; seconds: Histogram[] }> = [];
+  private readonly seriesOf: Uint16Array;
   readonly sendLag = latencyHistogram();
   issued = 0;
   measuredIssued = 0;
@@ -75,6 +78,10 @@ export class Recorder {
     private readonly splitTimes = true,
   ) {
     this.dimHists = table.dims.map(() => latencyHistogram());
+    this.seriesOf = Uint16Array.from(table.dims, (d) => {
+      const i = this.series.findIndex((x) => x.channel === d.channel && x.op === d.op);
+      return i >= 0 ? i : this.series.push({ channel: d.channel, op: d.op, seconds: [] }) - 1;
+    });
   }
 
   /** One op answered: `intended` is when it was due, `sentAt` when it was written, `now` when its reply was read; ms. */
@@ -121,8 +128,8 @@ export class Recorder {
     const us = Math.max(1, Math.round((now - intended) * 1000));
     this.dimHists[this.table.dim[op] ?? 0]?.recordValue(us);
     const sec = Math.floor((intended - this.measureStart) / 1000);
-    const series = this.perSecond[this.table.channel[op] ?? 0];
-    if (series) (series[sec] ??= seriesHistogram()).recordValue(us);
+    const seconds = this.series[this.seriesOf[this.table.dim[op] ?? 0] ?? 0]?.seconds;
+    if (seconds) (seconds[sec] ??= seriesHistogram()).recordValue(us);
     if (now > this.lastCompletion) this.lastCompletion = now;
   }
 
@@ -144,10 +151,8 @@ export class Recorder {
       dims: this.table.dims,
       dimHists: this.dimHists.map(encodeHistogram),
       serviceHists: this.serviceHists.map(encodeHistogram),
-      perSecond: this.perSecond.flatMap((series, ch) =>
-        series.flatMap((h, second) =>
-          h && h.totalCount > 0 ? [{ channel: CHANNELS[ch] ?? 'mobile', second, hist: encodeHistogram(h) }] : [],
-        ),
+      perSecond: this.series.flatMap(({ channel, op, seconds }) =>
+        seconds.flatMap((h, second) => (h && h.totalCount > 0 ? [{ channel, op, second, hist: encodeHistogram(h) }] : [])),
       ),
       sendLag: encodeHistogram(this.sendLag),
       issued: this.issued,

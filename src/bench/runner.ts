@@ -24,6 +24,7 @@ import { readTopology, type BenchTopology } from './topology.js';
 import { prefillValue } from './values.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 import type { Workload } from './workload.js';
+import { workloadFields } from './workload-fields.js';
 
 export interface BenchOptions {
   spec: Spec;
@@ -173,6 +174,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       seed: o.workload.seed,
       masters: topology.masters.length,
     },
+    workload: workloadFields(o.workload),
     generator: {
       ...generatorFigures(
         s0.cpu,

@@ -10,9 +10,9 @@ export interface ConfigDifference {
 
 /**
  * What must match for two runs to be compared: the offered load (mode, target rate or in-flight bound, driver),
- * the workload (profile: keys, value sizes, op mix), the topology (masters) and the kind of bench. Seed, duration,
- * warm-up and worker count may differ (the samples are per second). Value sizes are not recorded apart from the
- * profile, so a `--workload` override with the same profile name is not seen.
+ * the workload (profile, and each recorded workload field: value sizes, op mix, channel shares, keys, tenants),
+ * the topology (masters) and the kind of bench. Seed, duration, warm-up and worker count may differ (the samples
+ * are per second). A document written before workload fields were recorded is judged by its profile name only.
  */
 const FIELDS: ReadonlyArray<readonly [string, (b: BenchResult) => string | number | undefined]> = [
   ['kind', (b) => b.kind],
@@ -25,12 +25,23 @@ const FIELDS: ReadonlyArray<readonly [string, (b: BenchResult) => string | numbe
   ['config.connections_per_node', (b) => b.config.connections_per_node],
 ];
 
+/** The workload fields both documents record (none when either predates them). */
+function workloadFieldsOf(baseline: BenchResult, current: BenchResult): typeof FIELDS {
+  const wb = baseline.workload;
+  const wc = current.workload;
+  if (!wb || !wc) return [];
+  const paths = [...new Set([...Object.keys(wb), ...Object.keys(wc)])].sort();
+  return paths.map((path) => [`workload.${path}`, (b: BenchResult) => b.workload?.[path]?.toString()] as const);
+}
+
 export function configDifferences(baseline: BenchResult, current: BenchResult): ConfigDifference[] {
   const show = (v: string | number | undefined) => (v === undefined ? '(none)' : String(v));
-  return FIELDS.filter(([, f]) => f(baseline) !== f(current)).map(([field, f]) => ({
-    bench: current.name,
-    field,
-    baseline: show(f(baseline)),
-    current: show(f(current)),
-  }));
+  return [...FIELDS, ...workloadFieldsOf(baseline, current)]
+    .filter(([, f]) => f(baseline) !== f(current))
+    .map(([field, f]) => ({
+      bench: current.name,
+      field,
+      baseline: show(f(baseline)),
+      current: show(f(current)),
+    }));
 }

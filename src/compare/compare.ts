@@ -150,7 +150,7 @@ function compareBench(base: BenchResult, cur: BenchResult, o: CompareOptions): C
     rows.push(row(base.name, channel, 'all', 'p99_9', sb.p99_9_us, sc.p99_9_us, t, tailEvidence(b, c, t.alpha, o.replicates)));
   }
   rows.push(errorRateRow(base, cur, t));
-  rows.push(...opRows(base, cur, t));
+  rows.push(...opRows(base, cur, o));
   return rows;
 }
 
@@ -206,8 +206,22 @@ function errorRateRow(base: BenchResult, cur: BenchResult, t: ComparisonThreshol
   });
 }
 
-/** Per channel and op, from the whole-run histograms (the runs keep no per-second figures per op): shown, not tested. */
-function opRows(base: BenchResult, cur: BenchResult, t: ComparisonThresholds): ComparisonMetricRow[] {
+/** One channel's and op's seconds, or null in a document written before they were recorded. */
+function opSecondsOf(b: BenchResult, channel: string, op: string): Seconds | null {
+  if (!b.per_second_ops) return null;
+  const n = fullSeconds(b);
+  const own = b.per_second_ops.filter((p) => p.second < n && p.channel === channel && p.op === op && p.count > 0);
+  const counts = Array.from({ length: n }, () => 0);
+  for (const p of own) counts[p.second] = p.count;
+  return { n, counts, p50: own.map((p) => p.p50_us), p99: own.map((p) => p.p99_us), hists: own.map((p) => [p.hist]) };
+}
+
+/**
+ * Per channel and op: the figures from the whole-run histograms, tested like the channel's on that op's own
+ * per-second samples (shown, not tested, when a document has none).
+ */
+function opRows(base: BenchResult, cur: BenchResult, o: CompareOptions): ComparisonMetricRow[] {
+  const t = o.thresholds;
   const byOp = (b: BenchResult) => {
     const m = new Map<string, ReturnType<typeof decodeHistogram>>();
     for (const g of b.groups) {
@@ -225,24 +239,22 @@ function opRows(base: BenchResult, cur: BenchResult, t: ComparisonThresholds): C
     const c = hc.get(k);
     if (!c || b.totalCount === 0 || c.totalCount === 0) continue;
     const [channel = 'all', op = ''] = k.split('|');
-    for (const [metric, p] of [
-      ['p50', 50],
-      ['p99', 99],
-      ['p99_9', 99.9],
-    ] as const) {
-      rows.push(
-        row(
-          base.name,
-          channel as Channel,
-          op,
-          metric,
-          b.getValueAtPercentile(p),
-          c.getValueAtPercentile(p),
-          t,
-          untested(b.totalCount, c.totalCount, 'per op: whole-run histograms only (no per-second samples), not tested'),
-        ),
-      );
-    }
+    const sb = opSecondsOf(base, channel, op);
+    const sc = opSecondsOf(cur, channel, op);
+    const none = untested(
+      b.totalCount,
+      c.totalCount,
+      'per op: no per-second samples in a document (written before they were recorded), not tested',
+    );
+    const figure = (p: number) => [b.getValueAtPercentile(p), c.getValueAtPercentile(p)] as const;
+    const [b50, c50] = figure(50);
+    const [b99, c99] = figure(99);
+    const [b999, c999] = figure(99.9);
+    rows.push(
+      row(base.name, channel as Channel, op, 'p50', b50, c50, t, sb && sc ? rankEvidence(sb.p50, sc.p50, true, t.alpha) : none),
+      row(base.name, channel as Channel, op, 'p99', b99, c99, t, sb && sc ? rankEvidence(sb.p99, sc.p99, true, t.alpha) : none),
+      row(base.name, channel as Channel, op, 'p99_9', b999, c999, t, sb && sc ? tailEvidence(sb, sc, t.alpha, o.replicates) : none),
+    );
   }
   return rows;
 }

@@ -39,6 +39,10 @@ export const perSecondPointSchema = z.object({
 });
 export type PerSecondPoint = z.infer<typeof perSecondPointSchema>;
 
+/** The same per second, channel (mobile/web) and op: `compare` tests each op's latencies as well as each channel's. */
+export const perSecondOpPointSchema = perSecondPointSchema.extend({ channel: channelSchema, op: z.string(), hist: z.string() });
+export type PerSecondOpPoint = z.infer<typeof perSecondOpPointSchema>;
+
 export const curvePointSchema = z.object({ percentile: z.number(), value_us: z.number() });
 export const curveSchema = z.object({ label: z.string(), points: z.array(curvePointSchema) });
 export type PercentileCurve = z.infer<typeof curveSchema>;
@@ -186,6 +190,8 @@ export const benchResultSchema = z.object({
     seed: z.number(),
     masters: z.number(),
   }),
+  /** The workload as flat fields (value sizes, op mix, keys, tenants): runs compare only when they match. Absent before it was recorded. */
+  workload: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   totals: z.object({
     issued: z.number(),
     completed: z.number(),
@@ -249,6 +255,8 @@ export const benchResultSchema = z.object({
   quality: qualitySchema.optional(),
   groups: z.array(benchGroupSchema),
   per_second: z.array(perSecondPointSchema),
+  /** Absent in documents written before it was recorded: their per-op rows are shown, not tested. */
+  per_second_ops: z.array(perSecondOpPointSchema).optional(),
   curves: z.array(curveSchema),
   slo: z.array(sloRowSchema),
   errors_by_message: z.record(z.string(), z.number()),

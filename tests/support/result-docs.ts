@@ -13,7 +13,7 @@ export function encodedRun(h: Histogram, ops: number, over: Partial<EncodedRun> 
     worker: 0,
     dims: [{ op: 'get', module: 'crm', channel: 'mobile', plan: 'basic' }],
     dimHists: [encodeHistogram(h)],
-    perSecond: [0, 1, 2].map((second) => ({ channel: 'mobile' as const, second, hist: encodeHistogram(h) })),
+    perSecond: [0, 1, 2].map((second) => ({ channel: 'mobile' as const, op: 'get' as const, second, hist: encodeHistogram(h) })),
     serviceHists: [encodeHistogram(h), ''],
     sendLag: encodeHistogram(h),
     issued: ops,

@@ -29,7 +29,7 @@ function run(worker: number, values: number[][], extra: Partial<EncodedRun> = {}
     return h;
   });
   const perSecond = dims
-    .map((d, i) => ({ channel: d.channel, second: 0, hist: encodeHistogram(hists[i] ?? latencyHistogram()) }))
+    .map((d, i) => ({ channel: d.channel, op: d.op, second: 0, hist: encodeHistogram(hists[i] ?? latencyHistogram()) }))
     .filter((p) => p.hist !== '');
   const n = values.flat().length;
   return {
@@ -118,6 +118,12 @@ describe('aggregate()', () => {
     expect(merged.totals.completed).toBe(2100);
     expect(merged.per_second.find((p) => p.channel === 'all')?.count).toBe(2100);
     expect(merged.per_second.find((p) => p.channel === 'web')?.count).toBe(600);
+    // Per second, channel and op too (compare tests each op on these): the same merge, kept apart by op.
+    expect(merged.per_second_ops?.map(({ channel, op, count }) => [channel, op, count])).toEqual([
+      ['mobile', 'get', 1500],
+      ['web', 'set', 600],
+    ]);
+    expect(merged.per_second_ops).toEqual(single.per_second_ops);
     // The merged encodings merge again (runs of runs).
     expect(summarize(mergeEncoded(merged.groups.map((g) => g.hist)))).toEqual(merged.overall);
     expect(() => benchResultSchema.parse(merged)).not.toThrow();

@@ -37,7 +37,7 @@ function benchResult() {
     worker: 0,
     dims: [{ op: 'get', module: 'crm', channel: 'mobile', plan: 'basic' }],
     dimHists: [encodeHistogram(h)],
-    perSecond: [{ channel: 'mobile', second: 0, hist: encodeHistogram(h) }],
+    perSecond: [{ channel: 'mobile', op: 'get', second: 0, hist: encodeHistogram(h) }],
     serviceHists: [encodeHistogram(h), ''],
     sendLag: '',
     issued: h.totalCount,

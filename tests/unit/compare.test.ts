@@ -20,10 +20,14 @@ import { loadSpec } from '../../src/spec/index.js';
 import { runCli, runProgram } from '../support/cli.js';
 import { gateDocument } from '../support/result-docs.js';
 
-/** Two real 10 s `bench --json` runs (mobile profile, open loop, 2000 ops/s), back to back on one local cluster. */
+/**
+ * Two real 10 s `bench --json` runs (mobile profile, open loop, 2000 ops/s), back to back on one local cluster,
+ * written before per-op seconds and workload fields were recorded; ops1.json is one such run written after.
+ */
 const FIXTURES = fileURLToPath(new URL('../fixtures/compare/', import.meta.url));
 const A1 = join(FIXTURES, 'a1.json');
 const A2 = join(FIXTURES, 'a2.json');
+const OPS1 = join(FIXTURES, 'ops1.json');
 const DEFAULTS: ComparisonThresholds = { p50: 25, p99: 25, p99_9: 50, throughput: -10, error_rate: 0.1, alpha: 0.01 };
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cache-harness-compare-'));
@@ -61,6 +65,22 @@ function slowed(b: BenchResult, k: number, rate = 1): BenchResult {
 }
 
 const doc = (path: string, benches: BenchResult[]): ComparedDocument => ({ path, kind: 'bench', benches });
+
+/** A real 10 s run with per-op seconds and workload fields (written after they were recorded). */
+const opsBench = () => rawBench(OPS1).benches[0] as BenchResult;
+
+/** Every latency of one op × k, in its per-second series and its whole-run groups; the rest untouched. */
+function slowedOp(b: BenchResult, op: string, k: number): BenchResult {
+  const lat = <T extends Record<string, unknown>>(s: T): T =>
+    Object.fromEntries(
+      Object.entries(s).map(([key, v]) => [key, /^(p\d|max_us|mean_us|min_us)/.test(key) && typeof v === 'number' ? v * k : v]),
+    ) as T;
+  return {
+    ...b,
+    groups: b.groups.map((g) => (g.op === op ? { ...lat(g), hist: scaled(g.hist, k) } : g)),
+    per_second_ops: b.per_second_ops?.map((p) => (p.op === op ? { ...lat(p), hist: scaled(p.hist, k) } : p)),
+  };
+}
 
 describe('statistics', () => {
   it('Φ matches the normal table', () => {
@@ -219,6 +239,32 @@ describe('compareDocuments', () => {
     const forced = compareDocuments(a1(), doc('o.json', [other]), { thresholds: DEFAULTS, force: true });
     expect(forced.forced).toBe(true);
     expect(forced.caveats).toHaveLength(3);
+  });
+
+  it('a workload field that differs (value sizes under the same profile) is named; a document without them is judged by profile', () => {
+    const b = opsBench();
+    const sizes = 'channel.mobile.valueSizes';
+    expect(b.workload?.[sizes]).toBe('256×0.5, 1024×0.4, 4096×0.1');
+    const bigger: BenchResult = { ...b, workload: { ...b.workload, [sizes]: '8192×1' } };
+    expect(configDifferences(b, bigger)).toEqual([
+      { bench: b.name, field: `workload.${sizes}`, baseline: '256×0.5, 1024×0.4, 4096×0.1', current: '8192×1' },
+    ]);
+    expect(() => compareDocuments(doc('a.json', [b]), doc('b.json', [bigger]), { thresholds: DEFAULTS })).toThrow(/valueSizes/);
+    expect(configDifferences(bench(), b).filter((d) => d.field.startsWith('workload.'))).toEqual([]);
+  });
+
+  it("per op: each op is tested on its own seconds; a slowdown of SET alone is found on SET's rows, not GET's", () => {
+    const same = compareDocuments(doc('a.json', [opsBench()]), doc('b.json', [opsBench()]), { thresholds: DEFAULTS });
+    const opRows = same.rows.filter((r) => r.op !== 'all');
+    expect(opRows.map((r) => `${r.channel} ${r.op}`).sort()).toEqual(
+      ['mobile get', 'mobile set', 'web get', 'web set'].flatMap((k) => [k, k, k]).sort(),
+    );
+    expect(new Set(opRows.map((r) => r.test))).toEqual(new Set(['mann-whitney', 'bootstrap']));
+    expect(same.regressions).toBe(0);
+    const c = compareDocuments(doc('a.json', [opsBench()]), doc('b.json', [slowedOp(opsBench(), 'set', 3)]), { thresholds: DEFAULTS });
+    const regressed = c.rows.filter((r) => r.verdict === 'regression').map((r) => `${r.channel} ${r.op} ${r.metric}`);
+    for (const ch of ['mobile', 'web']) for (const m of ['p50', 'p99']) expect(regressed).toContain(`${ch} set ${m}`);
+    expect(regressed.filter((r) => !r.includes(' set '))).toEqual([]);
   });
 
   it("reads a gate result.json's benches as well as a bench --json file, and names its run", () => {
