@@ -353,7 +353,7 @@ export function gateComparison(
 
 /**
  * The suites' verdict, with the baseline comparison's: a regression fails a run that nothing else failed or
- * errored; regressions only in disturbed measurements make a passing run inconclusive.
+ * errored; a comparison on a disturbed measurement (src/compare/disturbed.ts) makes a passing run inconclusive.
  */
 export function gateVerdict(
   suites: SuiteResult[],
@@ -361,11 +361,10 @@ export function gateVerdict(
   comparison?: Pick<ComparisonResult, 'rows'>,
 ): Pick<ResultDocument, 'verdict' | 'exit_code'> {
   const v = verdictOf(suites, errors);
-  const regressions = comparison?.rows.filter((r) => r.verdict === 'regression') ?? [];
-  if (regressions.length === 0 || v.verdict === 'error' || v.verdict === 'fail') return v;
-  return comparisonVerdict(regressions) === 'regression'
-    ? { verdict: 'fail', exit_code: EXIT.fail }
-    : { verdict: 'inconclusive', exit_code: EXIT.inconclusive };
+  const c = comparison ? comparisonVerdict(comparison.rows) : 'none';
+  if (c === 'none' || v.verdict === 'error' || v.verdict === 'fail') return v;
+  if (c === 'regression') return { verdict: 'fail', exit_code: EXIT.fail };
+  return v.verdict === 'pass' ? { verdict: 'inconclusive', exit_code: EXIT.inconclusive } : v;
 }
 
 function resultDocument(rec: RunRecord, opts: GateOptions, t0: number, runId: string): ResultDocument {

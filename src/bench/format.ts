@@ -1,12 +1,10 @@
 import { formatSeconds, formatUs, renderTable, type Align } from '../format/index.js';
 import {
+  autocannonPercentiles,
   LATENCY_COLUMNS,
   latencyCells,
   PEER_LATENCY_COLUMN,
   peerLatency,
-  PERCENTILES,
-  percentileLabel,
-  percentileName,
   type BenchResult,
   type Comparison,
   type Quality,
@@ -59,7 +57,7 @@ export function formatBench(r: BenchResult): string {
   const th = g.threads;
   const split =
     th && th.receiver_ms !== null
-      ? ` [receiving thread ${th.receiver_ms} ms${th.sender_ms ? `, sender thread ${th.sender_ms} ms of which spinning ${th.sender_spin_ms} ms; ${th.sender_writes} writes, ${th.sender_sleeps} sleeps` : ''}]`
+      ? ` [receiving thread ${th.receiver_ms} ms${th.sender_ms ? `, sender thread ${th.sender_ms} ms of which spinning ${th.sender_spin_ms} ms${th.sender_writes !== undefined ? `; ${th.sender_writes} writes, ${th.sender_sleeps ?? '?'} sleeps` : ''}` : ''}]`
       : '';
   lines.push(
     `generator: CPU ${g.cpu_percent}% of one core (user ${g.cpu_user_ms} ms, system ${g.cpu_system_ms} ms over ${g.wall_ms} ms)${split}, ${g.cpu_us_per_op} µs CPU per op, max RSS ${g.max_rss_mb} MB, ${r.config.workers} worker(s)${pacing}`,
@@ -67,9 +65,7 @@ export function formatBench(r: BenchResult): string {
   if (r.quality) lines.push(formatQuality(r.quality));
   if (r.http) {
     const a = r.http.autocannon;
-    lines.push(
-      `autocannon (client, whole ms): ${Math.round(a.requests_per_s)} req/s, ${PERCENTILES.map((p) => `${percentileLabel(p)} ${a.latency_ms[percentileName(p)]} ms`).join(', ')}`,
-    );
+    lines.push(`autocannon (client, whole ms): ${Math.round(a.requests_per_s)} req/s, ${autocannonPercentiles(a.latency_ms).join(', ')}`);
     lines.push(
       renderTable([['server route', ...LATENCY_COLUMNS], ...r.http.server.map((s) => [`${s.route} ${s.channel}`, ...latencyCells(s)])]),
     );
@@ -137,5 +133,5 @@ export function formatComparison(c: Comparison): string {
 /** How the sender thread paced the schedule, in words. */
 function senderWords(p: NonNullable<BenchResult['generator']['pacing']>): string {
   const slack = p.fine_timer_slack ? ', 1 ns timer slack' : '';
-  return `sender thread (futex sleep, spin ≤ ${p.spin_us} µs within ${Math.round(p.spin_budget * 100)}% of a core, wakes ≥ ${p.batch_us} µs apart${slack})`;
+  return `sender thread (futex sleep, spin ≤ ${p.spin_us} µs within ${Math.round(p.spin_budget * 100)}% of a core${p.batch_us !== undefined ? `, wakes ≥ ${p.batch_us} µs apart` : ''}${slack})`;
 }

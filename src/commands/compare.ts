@@ -35,7 +35,7 @@ export function formatComparison(c: ComparisonResult): string {
     c.verdict === 'regression'
       ? 'verdict: REGRESSION'
       : c.verdict === 'inconclusive'
-        ? 'verdict: INCONCLUSIVE (every regression is in a disturbed measurement: run again on a quiet machine)'
+        ? 'verdict: INCONCLUSIVE (a measurement was disturbed, so it can neither pass nor fail: run both again on a quiet machine)'
         : 'verdict: no regression',
   );
   return lines.join('\n');
@@ -59,7 +59,7 @@ export function registerCompareCommand(program: Command, common: { spec: () => O
   return program
     .command('compare')
     .description(
-      "compare two runs (gate result.json or bench --json) bench by bench: throughput, p50, p99, p99.9, error rate per channel; a regression is beyond the spec's `regression:` threshold AND significant (exit 1)",
+      "compare two runs (gate result.json or bench --json) bench by bench: throughput, p50, p99, p99.9, error rate per channel; a regression is significantly beyond the spec's `regression:` threshold and beyond its latency floor in µs (exit 1)",
     )
     .argument('<baseline>', 'the earlier run (result.json or a bench --json file)')
     .argument('<current>', 'the run to judge against it')
@@ -68,7 +68,7 @@ export function registerCompareCommand(program: Command, common: { spec: () => O
     .option('--markdown <file>', 'write a Markdown summary (CI job summary, PR comment)')
     .option(
       '--threshold <key=value>',
-      'override a threshold of the spec: p50, p99, p99_9 (percent higher), throughput (percent, negative), error_rate (points); repeatable',
+      'override a threshold of the spec: p50, p99, p99_9 (percent higher), throughput (percent, negative), error_rate (points), p50_floor_us, p99_floor_us, p99_9_floor_us (µs); repeatable',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )

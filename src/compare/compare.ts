@@ -71,12 +71,26 @@ function row(
   cur: number,
   t: ComparisonThresholds,
   ev: Evidence,
+  lagUs = 0,
 ): ComparisonMetricRow {
   const threshold = metric === 'error_rate' ? t.error_rate : t[metric];
   const change = metric === 'error_rate' ? round(cur - base, 4) : changePercent(base, cur);
   const unit = metric === 'throughput' ? 'ops/s' : metric === 'error_rate' ? '%' : 'us';
   const { worse, better, pWorse, pBetter, ...evidence } = ev;
-  const verdict = decide(metric, { change, threshold, worse, better });
+  const isLatency = metric === 'p50' || metric === 'p99' || metric === 'p99_9';
+  // The floor: the spec's, raised to the generator's own lateness at that percentile in either run (a change the
+  // generator can make by itself is not the target's).
+  const fixedFloor = isLatency ? (t.floor_us?.[metric] ?? 0) : 0;
+  const floorUs = isLatency ? Math.max(fixedFloor, Math.round(lagUs)) : undefined;
+  const latency = floorUs !== undefined ? { changeUs: cur - base, floorUs } : {};
+  const verdict = decide(metric, { change, threshold, worse, better, ...latency });
+  const withinFloor =
+    floorUs !== undefined && verdict === 'unchanged' && change !== null && Math.abs(change) > threshold && Math.abs(cur - base) <= floorUs;
+  if (withinFloor) {
+    const why = floorUs > fixedFloor ? ": the generator's own lateness at this percentile" : '';
+    const note = `within the ${floorUs} µs floor${why}`;
+    evidence.note = evidence.note ? `${evidence.note}; ${note}` : note;
+  }
   // The row carries the p-value of the direction the change went (the one its verdict rests on).
   const wentWorse = change !== null && (metric === 'throughput' ? change <= 0 : change >= 0);
   const p = wentWorse ? pWorse : pBetter;
@@ -114,12 +128,27 @@ function untested(nb: number, nc: number, note: string): Evidence {
   return { test: 'none', interval: null, n_baseline: nb, n_current: nc, note, pWorse: null, pBetter: null, worse: null, better: null };
 }
 
-function rankEvidence(base: number[], cur: number[], higherWorse: boolean, alpha: number): Evidence {
+/**
+ * Mann-Whitney against the threshold, not against no change: "worse" is the current seconds significantly above
+ * the baseline's scaled by the allowed change (× 1.25 for +25 %; × 0.9 for a −10 % throughput), "better" the
+ * mirror. Two runs of one cluster differ by a few percent in a way seconds within a run cannot show (measured
+ * A/A), so a test against 0 calls +26 % significant; a test against the threshold asks the gate's question.
+ */
+function rankEvidence(base: number[], cur: number[], higherWorse: boolean, alpha: number, thresholdPercent: number): Evidence {
   const few = tooFew(base.length, cur.length);
   if (few) return untested(base.length, cur.length, few);
-  const mw = mannWhitney(cur, base);
-  const pWorse = higherWorse ? mw.pGreater : mw.pLess;
-  const pBetter = higherWorse ? mw.pLess : mw.pGreater;
+  const m = Math.abs(thresholdPercent) / 100;
+  const dir = higherWorse ? 1 : -1;
+  const worseTest = mannWhitney(
+    cur,
+    base.map((x) => x * (1 + dir * m)),
+  );
+  const betterTest = mannWhitney(
+    cur,
+    base.map((x) => x * (1 - dir * m)),
+  );
+  const pWorse = higherWorse ? worseTest.pGreater : worseTest.pLess;
+  const pBetter = higherWorse ? betterTest.pLess : betterTest.pGreater;
   return {
     test: 'mann-whitney',
     interval: null,
@@ -145,9 +174,12 @@ function compareBench(base: BenchResult, cur: BenchResult, o: CompareOptions): C
     const c = secondsOf(cur, channel);
     const tp = throughputRow(base, cur, channel, b, c, t);
     if (tp) rows.push(tp);
-    rows.push(row(base.name, channel, 'all', 'p50', sb.p50_us, sc.p50_us, t, rankEvidence(b.p50, c.p50, true, t.alpha)));
-    rows.push(row(base.name, channel, 'all', 'p99', sb.p99_us, sc.p99_us, t, rankEvidence(b.p99, c.p99, true, t.alpha)));
-    rows.push(row(base.name, channel, 'all', 'p99_9', sb.p99_9_us, sc.p99_9_us, t, tailEvidence(b, c, t.alpha, o.replicates)));
+    const lag = lagOf(base, cur);
+    rows.push(row(base.name, channel, 'all', 'p50', sb.p50_us, sc.p50_us, t, rankEvidence(b.p50, c.p50, true, t.alpha, t.p50), lag.p50));
+    rows.push(row(base.name, channel, 'all', 'p99', sb.p99_us, sc.p99_us, t, rankEvidence(b.p99, c.p99, true, t.alpha, t.p99), lag.p99));
+    rows.push(
+      row(base.name, channel, 'all', 'p99_9', sb.p99_9_us, sc.p99_9_us, t, tailEvidence(b, c, t.alpha, t.p99_9, o.replicates), lag.p99_9),
+    );
   }
   rows.push(errorRateRow(base, cur, t));
   rows.push(...opRows(base, cur, o));
@@ -166,13 +198,14 @@ function throughputRow(base: BenchResult, cur: BenchResult, channel: Channel, b:
     return row(base.name, channel, 'all', 'throughput', base.totals.completed_rate, cur.totals.completed_rate, t, ev);
   }
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
-  const ev = rankEvidence(b.counts, c.counts, false, t.alpha);
+  const ev = rankEvidence(b.counts, c.counts, false, t.alpha, t.throughput);
   const open = 'open loop: counts follow the offered rate; a slower target shows in the latencies';
   if (base.mode === 'open') ev.note = ev.note ? `${ev.note}; ${open}` : open;
   return row(base.name, channel, 'all', 'throughput', mean(b.counts), mean(c.counts), t, ev);
 }
 
-function tailEvidence(b: Seconds, c: Seconds, alpha: number, replicates?: number): Evidence {
+/** The bootstrap interval of the change, judged against the threshold: worse when it lies wholly above +threshold. */
+function tailEvidence(b: Seconds, c: Seconds, alpha: number, thresholdPercent: number, replicates?: number): Evidence {
   const n = { n_baseline: b.hists?.length ?? 0, n_current: c.hists?.length ?? 0 };
   const none = (note: string) => untested(n.n_baseline, n.n_current, note);
   if (!b.hists || !c.hists) return none('no per-second histograms in a document (written before they were recorded): not tested');
@@ -181,7 +214,8 @@ function tailEvidence(b: Seconds, c: Seconds, alpha: number, replicates?: number
   const boot = bootstrapPercentileChange(b.hists, c.hists, { percentile: 99.9, alpha, replicates });
   if (!boot.interval) return none('baseline p99.9 is 0: not tested');
   const interval: [number, number] = [round(boot.interval[0]), round(boot.interval[1])];
-  return { test: 'bootstrap', interval, ...n, pWorse: null, pBetter: null, worse: interval[0] > 0, better: interval[1] < 0 };
+  const m = Math.abs(thresholdPercent);
+  return { test: 'bootstrap', interval, ...n, pWorse: null, pBetter: null, worse: interval[0] > m, better: interval[1] < -m };
 }
 
 /**
@@ -204,6 +238,12 @@ function errorRateRow(base: BenchResult, cur: BenchResult, t: ComparisonThreshol
     worse: pWorse < t.alpha,
     better: pBetter < t.alpha,
   });
+}
+
+/** The generator's own lateness (send lag, open loop) at each compared percentile: the larger of the two runs'. */
+function lagOf(base: BenchResult, cur: BenchResult): { p50: number; p99: number; p99_9: number } {
+  const at = (k: 'p50_us' | 'p99_us' | 'p99_9_us') => Math.max(base.schedule?.send_lag[k] ?? 0, cur.schedule?.send_lag[k] ?? 0);
+  return { p50: at('p50_us'), p99: at('p99_us'), p99_9: at('p99_9_us') };
 }
 
 /** One channel's and op's seconds, or null in a document written before they were recorded. */
@@ -234,6 +274,7 @@ function opRows(base: BenchResult, cur: BenchResult, o: CompareOptions): Compari
   };
   const hb = byOp(base);
   const hc = byOp(cur);
+  const lag = lagOf(base, cur);
   const rows: ComparisonMetricRow[] = [];
   for (const [k, b] of [...hb].sort(([a], [z]) => a.localeCompare(z))) {
     const c = hc.get(k);
@@ -251,9 +292,39 @@ function opRows(base: BenchResult, cur: BenchResult, o: CompareOptions): Compari
     const [b99, c99] = figure(99);
     const [b999, c999] = figure(99.9);
     rows.push(
-      row(base.name, channel as Channel, op, 'p50', b50, c50, t, sb && sc ? rankEvidence(sb.p50, sc.p50, true, t.alpha) : none),
-      row(base.name, channel as Channel, op, 'p99', b99, c99, t, sb && sc ? rankEvidence(sb.p99, sc.p99, true, t.alpha) : none),
-      row(base.name, channel as Channel, op, 'p99_9', b999, c999, t, sb && sc ? tailEvidence(sb, sc, t.alpha, o.replicates) : none),
+      row(
+        base.name,
+        channel as Channel,
+        op,
+        'p50',
+        b50,
+        c50,
+        t,
+        sb && sc ? rankEvidence(sb.p50, sc.p50, true, t.alpha, t.p50) : none,
+        lag.p50,
+      ),
+      row(
+        base.name,
+        channel as Channel,
+        op,
+        'p99',
+        b99,
+        c99,
+        t,
+        sb && sc ? rankEvidence(sb.p99, sc.p99, true, t.alpha, t.p99) : none,
+        lag.p99,
+      ),
+      row(
+        base.name,
+        channel as Channel,
+        op,
+        'p99_9',
+        b999,
+        c999,
+        t,
+        sb && sc ? tailEvidence(sb, sc, t.alpha, t.p99_9, o.replicates) : none,
+        lag.p99_9,
+      ),
     );
   }
   return rows;

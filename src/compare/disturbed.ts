@@ -2,9 +2,11 @@ import type { ComparisonResult } from '../report/comparison-schema.js';
 import type { BenchResult } from '../report/index.js';
 
 /**
- * A regression in a bench whose measurement was disturbed (src/bench quality: other load, steal, forks, generator
- * lag) in either run cannot be told from the disturbance: its row says so, and it makes the gate inconclusive,
- * not failed — as an SLO breach on a disturbed machine does.
+ * A bench whose measurement was disturbed (src/bench quality: other load, steal, forks, generator lag) in either
+ * run cannot decide a comparison either way: a regression in it cannot be told from the disturbance, and the
+ * disturbance can hide one (a slowed baseline, or the generator's lateness raising the latency floors). Every row
+ * of such a bench says so, and the comparison is inconclusive — not failed, and never passed — as an SLO breach
+ * on a disturbed machine is.
  */
 export const DISTURBED_NOTE = 'measurement disturbed';
 
@@ -18,20 +20,19 @@ export function markDisturbed(
     return q?.disturbed ? [`${side}: ${q.reasons.join('; ')}`] : [];
   };
   return rows.map((r) => {
-    if (r.verdict !== 'regression') return r;
     const reasons = [...why('baseline', baseline, r.bench), ...why('current', current, r.bench)];
     if (reasons.length === 0) return r;
-    const note = `${DISTURBED_NOTE} (${reasons.join(' / ')}): inconclusive, not a fail`;
+    const note = `${DISTURBED_NOTE} (${reasons.join(' / ')}): inconclusive`;
     return { ...r, note: r.note ? `${r.note}; ${note}` : note };
   });
 }
 
 /**
- * What the rows say as a whole: 'regression' when a regression was measured on undisturbed runs, 'inconclusive'
- * when every regression is in a disturbed measurement, 'none' otherwise.
+ * What the rows say as a whole: 'regression' when a regression was measured on undisturbed runs; 'inconclusive'
+ * when none was but some bench's measurement was disturbed; 'none' otherwise.
  */
 export function comparisonVerdict(rows: ComparisonResult['rows']): 'regression' | 'inconclusive' | 'none' {
-  const regressions = rows.filter((r) => r.verdict === 'regression');
-  if (regressions.length === 0) return 'none';
-  return regressions.some((r) => !r.note?.includes(DISTURBED_NOTE)) ? 'regression' : 'inconclusive';
+  const disturbed = (r: ComparisonResult['rows'][number]) => r.note?.includes(DISTURBED_NOTE) === true;
+  if (rows.some((r) => r.verdict === 'regression' && !disturbed(r))) return 'regression';
+  return rows.some(disturbed) ? 'inconclusive' : 'none';
 }

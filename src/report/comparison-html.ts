@@ -2,7 +2,7 @@ import { percentileOverlayChartPng, perSecondOverlayChartPng, type P99Point } fr
 import type { ComparisonMetricRow, ComparisonResult } from './comparison-schema.js';
 import { escapeXml as esc } from './escape.js';
 import { html, htmlTable, type HtmlCell } from './html-table.js';
-import { COMPARISON_HEADER, comparisonCells } from './markdown.js';
+import { COMPARISON_HEADER, comparisonCells, floorText } from './markdown.js';
 import type { BenchResult } from './perf-schema.js';
 
 /** What the HTML shows of the baseline beside the current run (stored in the comparison: see `baseline_series`). */
@@ -47,7 +47,7 @@ export function renderComparisonSection(c: ComparisonResult, current: readonly B
         : '<span class="badge passed">no regression</span>';
   const parts = [
     `<section id="baseline-comparison"><h2>Baseline comparison ${head}</h2>`,
-    `<p>${c.rows.length} metric(s) of ${c.benches.length} bench(es) against <b>${esc(base)}</b>${c.baseline.started_at ? ` (${esc(c.baseline.started_at)})` : ''} · ${c.improvements} improvement(s) · a regression is beyond its threshold <b>and</b> significant at alpha ${c.thresholds.alpha}</p>`,
+    `<p>${c.rows.length} metric(s) of ${c.benches.length} bench(es) against <b>${esc(base)}</b>${c.baseline.started_at ? ` (${esc(c.baseline.started_at)})` : ''} · ${c.improvements} improvement(s) · a regression is <b>significantly beyond</b> its threshold at alpha ${c.thresholds.alpha}${esc(floorText(c))}</p>`,
   ];
   if (c.caveats.length)
     parts.push(

@@ -72,6 +72,8 @@ export const comparisonThresholdsSchema = z.object({
   /** Absolute percentage points of error rate allowed. */
   error_rate: z.number(),
   alpha: z.number().gt(0).lt(1),
+  /** The smallest latency change (µs) that can be a regression; absent in comparisons stored before it existed. */
+  floor_us: z.object({ p50: z.number(), p99: z.number(), p99_9: z.number() }).optional(),
 });
 export type ComparisonThresholds = z.infer<typeof comparisonThresholdsSchema>;
 
@@ -88,7 +90,7 @@ export const comparisonResultSchema = z.object({
   caveats: z.array(z.object({ bench: z.string(), field: z.string(), baseline: z.string(), current: z.string() })),
   forced: z.boolean(),
   rows: z.array(comparisonMetricRowSchema),
-  /** `regression` when a row is one on undisturbed runs; `inconclusive` when every regression is in a disturbed measurement; else `pass`. */
+  /** `regression` when a row is one on undisturbed runs; `inconclusive` when none is but a bench's measurement was disturbed (it can neither pass nor fail); else `pass`. */
   verdict: z.enum(['pass', 'regression', 'inconclusive']),
   regressions: z.number().int().nonnegative(),
   improvements: z.number().int().nonnegative(),

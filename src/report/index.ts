@@ -14,6 +14,6 @@ export { renderJUnit } from './junit.js';
 export { writeReports, type ReportPaths } from './write.js';
 export * from './perf-schema.js';
 export * from './percentiles.js';
-export { LATENCY_COLUMNS, latencyCells, latencyRecord, PEER_LATENCY_COLUMN, peerLatency } from './latency-text.js';
+export { autocannonPercentiles, LATENCY_COLUMNS, latencyCells, latencyRecord, PEER_LATENCY_COLUMN, peerLatency } from './latency-text.js';
 export { renderBenchSection, PERF_CSS } from './perf-html.js';
 export { percentileChartPng, perSecondChartPng, renderChartPng } from './charts.js';

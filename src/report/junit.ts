@@ -85,24 +85,23 @@ function comparisonSuiteXml(c: ComparisonResult): string {
     const text = `${COMPARISON_HEADER.map((h, i) => `${h}: ${cells[i] ?? ''}`).join('\n')}\nverdict: ${r.verdict}`;
     const [bench, channel, op, metric, baseline, current, change, threshold, evidence] = cells;
     const regressed = `${metric} regressed ${change} (${baseline} → ${current}, threshold ${threshold}; ${evidence})`;
-    // A regression measured on a disturbed run makes the gate inconclusive, not failed: skipped, as an inconclusive check is.
-    const failure =
-      r.verdict !== 'regression'
-        ? ''
-        : isDisturbed(r)
-          ? `<skipped message="${escapeXml(`inconclusive: ${regressed}; ${r.note ?? ''}`)}"/>`
-          : `<failure message="${escapeXml(regressed)}">${escapeXml(text)}</failure>`;
+    // A disturbed measurement neither passes nor fails (src/compare/disturbed.ts): every row of it is skipped.
+    const failure = isDisturbed(r)
+      ? `<skipped message="${escapeXml(`inconclusive: ${r.verdict === 'regression' ? `${regressed}; ` : ''}${r.note ?? ''}`)}"/>`
+      : r.verdict === 'regression'
+        ? `<failure message="${escapeXml(regressed)}">${escapeXml(text)}</failure>`
+        : '';
     return `    <testcase classname="comparison" name="${escapeXml(`${bench} ${channel} ${op} ${metric}`)}" time="0">${failure}<system-out>${escapeXml(text)}</system-out></testcase>`;
   });
-  const regressions = c.rows.filter((r) => r.verdict === 'regression');
-  const inconclusive = regressions.filter(isDisturbed).length;
+  const failures = c.rows.filter((r) => r.verdict === 'regression' && !isDisturbed(r)).length;
+  const inconclusive = c.rows.filter(isDisturbed).length;
   const props = [
     `      <property name="baseline" value="${escapeXml(c.baseline.run_id ?? c.baseline.path)}"/>`,
     `      <property name="verdict" value="${c.verdict}"/>`,
     ...c.caveats.map((v) => `      <property name="caveat" value="${escapeXml(`${v.bench} ${v.field} ${v.baseline} → ${v.current}`)}"/>`),
   ];
   return [
-    `  <testsuite name="comparison" tests="${cases.length}" failures="${regressions.length - inconclusive}" errors="0" skipped="${inconclusive}" time="0">`,
+    `  <testsuite name="comparison" tests="${cases.length}" failures="${failures}" errors="0" skipped="${inconclusive}" time="0">`,
     '    <properties>',
     ...props,
     '    </properties>',

@@ -151,6 +151,14 @@ function evidenceCell(r: ComparisonMetricRow): string {
 }
 
 /** The header and cells of one compared metric: shared by report.md and `compare --markdown`. */
+/** The latency floors a comparison used, in words ('' for a comparison stored before floors existed). */
+export function floorText(c: ComparisonResult): string {
+  const f = c.thresholds.floor_us;
+  return f
+    ? `, and beyond its latency floor (p50 ${f.p50} µs, p99 ${f.p99} µs, p99.9 ${f.p99_9} µs, or the generator's own lateness if larger)`
+    : '';
+}
+
 export const COMPARISON_HEADER = ['bench', 'channel', 'op', 'metric', 'baseline', 'current', 'change', 'threshold', 'evidence'];
 export function comparisonCells(r: ComparisonMetricRow): string[] {
   const threshold = `${signed(r.threshold, 0)}${r.metric === 'error_rate' ? ' pp' : ' %'}`;
@@ -186,7 +194,7 @@ export function comparisonMarkdown(c: ComparisonResult, opts: ComparisonMarkdown
   const base = c.baseline.run_id ?? c.baseline.path;
   const lines = [
     `### Baseline comparison: ${c.verdict === 'regression' ? `❌ ${c.regressions} regression(s)` : c.verdict === 'inconclusive' ? `❔ ${c.regressions} regression(s), all in disturbed measurements: inconclusive` : '✅ no regression'}`,
-    `${c.rows.length} metric(s) of ${c.benches.length} bench(es) against ${escapeMarkdown(base)} · ${c.improvements} improvement(s) · regression = beyond the threshold and significant at alpha ${c.thresholds.alpha}`,
+    `${c.rows.length} metric(s) of ${c.benches.length} bench(es) against ${escapeMarkdown(base)} · ${c.improvements} improvement(s) · regression = significantly beyond the threshold at alpha ${c.thresholds.alpha}${floorText(c)}`,
   ];
   if (rows.length) {
     const { shown, more } = capped(rows, opts.maxRows ?? 8, opts.where ?? 'report.html');

@@ -2,8 +2,8 @@ import { formatSeconds, formatUs } from '../format/duration.js';
 import { percentileChartPng, perSecondChartPng } from './charts.js';
 import { escapeXml as esc } from './escape.js';
 import { classed, html, htmlTable } from './html-table.js';
-import { LATENCY_COLUMNS, latencyCells, PEER_LATENCY_COLUMN, peerLatency } from './latency-text.js';
-import { PERCENTILES, percentileField, percentileKey, percentileLabel, percentileName } from './percentiles.js';
+import { autocannonPercentiles, LATENCY_COLUMNS, latencyCells, PEER_LATENCY_COLUMN, peerLatency } from './latency-text.js';
+import { percentileField, percentileKey, percentileLabel } from './percentiles.js';
 import { SLO_PERCENTILES, type BenchResult, type LatencySummary, type Quality, type SloRow } from './perf-schema.js';
 
 /** The overview shows the percentiles the SLO judges. */
@@ -124,7 +124,7 @@ ${comparisonTable(c)}
     const h = b.http;
     const a = h.autocannon;
     parts.push(`<h4>HTTP edge (${esc(h.url)}, ${h.connections} connections, ${esc(h.backend)})</h4>
-<p>autocannon (client, whole ms): ${Math.round(a.requests_per_s)} req/s · ${PERCENTILES.map((p) => `${percentileLabel(p)} ${a.latency_ms[percentileName(p)]} ms`).join(' · ')} · errors ${a.errors} · timeouts ${a.timeouts} · non-2xx ${a.non_2xx}</p>
+<p>autocannon (client, whole ms): ${Math.round(a.requests_per_s)} req/s · ${autocannonPercentiles(a.latency_ms).join(' · ')} · errors ${a.errors} · timeouts ${a.timeouts} · non-2xx ${a.non_2xx}</p>
 ${htmlTable(
   ['server route', 'channel', ...LATENCY_COLUMNS],
   h.server.map((s) => [s.route, s.channel, ...latencyCells(s)]),

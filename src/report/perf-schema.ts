@@ -120,7 +120,8 @@ export const httpEdgeSchema = z.object({
   autocannon: z.object({
     requests_total: z.number(),
     requests_per_s: z.number(),
-    latency_ms: z.object({ ...percentileFields(PERCENTILES, ''), mean: z.number() }),
+    // p99_99 is absent in documents written before it was recorded.
+    latency_ms: z.object({ ...percentileFields(PERCENTILES, ''), mean: z.number() }).partial({ p99_99: true }),
     errors: z.number(),
     timeouts: z.number(),
     non_2xx: z.number(),
@@ -232,8 +233,9 @@ export const benchResultSchema = z.object({
         sender_ms: z.number().nullable(),
         sender_spin_ms: z.number().nullable(),
         /** The sender's write(2) calls and futex sleeps: ops per write shows how much a rate batches. */
-        sender_writes: z.number(),
-        sender_sleeps: z.number(),
+        /** Absent in documents written before they were recorded (as are batch_us and autocannon's p99_99). */
+        sender_writes: z.number().optional(),
+        sender_sleeps: z.number().optional(),
       })
       .optional(),
     /** Open loop through a sender thread: how it waited (spin within a CPU budget, then futex sleeps). */
@@ -242,7 +244,7 @@ export const benchResultSchema = z.object({
         sender_thread: z.boolean(),
         spin_us: z.number(),
         spin_budget: z.number(),
-        batch_us: z.number(),
+        batch_us: z.number().optional(),
         fine_timer_slack: z.boolean(),
       })
       .optional(),

@@ -72,6 +72,18 @@ export const regressionSchema = z.strictObject({
   throughput: z.number().negative().default(-10),
   errorRate: z.number().positive().default(0.1),
   alpha: z.number().gt(0).lt(0.5).default(0.01),
+  /**
+   * The smallest latency change (µs) that can be a regression, whatever its percent: between two runs of the same
+   * cluster a sub-millisecond p99 moves by ±25 % (tens of µs) and p99.9 by a millisecond or more (measured A/A,
+   * docs/decisions.md), so a percent alone fails gates on noise.
+   */
+  floorUs: z
+    .strictObject({
+      p50: z.number().nonnegative().default(50),
+      p99: z.number().nonnegative().default(150),
+      p99_9: z.number().nonnegative().default(1000),
+    })
+    .prefault({}),
 });
 export type RegressionThresholds = z.output<typeof regressionSchema>;
 

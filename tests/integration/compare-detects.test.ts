@@ -2,23 +2,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { closeNode } from '../../src/cluster/index.js';
 import { openAdminCluster } from '../../src/bench/admin.js';
 import { readTopology } from '../../src/bench/index.js';
-import { DISTURBED_NOTE } from '../../src/compare/disturbed.js';
 import { comparisonResultSchema } from '../../src/report/comparison-schema.js';
+import { benchResultSchema } from '../../src/report/perf-schema.js';
 import { runCli, tmp } from '../support/cli.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { keysLoopWhile, writeFiller } from '../support/keys-slowdown.js';
 
 // The issue's A/B, small and bounded: two 10 s open-loop `bench` runs of one cluster, the second while an admin
-// client runs `KEYS <no match>` on every master every 100 ms over ~100k filler keys each (a few ms of blocked
-// server per call). `compare` must find the p99 regression and name it. The full 20 A/A + 20 A/B figures are
-// in docs/decisions.md (a bench script, not a test: 15 minutes).
+// client runs `KEYS <no match>` on every master every 100 ms over its bench keys and 20k filler keys (~1.5 ms of
+// blocked server per call: p99 about 6× on a quiet machine, so the test holds on a busy CI machine too).
+// `compare` must find the p99 regression and name it. The 20 A/A + 20 A/B figures at a 2× slowdown come from
+// `npm run bench:compare` (docs/decisions.md).
 
-const FILLER_PER_MASTER = 100_000;
+const FILLER_PER_MASTER = 20_000;
 const KEYS_EVERY_MS = 100;
 const BENCH = ['--rate', '2000', '--duration', '10s', '--warmup', '1s'];
+
+const benchFile = z.object({ benches: z.array(benchResultSchema) });
 
 let tc: TestCluster;
 let admin: Cluster;
@@ -33,7 +37,7 @@ afterAll(async () => {
 });
 
 describe('compare finds a real slowdown', () => {
-  it('a run under a KEYS loop: the p99 regression is found and named (exit 1; 3 when a run was disturbed)', async () => {
+  it('a run under a KEYS loop: the p99 regression is found and named (exit 1); a disturbed run is inconclusive (exit 3), never a pass', async () => {
     const dir = tmp();
     const [a, b] = [join(dir, 'a.json'), join(dir, 'b.json')];
     const bench = (json: string) => runCli(['bench', '--port-base', String(tc.portBase), ...BENCH, '--json', json], { timeoutMs: 60_000 });
@@ -51,6 +55,15 @@ describe('compare finds a real slowdown', () => {
     const c = await runCli(['compare', a, b, '--json', out]);
     console.log(`[compare-detects] ${c.stdout}`);
     const result = comparisonResultSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+    // A disturbed run (a busy CI machine: the generator late by milliseconds) can neither pass nor fail: exit 3.
+    // On clean runs the slowdown must be found and named.
+    const disturbed = [a, b].some((f) => benchFile.parse(JSON.parse(readFileSync(f, 'utf8'))).benches.some((x) => x.quality?.disturbed));
+    if (disturbed) {
+      expect(c.code, c.stdout + c.stderr).toBe(3);
+      expect(result.verdict).toBe('inconclusive');
+      expect(c.stdout).toContain('verdict: INCONCLUSIVE');
+      return;
+    }
     const p99 = result.rows.filter((r) => r.op === 'all' && r.metric === 'p99' && r.verdict === 'regression');
     expect(
       p99.map((r) => r.channel),
@@ -58,8 +71,7 @@ describe('compare finds a real slowdown', () => {
     ).toContain('mobile');
     // Each regression is named on stdout: bench, channel, metric, change.
     expect(c.stdout).toMatch(/mobile open-loop.*mobile.*p99/);
-    const disturbed = p99.every((r) => r.note?.includes(DISTURBED_NOTE));
-    expect(c.code, c.stdout + c.stderr).toBe(disturbed ? 3 : 1);
-    expect(result.verdict).toBe(disturbed ? 'inconclusive' : 'regression');
+    expect(c.code, c.stdout + c.stderr).toBe(1);
+    expect(result.verdict).toBe('regression');
   }, 150_000);
 });

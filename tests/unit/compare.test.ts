@@ -28,7 +28,21 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/compare/', import.meta.url))
 const A1 = join(FIXTURES, 'a1.json');
 const A2 = join(FIXTURES, 'a2.json');
 const OPS1 = join(FIXTURES, 'ops1.json');
-const DEFAULTS: ComparisonThresholds = { p50: 25, p99: 25, p99_9: 50, throughput: -10, error_rate: 0.1, alpha: 0.01 };
+/**
+ * The known slowdown the tests apply to a1.json. Not 2: the test is against the +25 % threshold, and a1's ten
+ * per-second p99s spread from 0.25 to 10 ms (one stalled second), so a doubled p99 is not significantly beyond
+ * +25 % in 10 seconds (the live A/B in docs/decisions.md finds 2.5× and more in 15 s runs).
+ */
+const SLOW = 3;
+const DEFAULTS: ComparisonThresholds = {
+  p50: 25,
+  p99: 25,
+  p99_9: 50,
+  throughput: -10,
+  error_rate: 0.1,
+  alpha: 0.01,
+  floor_us: { p50: 50, p99: 150, p99_9: 1000 },
+};
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cache-harness-compare-'));
 const rawBench = (path: string) =>
@@ -146,6 +160,12 @@ describe('the decision rule', () => {
     expect(decide('p99', ev(-40, false, false))).toBe('not-significant');
     expect(decide('p99', ev(null, null))).toBe('not-significant');
   });
+  it('a latency change within its µs floor is unchanged, however large in percent; beyond it the rule above applies', () => {
+    expect(decide('p50', { ...ev(40, true), changeUs: 30, floorUs: 50 })).toBe('unchanged');
+    expect(decide('p50', { ...ev(-40, false, true), changeUs: -30, floorUs: 50 })).toBe('unchanged');
+    expect(decide('p50', { ...ev(40, true), changeUs: 60, floorUs: 50 })).toBe('regression');
+    expect(decide('p50', { ...ev(10, true), changeUs: 600, floorUs: 50 })).toBe('unchanged');
+  });
   it('throughput regresses downwards', () => {
     expect(decide('throughput', { change: -20, threshold: -10, worse: true, better: false })).toBe('regression');
     expect(decide('throughput', { change: 20, threshold: -10, worse: false, better: true })).toBe('improvement');
@@ -166,8 +186,11 @@ describe('thresholds', () => {
       alpha: 0.05,
     });
   });
+  it('a floor is overridden as KEY_floor_us=µs', () => {
+    expect(applyOverrides(DEFAULTS, ['p99_floor_us=200', 'p50_floor_us=0']).floor_us).toEqual({ p50: 0, p99: 200, p99_9: 1000 });
+  });
   it('refuse a malformed or wrong-signed flag', () => {
-    for (const bad of ['p99', 'p98=3', 'p99=abc', 'throughput=10', 'p99=-5'])
+    for (const bad of ['p99', 'p98=3', 'p99=abc', 'throughput=10', 'p99=-5', 'p99_floor_us=-1', 'p99_floor_us=x'])
       expect(() => applyOverrides(DEFAULTS, [bad]), bad).toThrow(HarnessError);
     expect(() => applyOverrides(DEFAULTS, [], '1.5')).toThrow(HarnessError);
   });
@@ -188,8 +211,8 @@ describe('compareDocuments', () => {
     expect(c.rows.some((r) => r.op === 'get' && r.test === 'none')).toBe(true);
   });
 
-  it('latencies × 2 are regressions of p50 and p99 on every channel; throughput × 0.8 is one too', () => {
-    const c = compareDocuments(a1(), doc('slow.json', [slowed(bench(), 2, 0.8)]), { thresholds: DEFAULTS });
+  it(`latencies × ${SLOW} are regressions of p50 and p99 on every channel; throughput × 0.8 is one too`, () => {
+    const c = compareDocuments(a1(), doc('slow.json', [slowed(bench(), SLOW, 0.8)]), { thresholds: DEFAULTS });
     expect(c.verdict).toBe('regression');
     const regressed = c.rows.filter((r) => r.verdict === 'regression' && r.op === 'all').map((r) => `${r.channel} ${r.metric}`);
     for (const ch of ['all', 'mobile', 'web']) for (const m of ['throughput', 'p50', 'p99']) expect(regressed).toContain(`${ch} ${m}`);
@@ -197,16 +220,27 @@ describe('compareDocuments', () => {
     // it decides the merge's p99.9, so 10 seconds cannot show even a doubled tail — not significant, as it should be.
     const tail = c.rows.find((r) => r.channel === 'all' && r.op === 'all' && r.metric === 'p99_9');
     expect(tail).toMatchObject({ test: 'bootstrap', verdict: 'not-significant' });
-    expect(tail?.change_percent).toBeCloseTo(100, 0);
+    expect(tail?.change_percent).toBeCloseTo((SLOW - 1) * 100, 0);
     expect(tail?.interval?.[0]).toBeLessThan(0);
     const p99 = c.rows.find((r) => r.channel === 'all' && r.op === 'all' && r.metric === 'p99');
-    expect(p99?.change_percent).toBe(100);
+    expect(p99?.change_percent).toBe((SLOW - 1) * 100);
     expect(p99?.p_value).toBeLessThan(DEFAULTS.alpha);
     expect(c.regressions).toBe(regressed.length);
   });
 
+  it('latencies × 1.3 (+30 %, but tens of µs at p50 and p99): within the floors, unchanged and said so', () => {
+    const c = compareDocuments(a1(), doc('slow.json', [slowed(bench(), 1.3)]), { thresholds: DEFAULTS });
+    expect(c.regressions).toBe(0);
+    for (const ch of ['all', 'mobile', 'web'])
+      for (const m of ['p50', 'p99']) {
+        const r = c.rows.find((x) => x.channel === ch && x.op === 'all' && x.metric === m);
+        expect(r, `${ch} ${m}`).toMatchObject({ verdict: 'unchanged' });
+        expect(r?.note, `${ch} ${m}`).toMatch(/within the \d+ µs floor/);
+      }
+  });
+
   it('the same slowdown in reverse is an improvement, never a regression', () => {
-    const c = compareDocuments(doc('slow.json', [slowed(bench(), 2)]), a1(), { thresholds: DEFAULTS });
+    const c = compareDocuments(doc('slow.json', [slowed(bench(), SLOW)]), a1(), { thresholds: DEFAULTS });
     expect(c.regressions).toBe(0);
     expect(c.rows.filter((r) => r.verdict === 'improvement').map((r) => `${r.channel} ${r.metric}`)).toContain('all p99');
   });
@@ -295,7 +329,7 @@ describe('cache-harness compare (built CLI)', () => {
     const dir = tmp();
     const slow = join(dir, 'slow.json');
     const a = rawBench(A1);
-    writeFileSync(slow, JSON.stringify({ ...a, benches: [slowed(a.benches[0] as BenchResult, 2)] }));
+    writeFileSync(slow, JSON.stringify({ ...a, benches: [slowed(a.benches[0] as BenchResult, SLOW)] }));
     const json = join(dir, 'cmp.json');
     const md = join(dir, 'cmp.md');
 
@@ -306,12 +340,12 @@ describe('cache-harness compare (built CLI)', () => {
     const worse = await runCli(['compare', A1, slow, '--json', json, '--markdown', md]);
     expect(worse.code, worse.stderr).toBe(1);
     expect(worse.stdout).toMatch(/mobile open-loop\s+all\s+all\s+p99\s/);
-    expect(worse.stdout).toContain('+100');
+    expect(worse.stdout).toContain('+200');
     expect(comparisonResultSchema.parse(JSON.parse(readFileSync(json, 'utf8'))).verdict).toBe('regression');
     expect(readFileSync(md, 'utf8')).toContain('regression(s)');
 
     // A looser threshold than the slowdown: nothing regressed.
-    const loose = await runCli(['compare', A1, slow, '--threshold', 'p50=150', '--threshold', 'p99=150', '--threshold', 'p99_9=150']);
+    const loose = await runCli(['compare', A1, slow, '--threshold', 'p50=250', '--threshold', 'p99=250', '--threshold', 'p99_9=250']);
     expect(loose.code, loose.stdout).toBe(0);
 
     const notDoc = join(dir, 'not.json');

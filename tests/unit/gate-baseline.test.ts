@@ -18,10 +18,13 @@ const A2 = join(FIXTURES, 'a2.json');
 const THRESHOLDS: ComparisonThresholds = { p50: 25, p99: 25, p99_9: 50, throughput: -10, error_rate: 0.1, alpha: 0.01 };
 const PORT_BASE = Number(process.env.CACHE_HARNESS_TEST_PORT_BASE ?? 27000);
 
-/** a2's bench with every per-second and summary p50/p99 doubled: a slowdown the rank tests must call a regression. */
+/**
+ * a2's bench with every per-second and summary p50/p99 tripled: a slowdown the rank tests must call a regression
+ * (against the +25 % threshold, ten seconds spread like a2's do not make a doubling significant).
+ */
 function slowed(b: BenchResult): BenchResult {
-  const twice = <T extends { p50_us: number; p99_us: number }>(x: T): T => ({ ...x, p50_us: x.p50_us * 2, p99_us: x.p99_us * 2 });
-  return { ...b, overall: twice(b.overall), channels: b.channels.map(twice), per_second: b.per_second.map(twice) };
+  const thrice = <T extends { p50_us: number; p99_us: number }>(x: T): T => ({ ...x, p50_us: x.p50_us * 3, p99_us: x.p99_us * 3 });
+  return { ...b, overall: thrice(b.overall), channels: b.channels.map(thrice), per_second: b.per_second.map(thrice) };
 }
 
 const gateComparisonOf = (baseline: ComparedDocument, current: ComparedDocument) =>
@@ -104,11 +107,19 @@ describe('gate --baseline: the comparison in the reports', () => {
     expect(noisy.regressions).toBe(clean.regressions);
     expect(gateVerdict(passed, [], noisy)).toEqual({ verdict: 'inconclusive', exit_code: 3 });
     expect(sectionOf(renderHtml(resultSchema.parse(gateDocument({ benches: disturbed.benches, comparison: noisy }))))).toContain(
-      'measurement disturbed (current: steal 9% (limit 5%)): inconclusive, not a fail',
+      'measurement disturbed (current: steal 9% (limit 5%)): inconclusive',
     );
-    // JUnit agrees with the verdict: the disturbed regressions are skipped (inconclusive), none is a failure.
+    // JUnit agrees with the verdict: every row of the disturbed bench is skipped (inconclusive), none is a failure.
     const xml = renderJUnit(resultSchema.parse(gateDocument({ benches: disturbed.benches, comparison: noisy })));
-    expect(xml).toMatch(new RegExp(`<testsuite name="comparison" tests="\\d+" failures="0" errors="0" skipped="${noisy.regressions}"`));
+    expect(xml).toMatch(new RegExp(`<testsuite name="comparison" tests="\\d+" failures="0" errors="0" skipped="${noisy.rows.length}"`));
+    // A disturbed measurement cannot pass either: no regression in it is still inconclusive.
+    const quietNoisy = gateComparisonOf(base, {
+      ...disturbed,
+      benches: same.benches.map((b) => ({ ...b, quality: { ...q, disturbed: true, reasons: ['steal 9% (limit 5%)'] } })),
+    });
+    expect(quietNoisy.regressions).toBe(0);
+    expect(quietNoisy.verdict).toBe('inconclusive');
+    expect(gateVerdict(passed, [], quietNoisy)).toEqual({ verdict: 'inconclusive', exit_code: 3 });
     expect(xml).toContain('<skipped message="inconclusive: ');
   });
 });

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatBench } from '../../src/bench/format.js';
 import { HarnessError } from '../../src/errors.js';
 import { benchKey, benchTrends, loadRuns, renderIndexHtml } from '../../src/report/history.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderBenchSection } from '../../src/report/perf-html.js';
 import { readResultFile } from '../../src/report/read-result.js';
 import { writeReports } from '../../src/report/write.js';
 import type { ResultDocument } from '../../src/report/result.js';
@@ -107,6 +109,25 @@ describe('reports history (index.html)', () => {
 });
 
 describe('readResultFile', () => {
+  it('reads a version-2 document written before the later optional fields (per-op seconds, workload, sender counts)', () => {
+    const b = benchResult('mobile open loop');
+    const { per_second_ops: _ops, workload: _w, ...older } = b;
+    const generator = {
+      ...b.generator,
+      threads: { receiver_ms: 10, sender_ms: 5, sender_spin_ms: 1 },
+      pacing: { sender_thread: true, spin_us: 50, spin_budget: 0.3, fine_timer_slack: true },
+    };
+    const path = join(tmp(), 'result.json');
+    writeFileSync(path, JSON.stringify(gateDocument({ benches: [{ ...older, generator }] })));
+    const benches = readResultFile(path).benches ?? [];
+    expect(benches).toHaveLength(1);
+    expect(benches[0]?.per_second_ops).toBeUndefined();
+    const text = formatBench(benches[0] ?? b);
+    expect(text).toContain('sender thread 5 ms of which spinning 1 ms]');
+    expect(text).not.toContain('undefined');
+    expect(renderBenchSection(benches)).not.toContain('undefined');
+  });
+
   it('exit 2 naming the file and the problem: missing, not JSON, not a result document, schema version, bad fields', () => {
     const dir = tmp();
     const write = (name: string, body: string) => {

@@ -436,7 +436,15 @@ describe('clusterLayout', () => {
 });
 
 describe('regression (the thresholds of compare and gate --baseline)', () => {
-  const DEFAULTS = { p50: 25, p99: 25, p99_9: 50, throughput: -10, errorRate: 0.1, alpha: 0.01 };
+  const DEFAULTS = {
+    p50: 25,
+    p99: 25,
+    p99_9: 50,
+    throughput: -10,
+    errorRate: 0.1,
+    alpha: 0.01,
+    floorUs: { p50: 50, p99: 150, p99_9: 1000 },
+  };
   it('reads the fixture, and defaults the section and each field', () => {
     expect(loadSpec().regression).toEqual(DEFAULTS);
     expect(
