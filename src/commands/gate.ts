@@ -63,7 +63,7 @@ function summaryLine(doc: ResultDocument): string {
     `verdict: ${doc.verdict.toUpperCase()} (exit ${doc.exit_code}) · ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped, ${count('inconclusive')} inconclusive` +
     (notRun.length ? ` · suites skipped: ${notRun.join(', ')}` : '') +
     (doc.comparison
-      ? ` · baseline: ${doc.comparison.regressions} regression(s), ${doc.comparison.improvements} improvement(s) in ${doc.comparison.rows.length} metric(s)`
+      ? ` · baseline: ${doc.comparison.regressions} regression(s), ${doc.comparison.improvements} improvement(s) in ${doc.comparison.rows.length} metric(s)${doc.comparison.verdict === 'inconclusive' ? ' (inconclusive: a measurement was disturbed)' : ''}`
       : '')
   );
 }

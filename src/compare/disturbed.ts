@@ -27,6 +27,14 @@ export function markDisturbed(
   });
 }
 
+/** A row's note split into what it says apart from the disturbance (appended last by markDisturbed) and that. */
+export function splitDisturbance(note: string | undefined): { rest: string; disturbed: string | undefined } {
+  const text = note ?? '';
+  const at = text.indexOf(DISTURBED_NOTE);
+  if (at < 0) return { rest: text, disturbed: undefined };
+  return { rest: text.slice(0, at).replace(/;\s*$/, ''), disturbed: text.slice(at) };
+}
+
 /**
  * What the rows say as a whole: 'regression' when a regression was measured on undisturbed runs; 'inconclusive'
  * when none was but some bench's measurement was disturbed; 'none' otherwise.

@@ -4,6 +4,7 @@ import { escapeXml as esc } from './escape.js';
 import { html, htmlTable, type HtmlCell } from './html-table.js';
 import { COMPARISON_HEADER, comparisonCells, floorText } from './markdown.js';
 import type { BenchResult } from './perf-schema.js';
+import { splitDisturbance } from '../compare/disturbed.js';
 
 /** What the HTML shows of the baseline beside the current run (stored in the comparison: see `baseline_series`). */
 export type BaselineSeries = NonNullable<ComparisonResult['baseline_series']>[number];
@@ -23,14 +24,32 @@ const VERDICT_CLASS: Record<ComparisonMetricRow['verdict'], string> = {
   unchanged: '',
 };
 
+/** A row's note apart from its disturbance (whose reasons hold '; ' themselves), in parts. */
+function splitNote(r: ComparisonMetricRow): { parts: string[]; disturbed: string | undefined } {
+  const { rest, disturbed } = splitDisturbance(r.note);
+  return { parts: rest.split('; ').filter((p) => p.trim() !== ''), disturbed };
+}
+
 /**
- * The verdict in colour, and the note of a tested row that is not `unchanged` (a disturbed measurement, the
- * open-loop caveat of a throughput change); an untested row's note is its evidence cell already.
+ * The verdict in colour, and what a reader needs beside it: a tested row's note when it is not `unchanged` (the
+ * open-loop caveat of a throughput change), and an `unchanged` row's floor ("+143 % … within the 3.6 ms floor").
+ * A disturbed measurement is said once per bench above the table; an untested row's note is its evidence cell.
  */
 function verdictCell(r: ComparisonMetricRow): HtmlCell {
   const tested = r.p_value !== null || r.interval !== null;
-  const note = r.note !== undefined && tested && r.verdict !== 'unchanged' ? `<br><small>${esc(r.note)}</small>` : '';
+  const shown = splitNote(r).parts.filter((p) => r.verdict !== 'unchanged' || p.startsWith('within the '));
+  const note = tested && shown.length ? `<br><small>${esc(shown.join('; '))}</small>` : '';
   return html(`${esc(r.verdict)}${note}`, VERDICT_CLASS[r.verdict]);
+}
+
+/** Each disturbed bench once, with why (from its rows' notes): such a bench can neither pass nor fail. */
+function disturbedBenches(c: ComparisonResult): string[] {
+  const seen = new Map<string, string>();
+  for (const r of c.rows) {
+    const { disturbed } = splitNote(r);
+    if (disturbed && !seen.has(r.bench)) seen.set(r.bench, disturbed);
+  }
+  return [...seen].map(([bench, why]) => `<p class="finding warning"><b>${esc(bench)}</b>: ${esc(why)}</p>`);
 }
 
 /**
@@ -43,7 +62,7 @@ export function renderComparisonSection(c: ComparisonResult, current: readonly B
     c.verdict === 'regression'
       ? `<span class="badge failed">${c.regressions} regression(s)</span>`
       : c.verdict === 'inconclusive'
-        ? `<span class="badge inconclusive">${c.regressions} regression(s) in disturbed measurements</span>`
+        ? `<span class="badge inconclusive">inconclusive: a measurement was disturbed (${c.regressions} regression(s) in it)</span>`
         : '<span class="badge passed">no regression</span>';
   const parts = [
     `<section id="baseline-comparison"><h2>Baseline comparison ${head}</h2>`,
@@ -53,6 +72,7 @@ export function renderComparisonSection(c: ComparisonResult, current: readonly B
     parts.push(
       `<p class="finding error"><b>not comparable</b>: the runs differ in configuration: ${esc(c.caveats.map((v) => `${v.bench} ${v.field} ${v.baseline} → ${v.current}`).join('; '))}</p>`,
     );
+  parts.push(...disturbedBenches(c));
   const notCompared = [...c.only_baseline.map((b) => `${b} (baseline only)`), ...c.only_current.map((b) => `${b} (current only)`)];
   if (notCompared.length) parts.push(`<p>not compared: ${esc(notCompared.join(', '))}</p>`);
   parts.push(

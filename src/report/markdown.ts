@@ -1,4 +1,5 @@
 import { formatSeconds, formatUs } from '../format/duration.js';
+import { splitDisturbance } from '../compare/disturbed.js';
 import type { ComparisonMetricRow, ComparisonResult } from './comparison-schema.js';
 import { percentileField, percentileKey, percentileLabel } from './percentiles.js';
 import { SLO_PERCENTILES, type BenchResult, type SloRow } from './perf-schema.js';
@@ -147,10 +148,10 @@ function changeCell(r: ComparisonMetricRow): string {
 function evidenceCell(r: ComparisonMetricRow): string {
   if (r.p_value !== null) return `p = ${r.p_value < 1e-4 ? r.p_value.toExponential(1) : r.p_value.toPrecision(2)} (${r.test})`;
   if (r.interval) return `CI [${r.interval[0].toFixed(1)}, ${r.interval[1].toFixed(1)}] % (${r.test})`;
-  return r.note ?? r.test;
+  // Untested: the note says why (a disturbance is said once per bench, not in each untested row).
+  return splitDisturbance(r.note).rest || r.test;
 }
 
-/** The header and cells of one compared metric: shared by report.md and `compare --markdown`. */
 /** The latency floors a comparison used, in words ('' for a comparison stored before floors existed). */
 export function floorText(c: ComparisonResult): string {
   const f = c.thresholds.floor_us;
@@ -159,6 +160,7 @@ export function floorText(c: ComparisonResult): string {
     : '';
 }
 
+/** The header and cells of one compared metric: shared by report.md and `compare --markdown`. */
 export const COMPARISON_HEADER = ['bench', 'channel', 'op', 'metric', 'baseline', 'current', 'change', 'threshold', 'evidence'];
 export function comparisonCells(r: ComparisonMetricRow): string[] {
   const threshold = `${signed(r.threshold, 0)}${r.metric === 'error_rate' ? ' pp' : ' %'}`;
@@ -193,7 +195,7 @@ export function comparisonMarkdown(c: ComparisonResult, opts: ComparisonMarkdown
   const rows = which === 'all' ? c.rows : c.rows.filter((r) => r.verdict === 'regression');
   const base = c.baseline.run_id ?? c.baseline.path;
   const lines = [
-    `### Baseline comparison: ${c.verdict === 'regression' ? `❌ ${c.regressions} regression(s)` : c.verdict === 'inconclusive' ? `❔ ${c.regressions} regression(s), all in disturbed measurements: inconclusive` : '✅ no regression'}`,
+    `### Baseline comparison: ${c.verdict === 'regression' ? `❌ ${c.regressions} regression(s)` : c.verdict === 'inconclusive' ? `❔ inconclusive: a measurement was disturbed (${c.regressions} regression(s) in it), so it can neither pass nor fail` : '✅ no regression'}`,
     `${c.rows.length} metric(s) of ${c.benches.length} bench(es) against ${escapeMarkdown(base)} · ${c.improvements} improvement(s) · regression = significantly beyond the threshold at alpha ${c.thresholds.alpha}${floorText(c)}`,
   ];
   if (rows.length) {
