@@ -212,3 +212,73 @@ export function perSecondOverlayChartPng(
     size,
   );
 }
+
+/** A sweep's step as the latency-vs-rate chart needs it (capacity schema's SweepStep fits). */
+export interface RateStep {
+  offered_ops_per_s: number;
+  p50_us: number;
+  p99_us: number;
+  p99_9_us: number;
+  ok: boolean;
+}
+
+/** Latency (p50 / p99 / p99.9) against offered rate, failed steps drawn as crosses, the knee as a dashed vertical line. */
+export function rateLatencyChartPng(
+  steps: readonly RateStep[],
+  kneeOpsPerS: number | null,
+  title: string,
+  size: ChartSize = DEFAULT_SIZE,
+): string {
+  const sorted = [...steps].sort((a, b) => a.offered_ops_per_s - b.offered_ops_per_s);
+  const ms = (us: number) => Math.max(us, 1) / 1000;
+  const series = [
+    { p: 50, key: 'p50_us', color: '#888888' },
+    { p: 99, key: 'p99_us', color: '#1f6fd1' },
+    { p: 99.9, key: 'p99_9_us', color: '#d0741b' },
+  ] as const;
+  const ys = sorted.flatMap((s) => series.map((x) => ms(s[x.key])));
+  const knee =
+    kneeOpsPerS === null || ys.length === 0
+      ? []
+      : [
+          {
+            label: `knee ${Math.round(kneeOpsPerS)} ops/s`,
+            data: [
+              { x: kneeOpsPerS, y: Math.min(...ys) },
+              { x: kneeOpsPerS, y: Math.max(...ys) },
+            ],
+            borderColor: '#b3261e',
+            backgroundColor: '#b3261e',
+            borderDash: [6, 4],
+            pointRadius: 0,
+            borderWidth: 2,
+          },
+        ];
+  return renderChartPng(
+    {
+      type: 'line',
+      data: {
+        datasets: [
+          ...series.map((x) => ({
+            label: percentileLabel(x.p),
+            data: sorted.map((s) => ({ x: s.offered_ops_per_s, y: ms(s[x.key]) })),
+            borderColor: x.color,
+            backgroundColor: x.color,
+            pointStyle: sorted.map((s) => (s.ok ? 'circle' : 'crossRot')),
+            pointRadius: sorted.map((s) => (s.ok ? 3 : 6)),
+            borderWidth: 2,
+          })),
+          ...knee,
+        ],
+      },
+      options: {
+        plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'offered rate (ops/s); × = step not ok' } },
+          y: { type: 'logarithmic', title: { display: true, text: 'latency (ms)' } },
+        },
+      },
+    },
+    size,
+  );
+}
