@@ -1,4 +1,4 @@
-export { runBench, split, DEFAULT_MAX_INFLIGHT_PER_CONN, type BenchOptions } from './runner.js';
+export { runBench, openLoopMaxOps, split, DEFAULT_MAX_INFLIGHT_PER_CONN, type BenchOptions } from './runner.js';
 export { threadEntry } from './thread-entry.js';
 export { aggregate, warningsOf, type RunMeta } from './aggregate.js';
 export { evaluateSlo } from './slo.js';

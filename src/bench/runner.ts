@@ -68,6 +68,11 @@ export interface BenchOptions {
 const DEFAULT_TABLE = 65536;
 export const DEFAULT_MAX_INFLIGHT_PER_CONN = 4096;
 
+/** The op bound of an open-loop run: its schedule (warm-up included) and 5 % more, so a run never outgrows its plan. */
+export function openLoopMaxOps(rate: number, durationMs: number, warmupMs: number): number {
+  return Math.ceil(((rate * (durationMs + warmupMs)) / 1000) * 1.05) + 10;
+}
+
 /** Split n into k near-equal integer parts. */
 export function split(n: number, k: number): number[] {
   return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));

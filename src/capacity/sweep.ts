@@ -2,7 +2,7 @@ import { openAdminCluster, unlinkKeys } from '../bench/admin.js';
 import { allKeys, buildOpTable, type OpTable } from '../bench/op-table.js';
 import { opTableForMaster } from '../bench/op-table-filter.js';
 import { sloBreaches } from '../bench/perf-verdict.js';
-import { runBench } from '../bench/runner.js';
+import { openLoopMaxOps, runBench } from '../bench/runner.js';
 import { perfSettings } from '../bench/settings.js';
 import { readTopology, type BenchTopology } from '../bench/topology.js';
 import type { Workload } from '../bench/workload.js';
@@ -117,8 +117,7 @@ export async function runSweep(o: SweepOptions): Promise<Sweep> {
         driver: 'resp',
         durationMs,
         warmupMs,
-        // The CLI bench's own bound: the schedule's ops and 5% more.
-        maxOps: Math.ceil(((planned.rate * (durationMs + warmupMs)) / 1000) * 1.05) + 10,
+        maxOps: openLoopMaxOps(planned.rate, durationMs, warmupMs),
         drainTimeoutMs: 5000,
         tables: [table],
         prefill,

@@ -7,7 +7,7 @@ import { DRIVERS, type DriverName } from '../bench/drivers/driver.js';
 import { formatBench } from '../bench/format.js';
 import type { MicroRow } from '../bench/micro.js';
 import { DEFAULT_PACING } from '../bench/pacer.js';
-import { DEFAULT_MAX_INFLIGHT_PER_CONN, runBench } from '../bench/runner.js';
+import { DEFAULT_MAX_INFLIGHT_PER_CONN, openLoopMaxOps, runBench } from '../bench/runner.js';
 import { parseDuration, PERF_DEFAULTS, perfSettings } from '../bench/settings.js';
 import { readTopology } from '../bench/topology.js';
 import { isProfileName, loadWorkload } from '../bench/workload.js';
@@ -137,7 +137,7 @@ export async function benchCommand(o: BenchCliOptions): Promise<void> {
     });
   } else {
     const topology = await readTopology(target);
-    const maxOps = o.maxOps ?? (o.mode === 'open' ? Math.ceil(((rate * (durationMs + warmupMs)) / 1000) * 1.05) + 10 : 50_000_000);
+    const maxOps = o.maxOps ?? (o.mode === 'open' ? openLoopMaxOps(rate, durationMs, warmupMs) : 50_000_000);
     result = await runBench({
       spec,
       target,

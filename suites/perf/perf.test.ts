@@ -5,6 +5,7 @@ import {
   judgeAttempt,
   perfSettings,
   perfVerdict,
+  openLoopMaxOps,
   readTopology,
   runBench,
   runHttpEdge,
@@ -85,7 +86,7 @@ describe('perf: open-loop SLOs per channel', () => {
           driver: 'resp',
           durationMs,
           warmupMs,
-          maxOps: Math.ceil((p.rate * (durationMs + warmupMs)) / 1000) + 10,
+          maxOps: openLoopMaxOps(p.rate, durationMs, warmupMs),
           drainTimeoutMs: 5000,
         });
         attempts.push(r);
