@@ -60,12 +60,16 @@ function scaled(enc: string, k: number): string {
   return encodeHistogram(out);
 }
 
+/** A summary's (or a point's) latency fields × k, everything else as it is. */
+function scaledLatencies<T extends Record<string, unknown>>(s: T, k: number): T {
+  return Object.fromEntries(
+    Object.entries(s).map(([key, v]) => [key, /^(p\d|max_us|mean_us|min_us)/.test(key) && typeof v === 'number' ? v * k : v]),
+  ) as T;
+}
+
 /** The bench of a1.json with every latency × k and every per-second count × rate (a slowdown the test knows). */
 function slowed(b: BenchResult, k: number, rate = 1): BenchResult {
-  const lat = <T extends Record<string, unknown>>(s: T): T =>
-    Object.fromEntries(
-      Object.entries(s).map(([key, v]) => [key, /^(p\d|max_us|mean_us|min_us)/.test(key) && typeof v === 'number' ? v * k : v]),
-    ) as T;
+  const lat = <T extends Record<string, unknown>>(x: T): T => scaledLatencies(x, k);
   return {
     ...b,
     overall: lat(b.overall),
@@ -85,10 +89,7 @@ const opsBench = () => rawBench(OPS1).benches[0] as BenchResult;
 
 /** Every latency of one op × k, in its per-second series and its whole-run groups; the rest untouched. */
 function slowedOp(b: BenchResult, op: string, k: number): BenchResult {
-  const lat = <T extends Record<string, unknown>>(s: T): T =>
-    Object.fromEntries(
-      Object.entries(s).map(([key, v]) => [key, /^(p\d|max_us|mean_us|min_us)/.test(key) && typeof v === 'number' ? v * k : v]),
-    ) as T;
+  const lat = <T extends Record<string, unknown>>(x: T): T => scaledLatencies(x, k);
   return {
     ...b,
     groups: b.groups.map((g) => (g.op === op ? { ...lat(g), hist: scaled(g.hist, k) } : g)),
