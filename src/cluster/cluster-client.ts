@@ -10,6 +10,8 @@ export interface ClusterClientOptions {
   readyCheck?: boolean;
   /** Refresh the slot map this often (ioredis's slotsRefreshInterval), as a long-lived application client would; default off. */
   slotsRefreshIntervalMs?: number;
+  /** Fail a command that has no reply after this long (ioredis's commandTimeout); default none. */
+  commandTimeoutMs?: number;
 }
 
 /** An ioredis Cluster (admin or tenant credentials) that fails at once instead of retrying forever, with the cause named. */
@@ -20,7 +22,13 @@ export function connectClusterClient(seeds: readonly NodeAddress[], creds: Crede
   const cluster = new Cluster(
     seeds.map((s) => ({ host: s.host, port: s.port })),
     {
-      redisOptions: { ...creds, connectTimeout: timeout, maxRetriesPerRequest: 1, enableReadyCheck: opts.readyCheck ?? true },
+      redisOptions: {
+        ...creds,
+        connectTimeout: timeout,
+        maxRetriesPerRequest: 1,
+        enableReadyCheck: opts.readyCheck ?? true,
+        ...(opts.commandTimeoutMs !== undefined ? { commandTimeout: opts.commandTimeoutMs } : {}),
+      },
       lazyConnect: true,
       enableAutoPipelining: opts.autoPipelining ?? true,
       slotsRefreshTimeout: timeout,

@@ -52,16 +52,16 @@ function alertRules(spec: Spec): Record<AlertName, AlertRule> {
       for: '2m',
       severity: 'warning',
       component: 'performance',
-      summary: `p99 cache latency above ${ms(a.latencyP99Seconds)} for tenant {{ $labels.client_id }} ({{ $labels.module }})`,
-      description: `p99 of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops over 5m is {{ $value | humanizeDuration }} (threshold ${ms(a.latencyP99Seconds)})`,
+      summary: `p99 probe latency above ${ms(a.latencyP99Seconds)} on the shard of tenant {{ $labels.client_id }} ({{ $labels.module }})`,
+      description: `p99 over 5m of the exporter's probe (a SET and a GET in the slot of tenant {{ $labels.client_id }}'s {{ $labels.module }} keys) is {{ $value | humanizeDuration }} (threshold ${ms(a.latencyP99Seconds)}): the shard serving this tenant is slow for every client on it`,
     },
     TenantMobileRatioLow: {
       expr: `redis_client_mobile_ratio < ${num(a.mobileRatioMinPercent)}`,
       for: '10m',
       severity: 'info',
       component: 'optimization',
-      summary: 'Few mobile ops for tenant {{ $labels.client_id }} ({{ $labels.module }})',
-      description: `Only {{ $value | printf \\"%.1f\\" }}% of tenant {{ $labels.client_id }}'s {{ $labels.module }} ops in the last 5m were on the mobile channel (minimum ${num(a.mobileRatioMinPercent)}%)`,
+      summary: 'Few mobile connections for tenant {{ $labels.client_id }}',
+      description: `Only {{ $value | printf \\"%.1f\\" }}% of tenant {{ $labels.client_id }}'s open connections declare the mobile channel (CLIENT LIST on every node; minimum ${num(a.mobileRatioMinPercent)}%)`,
     },
     // Not a spec threshold: the quota scripts keep ZCARD(quota zset) <= maxKeys (usage.ts `quotaEntries`), so any
     // ratio above 1 is members written outside them. Those have no TTL: memory `volatile-*` eviction cannot
@@ -95,7 +95,7 @@ export function renderAlertRules(spec: Spec): string {
   const rules = alertRules(spec);
   return `# cache-harness tenant alert rules, rendered from the spec's \`alerts:\` thresholds by
 # src/metrics/alert-rules.ts (tests/unit/metrics-alert-rules.test.ts keeps this file equal to the render).
-# Series: src/metrics/tenant-metrics.ts, exported by \`cache-harness exporter\`. Usage and limits are per
+# Series: src/metrics/served-metrics.ts, exported by \`cache-harness exporter\` from the live cluster alone. Usage and limits are per
 # tenant-module (labels client_id, module, plan), the unit the quota script enforces; thresholds are
 # ratios of the tenant's plan, unlike the seed's absolute "keys > 90000" (seed-alerts.yml, kept as written).
 # Unit tests: tests/promtool/*.test.yml (scripts/promtool-tests.sh).

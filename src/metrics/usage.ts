@@ -58,6 +58,8 @@ export interface TenantModuleUsage {
   plan: string | null;
   /** Whether the module is in the tenant's plan (false also when the plan is unknown). */
   inPlan: boolean;
+  /** The hash tag of the tenant-module's keys (its slot) from the meta; null outside the plan, without meta, or under placement `none`. */
+  placementTag: string | null;
   keys: number;
   /** mean MEMORY USAGE of the sampled keys × keys (0 when there are no keys). */
   bytesEstimate: number;
@@ -267,6 +269,7 @@ export async function accountMasters(masters: readonly MasterConnection[], opts:
         module: a.module,
         plan: meta?.plan ?? null,
         inPlan: meta?.modules.includes(a.module) ?? false,
+        placementTag: meta?.placement.modules[a.module]?.tag ?? null,
         keys: a.keys,
         bytesEstimate,
         sampledKeys: measured.length,

@@ -28,9 +28,19 @@ export {
   LIMITS_KEY_ROOT,
   limitsKeyOf,
   limitsPrefix,
+  PROBE_KEY_ROOT,
+  probeKeyOf,
 } from './keys.js';
 export { ttlClassOf, ttlSeconds, ttlTable } from './ttl.js';
-export { buildTenantMeta, parseTenantMeta, modulePlacement, tenantQuotaKeys, aclUserName, type TenantMeta } from './meta.js';
+export {
+  buildTenantMeta,
+  parseTenantMeta,
+  modulePlacement,
+  tenantQuotaKeys,
+  aclUserName,
+  tenantOfAclUser,
+  type TenantMeta,
+} from './meta.js';
 export {
   ValueCodec,
   CodecError,

@@ -63,6 +63,17 @@ export function limitsPrefix(tenant: TenantId): string {
   return `${LIMITS_KEY_ROOT}:${tenant}:`;
 }
 
+/**
+ * The exporter's latency probe key of a tenant-module (`cache-harness-probe:<tenant>:<module>:{<tag>}`): in the
+ * tenant-module's slot (same `{tag}`), so the probe times the shard that serves the tenant, and outside
+ * `cliente:<id>:*`, so the tenant cannot touch it and accounting never counts it as the tenant's. Only for a
+ * placement with a tag (the meta's `placement.modules[m].tag`): under `none` a tenant-module has no one slot.
+ */
+export const PROBE_KEY_ROOT = 'cache-harness-probe';
+export function probeKeyOf(tenant: TenantId, module: ModuleName, tag: string): string {
+  return `${PROBE_KEY_ROOT}:${tenant}:${module}:{${tag}}`;
+}
+
 /** Escape glob metacharacters for SCAN MATCH (ids are validated anyway; defence in depth). */
 export function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);

@@ -42,9 +42,18 @@ const tenantMetaSchema = z
   });
 export type TenantMeta = z.output<typeof tenantMetaSchema>;
 
+const ACL_USER_PREFIX = 'tenant-';
+
 /** The tenant's ACL user name on every node. */
 export function aclUserName(tenant: TenantId): string {
-  return `tenant-${tenant}`;
+  return `${ACL_USER_PREFIX}${tenant}`;
+}
+
+/** The tenant id of an ACL user name (`tenant-<id>`), or null for any other user (admin, default, a probe). */
+export function tenantOfAclUser(user: string): TenantId | null {
+  if (!user.startsWith(ACL_USER_PREFIX)) return null;
+  const id = user.slice(ACL_USER_PREFIX.length);
+  return TENANT_ID_RULE.test(id) ? (id as TenantId) : null;
 }
 
 /** The meta config of a tenant: plan limits, modules, TTL table and placement of each module, all from the spec. */

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeNode } from '../../src/cluster/index.js';
+import { rangeContains } from '../../src/cluster/slot-ranges.js';
 import {
   accountUsage,
   ALERT_RULES_PATH,
@@ -46,6 +47,7 @@ import {
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { expectNone } from '../support/expect-none.js';
 import { recordFinding } from '../support/findings.js';
+import { startChannelTraffic, type ChannelTraffic } from './channel-traffic.js';
 import { freePort, startPrometheus, type PrometheusServer } from './prometheus.js';
 
 /** HTTP ports (exporter, Prometheus: base+30..base+109) come from a configurable base too, checked free before use. */
@@ -66,6 +68,8 @@ const TTL = 1800;
 const VALUE = 'v'.repeat(32);
 const FILL_BUDGET_MS = 150_000;
 const MODULE = 'crm';
+/** How long the latency check pauses writes on one master (CLIENT PAUSE WRITE, ended by Redis itself if we die). */
+const SLOW_MS = 8000;
 
 interface Tenant {
   role: Role;
@@ -79,7 +83,7 @@ let ctx: SuiteContext;
 let admin: AdminSession;
 let exporter: Exporter | undefined;
 let prom: PrometheusServer | undefined;
-const metrics = new TenantMetrics({ mobileWindowSeconds: 60 });
+const metrics = new TenantMetrics();
 const tenants = new Map<Role, Tenant>();
 const created: string[] = [];
 let quietBaseline: { reads: number; hits: number; count: number } | undefined;
@@ -92,7 +96,7 @@ function tenant(role: Role): Tenant {
 
 const target = (t: Tenant) => Math.round(t.meta.maxKeys * FILL);
 
-/** Quota writes i in [from, to) as the tenant, WINDOW in flight; each op's latency goes to the exporter's histogram. */
+/** Quota writes i in [from, to) as the tenant, WINDOW in flight. */
 async function fill(t: Tenant, from: number, to: number): Promise<{ ms: number }> {
   const t0 = performance.now();
   let next = from;
@@ -100,9 +104,7 @@ async function fill(t: Tenant, from: number, to: number): Promise<{ ms: number }
     while (next < to) {
       if (performance.now() - t0 > FILL_BUDGET_MS) throw new Error(`filling ${t.id} took over ${FILL_BUDGET_MS} ms`);
       const i = next++;
-      const s = performance.now();
       await quotaSet(t.client, t.keys(i), VALUE, TTL);
-      metrics.observeOp({ tenant: t.id, module: MODULE, plan: t.meta.plan, channel: 'mobile', seconds: (performance.now() - s) / 1000 });
     }
   };
   await Promise.all(Array.from({ length: WINDOW }, worker));
@@ -115,21 +117,7 @@ async function quietReads(maxReads: number, until: () => boolean = () => false):
   let reads = 0;
   let hits = 0;
   while (reads < maxReads && !until()) {
-    const batch = await Promise.all(
-      Array.from({ length: 50 }, (_, j) => {
-        const s = performance.now();
-        return q.client.get(q.keys((reads + j) % QUIET_KEYS).dataKey).then((v) => {
-          metrics.observeOp({
-            tenant: q.id,
-            module: MODULE,
-            plan: q.meta.plan,
-            channel: (reads + j) % 4 === 0 ? 'web' : 'mobile',
-            seconds: (performance.now() - s) / 1000,
-          });
-          return v;
-        });
-      }),
-    );
+    const batch = await Promise.all(Array.from({ length: 50 }, (_, j) => q.client.get(q.keys((reads + j) % QUIET_KEYS).dataKey)));
     reads += batch.length;
     hits += batch.filter((v) => v !== null).length;
   }
@@ -205,6 +193,7 @@ beforeAll(async () => {
     metrics,
     target: ctx.target,
     intervalSeconds: 2,
+    accountingIntervalSeconds: 2,
     modules: Object.keys(ctx.spec.modules),
   });
   prom = await startPrometheus({
@@ -387,12 +376,124 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
     const plain = await p.query('redis_client_latency_seconds');
     recordFinding(task, {
       severity: 'info',
-      title: `client-side p99 during the fill, from the histogram: ${ours(p99).length} tenant-modules; the seed's latency rule input "redis_client_latency_seconds" has ${plain.length} series`,
+      title: `probe p99 on the tenants' shards during the fill, from the histogram: ${ours(p99).length} tenant-modules; the seed's latency rule input "redis_client_latency_seconds" has ${plain.length} series`,
       data: p99
         .filter((x) => Object.values(ids).includes(x.metric.client_id ?? ''))
         .map((x) => ({ client_id: x.metric.client_id, plan: x.metric.plan, p99_seconds: x.value })),
     });
     expect(plain).toEqual([]);
+  }, 120_000);
+
+  it("live Prometheus: the latency rule selects the tenant-modules of a slowed shard (the exporter's probe), the mobile-ratio rule a web-only tenant's connections", async ({
+    task,
+  }) => {
+    if (!prom || !exporter) throw new Error('no prometheus/exporter');
+    const p = prom;
+    const exprs = alertExpressions(ctx.spec);
+    // A slow shard: writes paused on the master of the pro tenant's crm slot for SLOW_MS (Redis ends the pause by
+    // itself; UNPAUSE in finally). The probe's SETs there wait; its modules on the other shards do not.
+    const pro = tenant('pro');
+    const crmSlot = pro.meta.placement.modules[MODULE]?.slot;
+    const master = admin.masters.find((m) => m.info.slots.some((r) => crmSlot != null && rangeContains(r, crmSlot)));
+    if (!master) throw new Error(`no master serves slot ${String(crmSlot)}`);
+    const elsewhere = pro.meta.modules.filter((m) => {
+      const slot = pro.meta.placement.modules[m]?.slot;
+      return slot != null && !master.info.slots.some((r) => rangeContains(r, slot));
+    });
+    const slow = `${pro.id}/${MODULE}`;
+    const hitsOf = (r: ReadonlyArray<{ metric: Record<string, string> }>) =>
+      r.filter((x) => Object.values(ids).includes(x.metric.client_id ?? '')).map((x) => `${x.metric.client_id}/${x.metric.module}`);
+    let latencyHits: string[];
+    try {
+      await master.client.call('CLIENT', 'PAUSE', String(SLOW_MS), 'WRITE');
+      latencyHits = hitsOf(
+        await until(
+          'the latency rule to select the slowed shard',
+          () => p.query(exprs.TenantLatencyP99High),
+          (r) => hitsOf(r).includes(slow),
+          SLOW_MS + 10_000,
+        ),
+      );
+    } finally {
+      await master.client.call('CLIENT', 'UNPAUSE');
+    }
+    const pending = await until(
+      'TenantLatencyP99High to go pending',
+      () => p.query('ALERTS{alertname="TenantLatencyP99High"}'),
+      (r) => hitsOf(r).includes(slow),
+      10_000,
+    );
+    expect(hitsOf(pending)).toContain(slow);
+    expect(elsewhere.length).toBeGreaterThan(0);
+    expect(latencyHits.filter((h) => elsewhere.some((m) => h === `${pro.id}/${m}`))).toEqual([]);
+
+    // Mobile ratio: a web-only tenant and a mobile one, each with TenantCache traffic in a thread of its own.
+    const traffic: ChannelTraffic[] = [];
+    const made: Record<'web' | 'mobile', string> = { web: `qt-web-${run}`, mobile: `qt-mob-${run}` };
+    let ratio: { web: number | undefined; mobile: number | undefined; mobileNamed: number; selected: string[] };
+    try {
+      for (const channel of ['web', 'mobile'] as const) {
+        const r = await createTenant(admin, ctx.spec, { id: made[channel], plan: 'basic', channel });
+        if (r.status !== 'created') throw new Error(`${made[channel]}: expected a new tenant, got ${r.status}`);
+        created.push(made[channel]);
+        traffic.push(
+          await startChannelTraffic({
+            spec: ctx.spec,
+            target: ctx.target,
+            meta: r.meta,
+            password: r.password,
+            module: MODULE,
+            channel,
+            ratePerSec: 50,
+          }),
+        );
+      }
+      const [webTraffic, mobTraffic] = traffic;
+      if (!webTraffic || !mobTraffic) throw new Error('no traffic');
+      const mine = (r: ReadonlyArray<{ metric: Record<string, string> }>) =>
+        r.map((x) => x.metric.client_id ?? '').filter((c) => c === made.web || c === made.mobile);
+      ratio = (
+        await webTraffic.during(
+          30_000,
+          async () =>
+            (
+              await mobTraffic.during(30_000, async () => {
+                const selected = mine(
+                  await until(
+                    'the mobile-ratio rule to select the web-only tenant',
+                    () => p.query(exprs.TenantMobileRatioLow),
+                    (r) => mine(r).includes(made.web),
+                    20_000,
+                  ),
+                );
+                await until(
+                  'TenantMobileRatioLow to go pending',
+                  () => p.query('ALERTS{alertname="TenantMobileRatioLow"}'),
+                  (r) => mine(r).includes(made.web),
+                  10_000,
+                );
+                const value = async (q: string) => (await p.query(q))[0]?.value;
+                return {
+                  web: await value(`redis_client_mobile_ratio{client_id="${made.web}"}`),
+                  mobile: await value(`redis_client_mobile_ratio{client_id="${made.mobile}"}`),
+                  mobileNamed: (await value(`sum(redis_client_connections{client_id="${made.mobile}",channel="mobile"})`)) ?? 0,
+                  selected,
+                };
+              })
+            ).value,
+        )
+      ).value;
+    } finally {
+      for (const t of traffic) await t.close().catch(() => undefined);
+    }
+    recordFinding(task, {
+      severity: 'info',
+      title: `latency rule on a shard with writes paused ${SLOW_MS / 1000} s: ${latencyHits.length} tenant-module(s) selected; mobile ratio: web-only tenant ${String(ratio.web)}%, mobile tenant ${String(ratio.mobile)}%`,
+      data: { slowedMaster: master.address, latencyHits, notSlowed: elsewhere.map((m) => `${pro.id}/${m}`), ratio },
+    });
+    expect(ratio.web).toBe(0);
+    // The mobile tenant is selected exactly when none of its connections declares the mobile channel (CLIENT SETNAME).
+    expect(ratio.selected.includes(made.mobile)).toBe(ratio.mobileNamed === 0);
   }, 120_000);
 
   it('writes beyond maxKeys fail with QuotaExceeded and write nothing; overwrites still work', async () => {

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortFree } from '../../src/cluster/index.js';
 import { HarnessError } from '../../src/errors.js';
 import { startExporterFromOptions } from '../../src/commands/exporter.js';
-import { observeTenantOp, startExporter, TenantMetrics, type Exporter } from '../../src/metrics/index.js';
-import { parsePlan } from '../../src/provision/index.js';
+import { PROBE_USER, SERVED_METRICS, startExporter, TenantMetrics, type Exporter } from '../../src/metrics/index.js';
+import { createTenant, openAdminSession, parsePlan, removeTenant, type AdminSession } from '../../src/provision/index.js';
 import {
   buildDataKey,
   limitsKeyOf,
@@ -20,11 +20,14 @@ import {
   placeTenantModule,
 } from '../../src/tenancy/index.js';
 import { closeQuotaCluster, openQuotaCluster } from '../../src/tenancy/quota-cluster.js';
-import { quotaKeysFor, quotaSet } from '../../src/tenancy/quota-script.js';
+import { loadQuotaScripts, quotaKeysFor, quotaSet } from '../../src/tenancy/quota-script.js';
+import { startChannelTraffic, type ChannelTraffic } from '../../suites/quota/channel-traffic.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
 
 let c: TestCluster;
 let exporter: Exporter | undefined;
+let admin: AdminSession | undefined;
+const traffic: ChannelTraffic[] = [];
 
 const HTTP_BASE = Number(process.env.CACHE_HARNESS_HTTP_PORT_BASE ?? 9190);
 
@@ -85,20 +88,61 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
+  for (const t of traffic) await t.close().catch(() => undefined);
   await exporter?.close();
+  await admin?.close();
   await c?.stop();
 });
 
 describe('exporter', () => {
-  it('`exporter --port-base B` serves the usage of the local cluster on /metrics', async () => {
+  it('`exporter --port-base B` alone: usage, probe latency, connections and mobile ratio of TenantCache traffic in another thread, per-node signals', async () => {
+    // Two tenants provisioned for real, their TenantCache traffic (mobile, web) in worker threads of their own.
+    admin = await openAdminSession(c.target);
+    await loadQuotaScripts(admin.nodes.map((n) => n.client));
+    const made = [];
+    for (const id of ['expmob', 'expweb']) {
+      const r = await createTenant(admin, c.spec, { id, plan: 'basic' });
+      if (r.status !== 'created') throw new Error(`${id}: ${r.status}`);
+      made.push(r);
+    }
+    const [mob, web] = made;
+    if (!mob || !web) throw new Error('tenants not created');
+    for (const [r, channel] of [
+      [mob, 'mobile'],
+      [web, 'web'],
+    ] as const)
+      traffic.push(
+        await startChannelTraffic({
+          spec: c.spec,
+          target: c.target,
+          meta: r.meta,
+          password: r.password,
+          module: 'crm',
+          channel,
+          ratePerSec: 50,
+        }),
+      );
+    const [mobTraffic, webTraffic] = traffic;
+    if (!mobTraffic || !webTraffic) throw new Error('no traffic');
+
     const port = await freeHttpPort(HTTP_BASE, HTTP_BASE + 29);
-    exporter = await startExporterFromOptions({ port, portBase: c.portBase, interval: 60 }, () => undefined);
-    expect(exporter.url).toBe(`http://127.0.0.1:${port}/metrics`);
-    const snap = await exporter.refresh();
-    expect(snap?.keysScanned).toBe(300 + 120 + 5 + 2 + 2 + 2); // data + metas + quota zsets + quota limits keys
-    observeTenantOp({ tenant: 'expbasic', module: 'crm', plan: 'basic', channel: 'mobile', seconds: 0.0007 });
-    observeTenantOp({ tenant: 'expbasic', module: 'crm', plan: 'basic', channel: 'web', seconds: 0.12 });
-    const res = await httpGet(exporter.url);
+    const run = async () => {
+      exporter = await startExporterFromOptions(
+        { port, portBase: c.portBase, interval: 60, accountingInterval: 60, probeMax: 1000 },
+        () => undefined,
+      );
+      const snap = await exporter.refresh();
+      const probe = await exporter.refreshLive();
+      const res = await httpGet(exporter.url);
+      return { snap, probe, res };
+    };
+    const web2 = webTraffic.during(20_000, async () => (await mobTraffic.during(20_000, run)).value);
+    const { snap, probe, res } = (await web2).value;
+    expect(exporter?.url).toBe(`http://127.0.0.1:${port}/metrics`);
+    // data + metas + quota zsets + quota limits keys of the hand-written tenants, plus what the two real ones hold
+    expect(snap?.tenantModules.find((r) => r.tenant === 'expbasic' && r.module === 'crm')?.keys).toBe(300);
+    // every module in the plan of each tenant with meta: expbasic, expmob, expweb 2 (basic), exppro 5 (pro)
+    expect(probe).toMatchObject({ probed: 11, targets: 11, errors: 0 });
     expect(res.status).toBe(200);
     expect(res.type).toContain('text/plain');
     const t = res.body;
@@ -112,11 +156,48 @@ describe('exporter', () => {
     expect(sample(t, 'redis_client_keys_total{client_id="expghost",module="whatsapp",plan="unknown"}')).toBe(5);
     expect(t).not.toContain('redis_client_keys_limit{client_id="expghost"');
     expect(t).not.toContain('__quota');
-    expect(sample(t, 'redis_client_mobile_ratio{client_id="expbasic",module="crm",plan="basic"}')).toBe(50);
-    expect(sample(t, 'redis_client_latency_seconds_bucket{le="0.001",client_id="expbasic",module="crm",plan="basic"}')).toBe(1);
-    expect(sample(t, 'redis_client_latency_seconds_bucket{le="0.2",client_id="expbasic",module="crm",plan="basic"}')).toBe(2);
+    // The six seed metrics for the real tenants, with client_id/module/plan (mobile ratio: client_id), from the cluster alone.
+    const L = 'client_id="expmob",module="crm",plan="basic"';
+    for (const name of [
+      'redis_client_keys_total',
+      'redis_client_keys_limit',
+      'redis_client_memory_usage_bytes',
+      'redis_client_memory_limit_bytes',
+    ])
+      expect(sample(t, `${name}{${L}}`), name).toBeGreaterThanOrEqual(name === 'redis_client_keys_total' ? 0 : 1);
+    expect(sample(t, `redis_client_latency_seconds_count{${L}}`)).toBe(2); // one SET and one GET of the probe
+    expect(sample(t, `redis_client_latency_seconds_bucket{le="+Inf",${L}}`)).toBe(2);
+    // Connections per tenant and channel (CLIENT LIST): the traffic threads' TenantCache connections.
+    const conns = (id: string) =>
+      t
+        .split('\n')
+        .filter((l) => l.startsWith(`redis_client_connections{client_id="${id}",`))
+        .map((l) => ({ channel: /channel="([^"]+)"/.exec(l)?.[1] ?? '', n: Number(l.split(' ').pop()) }));
+    for (const id of ['expmob', 'expweb']) {
+      const rows = conns(id);
+      const all = rows.reduce((a, r) => a + r.n, 0);
+      expect(all, `${id} connections`).toBeGreaterThan(0);
+      const mobile = rows.find((r) => r.channel === 'mobile')?.n ?? 0;
+      expect(sample(t, `redis_client_mobile_ratio{client_id="${id}"}`), `${id} mobile ratio`).toBeCloseTo((100 * mobile) / all, 6);
+      // a connection names the channel it was opened with, or none (counted unknown): never the other one
+      expect(rows.map((r) => r.channel)).not.toContain(id === 'expmob' ? 'web' : 'mobile');
+    }
+    expect(t).not.toContain('redis_client_mobile_ratio{client_id="expbasic"}'); // no connection, no ratio
+    // Per-node signals, one series per node of the cluster.
+    const nodes = t.split('\n').filter((l) => l.startsWith(`${SERVED_METRICS.nodeUp.name}{`));
+    expect(nodes).toHaveLength(6);
+    expect(nodes.every((l) => l.endsWith(' 1'))).toBe(true);
+    expect(sample(t, `redis_memory_max_bytes{node="127.0.0.1:${c.portBase}"}`)).toBe(2 * 1024 ** 3);
+    expect(sample(t, `redis_config_maxclients{node="127.0.0.1:${c.portBase}"}`)).toBe(4000);
+    expect(t.split('\n').filter((l) => l.startsWith('redis_master_link_up{') && l.endsWith(' 1'))).toHaveLength(3);
     expect(sample(t, 'cache_harness_accounting_up')).toBe(1);
-    expect((await httpGet(exporter.url.replace('/metrics', '/nope'))).status).toBe(404);
+    expect(sample(t, 'cache_harness_live_read_up')).toBe(1);
+    expect(sample(t, 'redis_client_accounting_age_seconds')).toBeLessThan(30);
+    expect((await httpGet(exporter?.url.replace('/metrics', '/nope') ?? '')).status).toBe(404);
+    // The probe runs as its own user, on every node; the exporter removes it when it stops.
+    const users = await admin.nodes[0]?.client.call('ACL', 'USERS');
+    expect(users).toContain(PROBE_USER);
+    for (const r of made) await removeTenant(admin, r.meta.tenant);
   });
 
   it('listens on 127.0.0.1 only: another local address of this host is refused', async () => {

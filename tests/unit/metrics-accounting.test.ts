@@ -5,7 +5,6 @@ import { loadSpec } from '../../src/spec/index.js';
 import { buildTenantMeta, parseTenantId } from '../../src/tenancy/index.js';
 import {
   accountMasters,
-  ChannelWindow,
   classifyKey,
   QUOTA_EXACT_BYTES_MAX_MEMBERS,
   TenantMetrics,
@@ -37,29 +36,6 @@ describe('classifyKey', () => {
   });
 });
 
-describe('ChannelWindow (redis_client_mobile_ratio)', () => {
-  it('percent of mobile ops per tenant-module over the window; old ops age out; idle tenant-modules disappear', () => {
-    let now = 1_000_000;
-    const w = new ChannelWindow(300, () => now);
-    const a = { client_id: 'a', module: 'crm', plan: 'basic' };
-    const b = { client_id: 'b', module: 'crm', plan: 'pro' };
-    for (let i = 0; i < 3; i++) w.record(a, 'mobile');
-    w.record(a, 'web');
-    w.record(b, 'web');
-    expect(w.ratios()).toEqual([
-      { labels: a, percent: 75, ops: 4 },
-      { labels: b, percent: 0, ops: 1 },
-    ]);
-    now += 200_000;
-    w.record(a, 'web', 4);
-    expect(w.ratios().find((r) => r.labels.client_id === 'a')).toEqual({ labels: a, percent: 37.5, ops: 8 });
-    now += 150_000; // the first ops are now 350 s old
-    expect(w.ratios()).toEqual([{ labels: a, percent: 0, ops: 4 }]);
-    now += 400_000;
-    expect(w.ratios()).toEqual([]);
-  });
-});
-
 const snapshot: UsageSnapshot = {
   takenAt: '2026-01-01T00:00:00.000Z',
   durationMs: 1500,
@@ -79,6 +55,7 @@ const snapshot: UsageSnapshot = {
       module: 'crm',
       plan: 'basic',
       inPlan: true,
+      placementTag: 'x1',
       keys: 9500,
       bytesEstimate: 1_200_000,
       sampledKeys: 32,
@@ -96,6 +73,7 @@ const snapshot: UsageSnapshot = {
       module: 'whatsapp',
       plan: 'basic',
       inPlan: true,
+      placementTag: 'x1',
       keys: 3,
       bytesEstimate: 300,
       sampledKeys: 3,
@@ -113,6 +91,7 @@ const snapshot: UsageSnapshot = {
       module: 'crm',
       plan: null,
       inPlan: false,
+      placementTag: null,
       keys: 7,
       bytesEstimate: 700,
       sampledKeys: 7,
@@ -154,20 +133,38 @@ describe('TenantMetrics', () => {
     expect(await m.registry.metrics()).not.toContain('redis_client_quota_entries{client_id="b1",module="whatsapp"');
   });
 
-  it('observeOp feeds the latency histogram, the per-channel counter and the mobile ratio', async () => {
-    const m = new TenantMetrics();
-    const op = { tenant: 'b1', module: 'crm', plan: 'basic' } as const;
-    m.observeOp({ ...op, channel: 'mobile', seconds: 0.0004 });
-    m.observeOp({ ...op, channel: 'mobile', seconds: 0.15 });
-    m.observeOp({ ...op, channel: 'web', seconds: 0.002 });
-    m.observeOp({ ...op, channel: 'web', seconds: 0.003 });
-    const text = await m.registry.metrics();
+  it('the probe feeds the latency histogram and the error counter; CLIENT LIST the connections and the mobile ratio', async () => {
+    let now = 1_000_000;
+    const m = new TenantMetrics({ now: () => now });
+    const target = { tenant: 'b1', module: 'crm', plan: 'basic', key: 'cache-harness-probe:b1:crm:{x}' };
+    m.observeProbe({ target, op: 'set', seconds: 0.0004 });
+    m.observeProbe({ target, op: 'get', seconds: 0.15 });
+    m.observeProbe({ target, op: 'get', seconds: 1.0, error: 'Command timed out' });
+    m.applyConnections([
+      { tenant: 'b1', channel: 'mobile', connections: 3 },
+      { tenant: 'b1', channel: 'unknown', connections: 1 },
+      { tenant: 'w1', channel: 'web', connections: 2 },
+    ]);
+    let text = await m.registry.metrics();
     expect(text).toContain('redis_client_latency_seconds_bucket{le="0.0005",client_id="b1",module="crm",plan="basic"} 1');
-    expect(text).toContain('redis_client_latency_seconds_bucket{le="0.1",client_id="b1",module="crm",plan="basic"} 3');
-    expect(text).toContain('redis_client_latency_seconds_bucket{le="0.2",client_id="b1",module="crm",plan="basic"} 4');
-    expect(text).toContain('redis_client_latency_seconds_count{client_id="b1",module="crm",plan="basic"} 4');
-    expect(text).toContain('redis_client_ops_total{client_id="b1",module="crm",plan="basic",channel="mobile"} 2');
-    expect(text).toContain('redis_client_mobile_ratio{client_id="b1",module="crm",plan="basic"} 50');
+    expect(text).toContain('redis_client_latency_seconds_bucket{le="0.2",client_id="b1",module="crm",plan="basic"} 2');
+    expect(text).toContain('redis_client_latency_seconds_count{client_id="b1",module="crm",plan="basic"} 3');
+    expect(text).toContain('redis_client_probe_errors_total{client_id="b1",module="crm",plan="basic"} 1');
+    expect(text).toMatch(/^# HELP redis_client_latency_seconds The exporter's synthetic probe/m);
+    expect(text).toContain('redis_client_connections{client_id="b1",channel="mobile"} 3');
+    expect(text).toContain('redis_client_mobile_ratio{client_id="b1"} 75');
+    expect(text).toContain('redis_client_mobile_ratio{client_id="w1"} 0');
+    // no accounting yet: no age; then the age grows with the clock, not with scrapes
+    expect(text).toMatch(/^redis_client_accounting_age_seconds nan$/im); // prom-client writes "Nan"; Prometheus reads any case
+    m.applyUsage({ ...snapshot, takenAt: new Date(now - 3000).toISOString(), durationMs: 1000 });
+    now += 5000;
+    text = await m.registry.metrics();
+    expect(text).toMatch(/^redis_client_accounting_age_seconds 7$/m);
+    // a tenant whose connections are gone loses both series
+    m.applyConnections([{ tenant: 'w1', channel: 'web', connections: 1 }]);
+    text = await m.registry.metrics();
+    expect(text).not.toContain('redis_client_connections{client_id="b1"');
+    expect(text).not.toContain('redis_client_mobile_ratio{client_id="b1"');
     m.accountingFailed();
     expect(await m.registry.metrics()).toContain('cache_harness_accounting_up 0');
   });

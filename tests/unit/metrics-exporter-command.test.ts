@@ -29,6 +29,11 @@ describe('cache-harness exporter (argument handling, no server)', () => {
       [['exporter'], /required option '--port <port>' not specified/],
       [['exporter', '--port', '80'], /--port <port>' argument '80' is invalid\. must be an integer from 1024 to 65535/],
       [['exporter', '--port', '9199', '--interval', '0'], /must be a number of seconds from 1 to 86400/],
+      [['exporter', '--port', '9199', '--accounting-interval', 'x'], /must be a number of seconds from 1 to 86400/],
+      [
+        ['exporter', '--port', '9199', '--probe-max', '0'],
+        /--probe-max <n>' argument '0' is invalid\. must be an integer from 1 to 100000/,
+      ],
       [['exporter', '--port', '9199', '--port-base', '80'], /must be an integer from 1024 to 55529/],
       [
         ['exporter', '--port', '9199', '--port-base', '7001', '--target', 'redis://127.0.0.1:7001'],
