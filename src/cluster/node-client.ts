@@ -4,9 +4,10 @@ import { connectOrExplain, type Credentials } from './connect.js';
 
 /**
  * A plain (non-cluster) admin connection to one node: no retries, no offline queue,
- * so an unreachable node or a wrong password fails at once with a clear error.
+ * so an unreachable node or a wrong password fails at once with a clear error. With `commandTimeoutMs`, a command
+ * (the connect's PING included) that gets no reply in time fails too: a stopped (SIGSTOP) node accepts connections.
  */
-export function connectNode(addr: NodeAddress, creds: Credentials, connectTimeoutMs = 3000): Promise<Redis> {
+export function connectNode(addr: NodeAddress, creds: Credentials, connectTimeoutMs = 3000, commandTimeoutMs?: number): Promise<Redis> {
   const client = new Redis({
     host: addr.host,
     port: addr.port,
@@ -17,6 +18,7 @@ export function connectNode(addr: NodeAddress, creds: Credentials, connectTimeou
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
+    ...(commandTimeoutMs !== undefined ? { commandTimeout: commandTimeoutMs } : {}),
   });
   return connectOrExplain(client, addr);
 }

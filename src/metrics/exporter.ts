@@ -112,6 +112,7 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
       last = s;
       lastErr = null;
       metrics.applyUsage(s);
+      metrics.retainProbeSeries(probeTargets(s));
       log(
         `accounted ${s.keysScanned} keys on ${s.masters.length} masters in ${s.durationMs} ms (${s.tenantModules.length} tenant-modules)`,
       );
@@ -154,13 +155,19 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
     if (!o.target) return null;
     const target = o.target;
     try {
-      const read = await readLiveCluster(target, (nodes) => ensureProbeUser(nodes, probeSha));
+      let userError: string | null = null;
+      const read = await readLiveCluster(target, (nodes) =>
+        ensureProbeUser(nodes, probeSha).catch((err: unknown) => {
+          userError = `creating the probe user: ${errorMessage(err)}`; // the probe then fails and says so too
+        }),
+      );
       metrics.applyConnections(read.connections);
       nodeMetrics.apply(read.nodes);
       const r = await probeOnce(target);
       metrics.liveUp.set(read.failures.length === 0 ? 1 : 0);
       const problems = [
         ...read.failures.map((f) => `${f.node}: ${f.error}`),
+        ...(userError ? [userError] : []),
         ...(r?.firstError ? [`probe: ${r.firstError} (${r.errors} errors)`] : []),
       ];
       lastLiveErr = problems.length ? redact(problems.join('; ')) : null;

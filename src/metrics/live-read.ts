@@ -5,6 +5,9 @@ import { readClientList, tenantConnections, type ClientEntry, type TenantConnect
 import type { NodeRead } from './node-metrics.js';
 import { readNodeSignals } from './node-signals.js';
 
+/** A node that does not answer within this long (stopped, overloaded) counts as not read; the next node is not held up. */
+const NODE_TIMEOUT_MS = 3000;
+
 /** One read of the live cluster: tenant connections (CLIENT LIST) and per-node signals, from every node CLUSTER NODES lists. */
 export interface LiveRead {
   connections: TenantConnections[];
@@ -24,7 +27,7 @@ export async function readLiveCluster(
 ): Promise<LiveRead> {
   const infos = await discoverNodes(target);
   const creds = targetCredentials(target);
-  const conns = await Promise.allSettled(infos.map((i) => connectNode(i, creds)));
+  const conns = await Promise.allSettled(infos.map((i) => connectNode(i, creds, NODE_TIMEOUT_MS, NODE_TIMEOUT_MS)));
   const open = conns.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
   try {
     const failures: LiveRead['failures'] = [];

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { mobileConnectionPercent, type TenantConnections } from './client-list.js';
-import type { ProbeRoundResult, ProbeSample } from './probe.js';
+import type { ProbeRoundResult, ProbeSample, ProbeTarget } from './probe.js';
 import { LATENCY_BUCKETS, SERVED_METRICS as S, TENANT_LABELS, type ServedMetric } from './served-metrics.js';
 import type { UsageSnapshot } from './usage.js';
 
@@ -53,6 +53,8 @@ export class TenantMetrics {
   readonly liveUp: Gauge;
   /** When the last successful accounting ended (ms), for the age gauge. */
   private accountedAt: number | null = null;
+  /** The label sets the probe has observed, so series of tenant-modules gone can be removed. */
+  private readonly probed = new Map<string, Record<TenantLabel, string>>();
 
   constructor(opts: TenantMetricsOptions = {}) {
     const registry = (this.registry = opts.registry ?? new Registry());
@@ -113,8 +115,20 @@ export class TenantMetrics {
   /** One probe op: the latency histogram, and the error counter when it failed. */
   observeProbe(s: ProbeSample): void {
     const labels = { client_id: s.target.tenant, module: s.target.module, plan: s.target.plan };
+    this.probed.set(probeId(s.target), labels);
     this.latency.observe(labels, s.seconds);
     if (s.error !== undefined) this.probeErrors.inc(labels);
+  }
+
+  /** Drop the probe series of tenant-modules no longer probed (tenant removed, plan changed): the label set stays bounded. */
+  retainProbeSeries(targets: readonly ProbeTarget[]): void {
+    const keep = new Set(targets.map(probeId));
+    for (const [id, labels] of this.probed) {
+      if (keep.has(id)) continue;
+      this.latency.remove(labels);
+      this.probeErrors.remove(labels);
+      this.probed.delete(id);
+    }
   }
 
   probeRoundDone(r: ProbeRoundResult): void {
@@ -131,3 +145,5 @@ export class TenantMetrics {
     for (const [tenant, percent] of mobileConnectionPercent(rows)) this.mobileRatio.set({ client_id: tenant }, percent);
   }
 }
+
+const probeId = (t: Pick<ProbeTarget, 'tenant' | 'module' | 'plan'>) => `${t.tenant}\u0000${t.module}\u0000${t.plan}`;

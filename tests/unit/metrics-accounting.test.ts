@@ -165,6 +165,11 @@ describe('TenantMetrics', () => {
     text = await m.registry.metrics();
     expect(text).not.toContain('redis_client_connections{client_id="b1"');
     expect(text).not.toContain('redis_client_mobile_ratio{client_id="b1"');
+    // the tenant-module is no longer a probe target (tenant removed): its probe series go
+    m.retainProbeSeries([{ ...target, tenant: 'other' }]);
+    text = await m.registry.metrics();
+    expect(text).not.toContain('redis_client_latency_seconds_count{client_id="b1"');
+    expect(text).not.toContain('redis_client_probe_errors_total{client_id="b1"');
     m.accountingFailed();
     expect(await m.registry.metrics()).toContain('cache_harness_accounting_up 0');
   });
