@@ -188,9 +188,14 @@ export async function startExporter(o: ExporterOptions): Promise<Exporter> {
       return;
     }
     if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text);
+      metrics.chunks().then(
+        (chunks) => {
+          res.writeHead(200, {
+            'content-type': metrics.registry.contentType,
+            'content-length': chunks.reduce((a, c) => a + c.length, 0),
+          });
+          if (req.method !== 'HEAD') for (const c of chunks) res.write(c);
+          res.end();
         },
         (err: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${errorMessage(err)}\n`);

@@ -11,6 +11,7 @@ export {
 } from './usage.js';
 export { TenantMetrics, metricConfig, type TenantMetricsOptions } from './tenant-metrics.js';
 export { NodeMetrics, type NodeRead } from './node-metrics.js';
+export { HistogramSeries, samplesBlock, metricHeader, labelPairs, escapeLabelValue, formatValue } from './series-text.js';
 export {
   SERVED_METRICS,
   SERVED_METRIC_LIST,

@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { mobileConnectionPercent, type TenantConnections } from './client-list.js';
 import type { ProbeRoundResult, ProbeSample, ProbeTarget } from './probe.js';
 import { LATENCY_BUCKETS, SERVED_METRICS as S, TENANT_LABELS, type ServedMetric } from './served-metrics.js';
+import { HistogramSeries, labelPairs, metricHeader, samplesBlock } from './series-text.js';
 import type { UsageSnapshot } from './usage.js';
 
 /**
@@ -32,17 +33,25 @@ export function metricConfig<L extends string>(def: ServedMetric, registry: Regi
   return { name: def.name, help: def.help, labelNames: def.labels as readonly L[], registers: [registry] };
 }
 
+/** One probed tenant-module: its latency histogram and error count. */
+interface ProbeSeries {
+  labels: Record<TenantLabel, string>;
+  latency: HistogramSeries;
+  errors: number;
+}
+
+/** The text of the per-tenant series, by section; each rebuilt only when its data changes. */
+interface Sections {
+  usage: Buffer;
+  probe: Buffer | null;
+  connections: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export class TenantMetrics {
+  /** The exporter's own jobs and the per-node series (small: prom-client renders them at each scrape). */
   readonly registry: Registry;
-  readonly keysTotal: Gauge<TenantLabel>;
-  readonly keysLimit: Gauge<TenantLabel>;
-  readonly memoryUsage: Gauge<TenantLabel>;
-  readonly memoryLimit: Gauge<TenantLabel>;
-  readonly quotaEntries: Gauge<TenantLabel>;
-  readonly latency: Histogram<TenantLabel>;
-  readonly probeErrors: Counter<TenantLabel>;
-  readonly connections: Gauge<'client_id' | 'channel'>;
-  readonly mobileRatio: Gauge<'client_id'>;
   readonly accountingDuration: Gauge;
   readonly accountingKeys: Gauge;
   readonly accountingLastSuccess: Gauge;
@@ -53,18 +62,13 @@ export class TenantMetrics {
   readonly liveUp: Gauge;
   /** When the last successful accounting ended (ms), for the age gauge. */
   private accountedAt: number | null = null;
-  /** The label sets the probe has observed, so series of tenant-modules gone can be removed. */
-  private readonly probed = new Map<string, Record<TenantLabel, string>>();
+  private readonly probes = new Map<string, ProbeSeries>();
+  private readonly sections: Sections = { usage: EMPTY, probe: null, connections: EMPTY };
 
   constructor(opts: TenantMetricsOptions = {}) {
     const registry = (this.registry = opts.registry ?? new Registry());
     const now = opts.now ?? Date.now;
     const cfg = <L extends string>(def: ServedMetric) => metricConfig<L>(def, registry);
-    this.keysTotal = new Gauge(cfg<TenantLabel>(S.keysTotal));
-    this.keysLimit = new Gauge(cfg<TenantLabel>(S.keysLimit));
-    this.memoryUsage = new Gauge(cfg<TenantLabel>(S.memoryUsage));
-    this.memoryLimit = new Gauge(cfg<TenantLabel>(S.memoryLimit));
-    this.quotaEntries = new Gauge(cfg<TenantLabel>(S.quotaEntries));
     const accountedAt = () => this.accountedAt;
     new Gauge({
       ...cfg(S.accountingAge),
@@ -74,10 +78,6 @@ export class TenantMetrics {
         this.set(at === null ? NaN : Math.max(0, (now() - at) / 1000));
       },
     });
-    this.latency = new Histogram({ ...cfg<TenantLabel>(S.latency), buckets: LATENCY_BUCKETS });
-    this.probeErrors = new Counter(cfg<TenantLabel>(S.probeErrors));
-    this.connections = new Gauge(cfg<'client_id' | 'channel'>(S.connections));
-    this.mobileRatio = new Gauge(cfg<'client_id'>(S.mobileRatio));
     this.accountingDuration = new Gauge(cfg(S.accountingDuration));
     this.accountingKeys = new Gauge(cfg(S.accountingKeys));
     this.accountingLastSuccess = new Gauge(cfg(S.accountingLastSuccess));
@@ -86,19 +86,42 @@ export class TenantMetrics {
     this.probeProbed = new Gauge(cfg(S.probeProbed));
     this.probeRoundDuration = new Gauge(cfg(S.probeRoundDuration));
     this.liveUp = new Gauge(cfg(S.liveUp));
+    this.applyConnections([]);
+    this.sections.usage = Buffer.from(USAGE_SERIES.map((def) => samplesBlock(def, [])).join(''));
   }
 
   /** Replace the usage series with a snapshot's (tenant-modules gone since the last snapshot disappear). */
   applyUsage(s: UsageSnapshot): void {
-    for (const g of [this.keysTotal, this.keysLimit, this.memoryUsage, this.memoryLimit, this.quotaEntries]) g.reset();
-    for (const r of s.tenantModules) {
-      const labels = { client_id: r.tenant, module: r.module, plan: r.plan ?? 'unknown' };
-      this.keysTotal.set(labels, r.keys);
-      this.memoryUsage.set(labels, r.memoryBytes);
-      if (r.keysLimit !== null) this.keysLimit.set(labels, r.keysLimit);
-      if (r.memoryLimitBytes !== null) this.memoryLimit.set(labels, r.memoryLimitBytes);
-      if (r.quotaEntries !== null) this.quotaEntries.set(labels, r.quotaEntries);
-    }
+    const rows = s.tenantModules.map((r) => ({ r, labels: { client_id: r.tenant, module: r.module, plan: r.plan ?? 'unknown' } }));
+    const present = <T>(pick: (r: UsageSnapshot['tenantModules'][number]) => T | null) =>
+      rows.flatMap(({ r, labels }) => {
+        const value = pick(r);
+        return value === null ? [] : [{ labels, value: Number(value) }];
+      });
+    this.sections.usage = Buffer.from(
+      [
+        samplesBlock(
+          S.keysTotal,
+          present((r) => r.keys),
+        ),
+        samplesBlock(
+          S.keysLimit,
+          present((r) => r.keysLimit),
+        ),
+        samplesBlock(
+          S.memoryUsage,
+          present((r) => r.memoryBytes),
+        ),
+        samplesBlock(
+          S.memoryLimit,
+          present((r) => r.memoryLimitBytes),
+        ),
+        samplesBlock(
+          S.quotaEntries,
+          present((r) => r.quotaEntries),
+        ),
+      ].join(''),
+    );
     const endedAt = Date.parse(s.takenAt) + s.durationMs;
     this.accountedAt = endedAt;
     this.accountingDuration.set(s.durationMs / 1000);
@@ -114,20 +137,25 @@ export class TenantMetrics {
 
   /** One probe op: the latency histogram, and the error counter when it failed. */
   observeProbe(s: ProbeSample): void {
-    const labels = { client_id: s.target.tenant, module: s.target.module, plan: s.target.plan };
-    this.probed.set(probeId(s.target), labels);
-    this.latency.observe(labels, s.seconds);
-    if (s.error !== undefined) this.probeErrors.inc(labels);
+    const id = probeId(s.target);
+    let p = this.probes.get(id);
+    if (!p) {
+      const labels = { client_id: s.target.tenant, module: s.target.module, plan: s.target.plan };
+      p = { labels, latency: new HistogramSeries(S.latency.name, LATENCY_BUCKETS, labels), errors: 0 };
+      this.probes.set(id, p);
+    }
+    p.latency.observe(s.seconds);
+    if (s.error !== undefined) p.errors++;
+    this.sections.probe = null;
   }
 
   /** Drop the probe series of tenant-modules no longer probed (tenant removed, plan changed): the label set stays bounded. */
   retainProbeSeries(targets: readonly ProbeTarget[]): void {
     const keep = new Set(targets.map(probeId));
-    for (const [id, labels] of this.probed) {
+    for (const id of this.probes.keys()) {
       if (keep.has(id)) continue;
-      this.latency.remove(labels);
-      this.probeErrors.remove(labels);
-      this.probed.delete(id);
+      this.probes.delete(id);
+      this.sections.probe = null;
     }
   }
 
@@ -135,15 +163,45 @@ export class TenantMetrics {
     this.probeTargets.set(r.targets);
     this.probeProbed.set(r.probed);
     this.probeRoundDuration.set(r.durationMs / 1000);
+    this.prepare();
   }
 
   /** Replace the connection series with the last CLIENT LIST read (tenants with no connection left disappear). */
   applyConnections(rows: readonly TenantConnections[]): void {
-    this.connections.reset();
-    this.mobileRatio.reset();
-    for (const r of rows) this.connections.set({ client_id: r.tenant, channel: r.channel }, r.connections);
-    for (const [tenant, percent] of mobileConnectionPercent(rows)) this.mobileRatio.set({ client_id: tenant }, percent);
+    const ratios = [...mobileConnectionPercent(rows)].map(([tenant, value]) => ({ labels: { client_id: tenant }, value }));
+    this.sections.connections = Buffer.from(
+      samplesBlock(
+        S.connections,
+        rows.map((r) => ({ labels: { client_id: r.tenant, channel: r.channel }, value: r.connections })),
+      ) + samplesBlock(S.mobileRatio, ratios),
+    );
+  }
+
+  /** Rebuild what changed since the last call (the probe section), so the next scrape only sends text. */
+  prepare(): void {
+    if (this.sections.probe !== null) return;
+    const latency: string[] = [metricHeader(S.latency)];
+    const errors: string[] = [metricHeader(S.probeErrors)];
+    for (const p of this.probes.values()) {
+      latency.push(p.latency.render());
+      if (p.errors > 0) errors.push(`${S.probeErrors.name}{${labelPairs(p.labels)}} ${p.errors}\n`);
+    }
+    this.sections.probe = Buffer.from(`${latency.join('')}\n${errors.join('')}\n`);
+  }
+
+  /** Every served series, in Prometheus text format, as chunks to send in order. */
+  async chunks(): Promise<Buffer[]> {
+    this.prepare();
+    const small = Buffer.from(await this.registry.metrics());
+    return [this.sections.usage, this.sections.probe ?? EMPTY, this.sections.connections, small];
+  }
+
+  /** The whole exposition as one string (tests; the exporter sends `chunks()`). */
+  async text(): Promise<string> {
+    return Buffer.concat(await this.chunks()).toString('utf8');
   }
 }
+
+const USAGE_SERIES = [S.keysTotal, S.keysLimit, S.memoryUsage, S.memoryLimit, S.quotaEntries];
 
 const probeId = (t: Pick<ProbeTarget, 'tenant' | 'module' | 'plan'>) => `${t.tenant}\u0000${t.module}\u0000${t.plan}`;

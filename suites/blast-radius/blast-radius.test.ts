@@ -544,7 +544,7 @@ describe('blast-radius: what a noisy tenant, with its own credentials only, does
       // What the exporter serves after its next accounting: its own registry, fed the same way.
       const metrics = new TenantMetrics();
       metrics.applyUsage(await accountUsage(ctx.target, { samplesPerTenantModule: 0, modules }));
-      const text = await metrics.registry.metrics();
+      const text = await metrics.text();
       const labels = new Set(
         text
           .split('\n')

@@ -111,7 +111,7 @@ describe('TenantMetrics', () => {
   it('exports the usage snapshot with client_id/module/plan labels; no limit series for a tenant without meta', async () => {
     const m = new TenantMetrics();
     m.applyUsage(snapshot);
-    const text = await m.registry.metrics();
+    const text = await m.text();
     expect(text).toContain('redis_client_keys_total{client_id="b1",module="crm",plan="basic"} 9500');
     expect(text).toContain('redis_client_keys_limit{client_id="b1",module="crm",plan="basic"} 10000');
     // the data keys' estimate plus the quota zset's bytes (its bookkeeping is the tenant's memory too)
@@ -129,8 +129,8 @@ describe('TenantMetrics', () => {
     expect(text).toContain('cache_harness_accounting_up 1');
     // a later snapshot without ghost drops its series
     m.applyUsage({ ...snapshot, tenantModules: snapshot.tenantModules.slice(0, 1) });
-    expect(await m.registry.metrics()).not.toContain('client_id="ghost"');
-    expect(await m.registry.metrics()).not.toContain('redis_client_quota_entries{client_id="b1",module="whatsapp"');
+    expect(await m.text()).not.toContain('client_id="ghost"');
+    expect(await m.text()).not.toContain('redis_client_quota_entries{client_id="b1",module="whatsapp"');
   });
 
   it('the probe feeds the latency histogram and the error counter; CLIENT LIST the connections and the mobile ratio', async () => {
@@ -145,7 +145,7 @@ describe('TenantMetrics', () => {
       { tenant: 'b1', channel: 'unknown', connections: 1 },
       { tenant: 'w1', channel: 'web', connections: 2 },
     ]);
-    let text = await m.registry.metrics();
+    let text = await m.text();
     expect(text).toContain('redis_client_latency_seconds_bucket{le="0.0005",client_id="b1",module="crm",plan="basic"} 1');
     expect(text).toContain('redis_client_latency_seconds_bucket{le="0.2",client_id="b1",module="crm",plan="basic"} 2');
     expect(text).toContain('redis_client_latency_seconds_count{client_id="b1",module="crm",plan="basic"} 3');
@@ -158,20 +158,20 @@ describe('TenantMetrics', () => {
     expect(text).toMatch(/^redis_client_accounting_age_seconds nan$/im); // prom-client writes "Nan"; Prometheus reads any case
     m.applyUsage({ ...snapshot, takenAt: new Date(now - 3000).toISOString(), durationMs: 1000 });
     now += 5000;
-    text = await m.registry.metrics();
+    text = await m.text();
     expect(text).toMatch(/^redis_client_accounting_age_seconds 7$/m);
     // a tenant whose connections are gone loses both series
     m.applyConnections([{ tenant: 'w1', channel: 'web', connections: 1 }]);
-    text = await m.registry.metrics();
+    text = await m.text();
     expect(text).not.toContain('redis_client_connections{client_id="b1"');
     expect(text).not.toContain('redis_client_mobile_ratio{client_id="b1"');
     // the tenant-module is no longer a probe target (tenant removed): its probe series go
     m.retainProbeSeries([{ ...target, tenant: 'other' }]);
-    text = await m.registry.metrics();
+    text = await m.text();
     expect(text).not.toContain('redis_client_latency_seconds_count{client_id="b1"');
     expect(text).not.toContain('redis_client_probe_errors_total{client_id="b1"');
     m.accountingFailed();
-    expect(await m.registry.metrics()).toContain('cache_harness_accounting_up 0');
+    expect(await m.text()).toContain('cache_harness_accounting_up 0');
   });
 });
 
@@ -222,7 +222,7 @@ describe('the module label takes only the spec’s modules', () => {
     ]);
     const m = new TenantMetrics();
     m.applyUsage(snap);
-    const series = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('redis_client_keys_total{'));
+    const series = (await m.text()).split('\n').filter((l) => l.startsWith('redis_client_keys_total{'));
     expect(series).toEqual([
       'redis_client_keys_total{client_id="acme",module="crm",plan="unknown"} 5',
       'redis_client_keys_total{client_id="acme",module="unknown",plan="unknown"} 3000',
@@ -284,7 +284,7 @@ describe('quotaEntries: ZCARD of the quota zsets, against the plan’s maxKeys',
     expect(snap.tenantModules.find((r) => r.module === UNKNOWN_MODULE)).toMatchObject({ quotaEntries: 12_000, quotaEntriesRatio: 1.2 });
     const m = new TenantMetrics();
     m.applyUsage(snap);
-    const series = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('redis_client_quota_entries{'));
+    const series = (await m.text()).split('\n').filter((l) => l.startsWith('redis_client_quota_entries{'));
     expect(series).toEqual(['redis_client_quota_entries{client_id="acme",module="unknown",plan="basic"} 12000']);
   });
 });

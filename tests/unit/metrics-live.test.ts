@@ -1,9 +1,11 @@
-import { Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import { loadSpec } from '../../src/spec/index.js';
 import { parseModule, parseTenantId, placeTenantModule, probeKeyOf, slotOf } from '../../src/tenancy/index.js';
 import { describe, expect, it } from 'vitest';
 import {
   channelOfName,
+  HistogramSeries,
+  LATENCY_BUCKETS,
   mobileConnectionPercent,
   NodeMetrics,
   parseClientList,
@@ -131,17 +133,83 @@ describe('per-node signals', () => {
 });
 
 describe('the served metrics list', () => {
-  it('is exactly what the exporter’s registry serves: names, types, labels', async () => {
+  it('is exactly what the exporter serves: every name once with its type, every sample with its labels', async () => {
     const m = new TenantMetrics();
-    new NodeMetrics(m.registry);
-    const served = (await m.registry.getMetricsAsJSON()).map((x) => ({ name: x.name, type: String(x.type) }));
-    expect(served.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
-      SERVED_METRIC_LIST.map((d) => ({ name: d.name, type: d.type })).sort((a, b) => a.name.localeCompare(b.name)),
-    );
-    for (const d of SERVED_METRIC_LIST) {
-      const metric = m.registry.getSingleMetric(d.name) as unknown as { labelNames: string[] };
-      expect(metric.labelNames, d.name).toEqual([...d.labels]);
+    const nodes = new NodeMetrics(m.registry);
+    // every series populated once
+    m.applyUsage({
+      takenAt: new Date().toISOString(),
+      durationMs: 1,
+      masters: [],
+      keysScanned: 1,
+      tenants: [],
+      quotaKeys: 0,
+      metaKeys: 0,
+      otherKeys: 0,
+      malformedKeys: 0,
+      tenantModules: [
+        {
+          tenant: 'a',
+          module: 'crm',
+          plan: 'basic',
+          inPlan: true,
+          placementTag: 'x',
+          keys: 1,
+          bytesEstimate: 1,
+          sampledKeys: 1,
+          keysLimit: 10,
+          memoryLimitBytes: 10,
+          keysRatio: 0.1,
+          memoryBytes: 1,
+          memoryRatio: 0.1,
+          quotaKeyBytes: 1,
+          quotaEntries: 1,
+          quotaEntriesRatio: 0.1,
+        },
+      ],
+    });
+    m.observeProbe({ target: target('a'), op: 'set', seconds: 2, error: 'Command timed out' });
+    m.applyConnections([{ tenant: 'a', channel: 'web', connections: 1 }]);
+    nodes.apply([
+      { node: '127.0.0.1:12001', signals: parseNodeSignals(MASTER_INFO, [['command', 1, 2, 3]]) },
+      { node: '127.0.0.1:12004', signals: parseNodeSignals(REPLICA_INFO, []) },
+    ]);
+    const text = await m.text();
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name, type }));
+    const byName = (a: { name?: string }, b: { name?: string }) => (a.name ?? '').localeCompare(b.name ?? '');
+    expect(types.sort(byName)).toEqual(SERVED_METRIC_LIST.map((d) => ({ name: d.name, type: d.type })).sort(byName));
+    const defs = new Map(SERVED_METRIC_LIST.map((d) => [d.name, d]));
+    const seen = new Set<string>();
+    for (const line of text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))) {
+      const [, series = '', labels = ''] = /^([a-z_]+)(?:\{(.*)\})? \S+$/.exec(line) ?? [];
+      const name = defs.has(series) ? series : series.replace(/_(bucket|sum|count)$/, '');
+      const def = defs.get(name);
+      expect(def, line).toBeDefined();
+      const keys = [...labels.matchAll(/([a-z_]+)="/g)].map(([, k]) => k).filter((k) => k !== 'le');
+      expect(keys, line).toEqual([...(def?.labels ?? [])]);
+      seen.add(name);
     }
+    // every metric had at least one sample (else its labels were not checked)
+    expect(SERVED_METRIC_LIST.map((d) => d.name).filter((n) => !seen.has(n))).toEqual([]);
+  });
+
+  it('the per-tenant histogram text is what prom-client writes for the same observations', async () => {
+    const registry = new Registry();
+    const h = new Histogram({
+      name: 'x_seconds',
+      help: 'h',
+      labelNames: ['client_id', 'module', 'plan'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    });
+    const labels = { client_id: 'a', module: 'crm', plan: 'basic' };
+    const ours = new HistogramSeries('x_seconds', LATENCY_BUCKETS, labels);
+    for (const v of [0.00005, 0.0004, 0.1, 0.1000001, 7, 0.3]) {
+      h.observe(labels, v);
+      ours.observe(v);
+    }
+    const theirs = (await registry.metrics()).split('\n').filter((l) => l.startsWith('x_seconds_'));
+    expect(ours.render().trimEnd().split('\n')).toEqual(theirs);
   });
 });
 
