@@ -38,12 +38,24 @@ interface ProbeSeries {
   labels: Record<TenantLabel, string>;
   latency: HistogramSeries;
   errors: number;
+  group: ProbeGroup;
 }
+
+/**
+ * Probe series in groups of GROUP_SIZE, each group's text kept until one of its series changes: a round probes up
+ * to 1,000 tenant-modules in rotation (consecutive in first-probed order), so it rewrites a few groups, not 35,000 series.
+ */
+interface ProbeGroup {
+  series: Set<ProbeSeries>;
+  text: Buffer | null;
+}
+const GROUP_SIZE = 256;
 
 /** The text of the per-tenant series, by section; each rebuilt only when its data changes. */
 interface Sections {
   usage: Buffer;
-  probe: Buffer | null;
+  /** The probe error counter's text; null when an error count changed. */
+  probeErrors: Buffer | null;
   connections: Buffer;
 }
 
@@ -63,7 +75,8 @@ export class TenantMetrics {
   /** When the last successful accounting ended (ms), for the age gauge. */
   private accountedAt: number | null = null;
   private readonly probes = new Map<string, ProbeSeries>();
-  private readonly sections: Sections = { usage: EMPTY, probe: null, connections: EMPTY };
+  private readonly groups: ProbeGroup[] = [];
+  private readonly sections: Sections = { usage: EMPTY, probeErrors: null, connections: EMPTY };
 
   constructor(opts: TenantMetricsOptions = {}) {
     const registry = (this.registry = opts.registry ?? new Registry());
@@ -141,21 +154,29 @@ export class TenantMetrics {
     let p = this.probes.get(id);
     if (!p) {
       const labels = { client_id: s.target.tenant, module: s.target.module, plan: s.target.plan };
-      p = { labels, latency: new HistogramSeries(S.latency.name, LATENCY_BUCKETS, labels), errors: 0 };
+      let group = this.groups[this.groups.length - 1];
+      if (!group || group.series.size >= GROUP_SIZE) this.groups.push((group = { series: new Set(), text: null }));
+      p = { labels, latency: new HistogramSeries(S.latency.name, LATENCY_BUCKETS, labels), errors: 0, group };
+      group.series.add(p);
       this.probes.set(id, p);
     }
     p.latency.observe(s.seconds);
-    if (s.error !== undefined) p.errors++;
-    this.sections.probe = null;
+    p.group.text = null;
+    if (s.error !== undefined) {
+      p.errors++;
+      this.sections.probeErrors = null;
+    }
   }
 
   /** Drop the probe series of tenant-modules no longer probed (tenant removed, plan changed): the label set stays bounded. */
   retainProbeSeries(targets: readonly ProbeTarget[]): void {
     const keep = new Set(targets.map(probeId));
-    for (const id of this.probes.keys()) {
+    for (const [id, p] of this.probes) {
       if (keep.has(id)) continue;
       this.probes.delete(id);
-      this.sections.probe = null;
+      p.group.series.delete(p);
+      p.group.text = null;
+      if (p.errors > 0) this.sections.probeErrors = null;
     }
   }
 
@@ -177,23 +198,29 @@ export class TenantMetrics {
     );
   }
 
-  /** Rebuild what changed since the last call (the probe section), so the next scrape only sends text. */
+  /** Rebuild the probe text that changed since the last call, so the next scrape only sends text. */
   prepare(): void {
-    if (this.sections.probe !== null) return;
-    const latency: string[] = [metricHeader(S.latency)];
-    const errors: string[] = [metricHeader(S.probeErrors)];
-    for (const p of this.probes.values()) {
-      latency.push(p.latency.render());
-      if (p.errors > 0) errors.push(`${S.probeErrors.name}{${labelPairs(p.labels)}} ${p.errors}\n`);
+    for (const g of this.groups) g.text ??= Buffer.from([...g.series].map((p) => p.latency.render()).join(''));
+    if (this.sections.probeErrors === null) {
+      const lines = [metricHeader(S.probeErrors)];
+      for (const p of this.probes.values()) if (p.errors > 0) lines.push(`${S.probeErrors.name}{${labelPairs(p.labels)}} ${p.errors}\n`);
+      this.sections.probeErrors = Buffer.from(`${lines.join('')}\n`);
     }
-    this.sections.probe = Buffer.from(`${latency.join('')}\n${errors.join('')}\n`);
   }
 
   /** Every served series, in Prometheus text format, as chunks to send in order. */
   async chunks(): Promise<Buffer[]> {
     this.prepare();
     const small = Buffer.from(await this.registry.metrics());
-    return [this.sections.usage, this.sections.probe ?? EMPTY, this.sections.connections, small];
+    return [
+      this.sections.usage,
+      LATENCY_HEADER,
+      ...this.groups.map((g) => g.text ?? EMPTY),
+      NEWLINE,
+      this.sections.probeErrors ?? EMPTY,
+      this.sections.connections,
+      small,
+    ];
   }
 
   /** The whole exposition as one string (tests; the exporter sends `chunks()`). */
@@ -202,6 +229,8 @@ export class TenantMetrics {
   }
 }
 
+const LATENCY_HEADER = Buffer.from(metricHeader(S.latency));
+const NEWLINE = Buffer.from('\n');
 const USAGE_SERIES = [S.keysTotal, S.keysLimit, S.memoryUsage, S.memoryLimit, S.quotaEntries];
 
 const probeId = (t: Pick<ProbeTarget, 'tenant' | 'module' | 'plan'>) => `${t.tenant}\u0000${t.module}\u0000${t.plan}`;

@@ -69,7 +69,7 @@ const VALUE = 'v'.repeat(32);
 const FILL_BUDGET_MS = 150_000;
 const MODULE = 'crm';
 /** How long the latency check pauses writes on one master (CLIENT PAUSE WRITE, ended by Redis itself if we die). */
-const SLOW_MS = 8000;
+const SLOW_MS = 12_000;
 
 interface Tenant {
   role: Role;
