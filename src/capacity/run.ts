@@ -150,6 +150,13 @@ export async function runCapacity(o: CapacityOptions): Promise<CapacityDocument>
     }
   }
 
+  // The report lists the masters' sweeps in the spec's order (they ran in the live topology's).
+  const order = (scope: string) => {
+    const i = o.spec.topology.masters.findIndex((m) => m.name === scope);
+    return scope === 'cluster' ? -1 : i < 0 ? Infinity : i;
+  };
+  sweeps.sort((a, b) => order(a.scope) - order(b.scope));
+
   const placement = livePlacement(computePlacement(o.spec, o.population, o.workload, o.fill), sample);
   const loads = tenantModuleLoads(o.spec, o.population, o.workload, o.fill);
   const projection = project({

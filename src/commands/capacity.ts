@@ -169,11 +169,11 @@ export async function capacityCommand(o: CapacityCliOptions): Promise<void> {
   const target = resolveTarget(o, { load: true });
   const { population, source } = resolvePopulation(spec, o);
   // The outputs' folders are checked before a run of many minutes, not after it.
-  if (o.json) writableFolder(dirname(resolve(o.json)), '--json');
   if (o.reports) {
     mkdirSync(resolve(o.reports), { recursive: true });
     writableFolder(resolve(o.reports), '--reports');
   }
+  if (o.json) writableFolder(dirname(resolve(o.json)), '--json');
   // Ctrl-C: stop after the step (or fill) in flight; every phase removes what it wrote. A second Ctrl-C exits at once.
   const controller = new AbortController();
   const onSigint = () => {
