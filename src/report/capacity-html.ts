@@ -151,7 +151,11 @@ function memoryTables(doc: CapacityDocument): string {
   );
   const perKey = htmlTable(
     ['data type', 'bytes per key (used_memory)', 'MEMORY USAGE sample'],
-    Object.entries(m.bytes_per_key).map(([dt, b]) => [dt, Math.round(b), optional(m.memory_usage_sample[dt], (x) => String(Math.round(x)))]),
+    Object.entries(m.bytes_per_key).map(([dt, b]) => [
+      dt,
+      Math.round(b),
+      optional(m.memory_usage_sample[dt], (x) => String(Math.round(x))),
+    ]),
   );
   const perMaster = htmlTable(
     ['master', 'used_memory growth', 'keys'],
