@@ -39,6 +39,11 @@ const LAZY_VERBS: ReadonlyArray<{ names: readonly string[]; register: (program: 
     names: ['bench'],
     register: async (p) => (await import('./commands/bench.js')).registerBenchCommand(p, { spec: specOption, portBase: portBaseOption }),
   },
+  {
+    names: ['capacity'],
+    register: async (p) =>
+      (await import('./commands/capacity.js')).registerCapacityCommand(p, { spec: specOption, portBase: portBaseOption }),
+  },
   { names: ['compare'], register: async (p) => (await import('./commands/compare.js')).registerCompareCommand(p, { spec: specOption }) },
   { names: ['rolling-restart'], register: async (p) => (await import('./commands/rolling-restart.js')).registerRollingRestartCommand(p) },
   {

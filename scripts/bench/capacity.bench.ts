@@ -12,8 +12,9 @@ import { startTestCluster, type TestCluster } from '../../tests/support/cluster.
 // after the spec's warm-up, persistence settled before each step, doubling from 1,000 ops/s, the first failure
 // confirmed, 3 bisections, at most 14 steps (SWEEP_DEFAULTS). Printed: every step (offered, achieved, p50/p99/p99.9,
 // errors, SLO, ok or why not, disturbed) and each sweep's knee. Checked: only that the steps ran and no bench key was
-// left, never a speed. The generator's threads run from dist/: `npm run build` first. Not run yet; estimated
-// 10-15 minutes (at most 14 steps of ~12-15 s each per sweep, more when persistence takes long to settle).
+// left, never a speed. The generator's threads run from dist/: `npm run build` first. ~12 minutes here (at most 14
+// steps of ~12-15 s each per sweep, more when persistence takes long to settle). `cache-harness capacity` runs the
+// same sweeps with the memory measurement and the projection; this script is the sweeps alone.
 let c: TestCluster;
 let topology: BenchTopology;
 const sweeps: Sweep[] = [];

@@ -62,6 +62,8 @@ export interface BenchOptions {
   topology?: BenchTopology;
   /** Stop sending (single worker): the run drains, cleans up and returns what it measured. */
   signal?: AbortSignal;
+  /** Override the spec's disturbance thresholds (e.g. a sweep's own writes make the target fork: load, not disturbance). */
+  disturbance?: Partial<DisturbanceThresholds>;
   log?: (line: string) => void;
 }
 
@@ -209,6 +211,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     stealPercent: d.stealPercent,
     forks: d.forks,
     sendLagP99Us: d.sendLagP99Ms * 1000,
+    ...o.disturbance,
   };
   result.quality = assessQuality({
     machine: s0.machine && s1.machine ? [s0.machine, s1.machine] : null,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { parseInfo, rangesContain, withCleanupOnSignal, type Target } from '../cluster/index.js';
-import { HarnessError, errorMessage } from '../errors.js';
+import { parseInfo, rangesContain, type Target } from '../cluster/index.js';
+import { HarnessError } from '../errors.js';
 import { openAdminSession, provisionMany, removeTenant, type AdminNode, type AdminSession } from '../provision/index.js';
 import type { Spec } from '../spec/index.js';
 import {
@@ -18,6 +18,7 @@ import {
   type TenantMeta,
 } from '../tenancy/index.js';
 import type { CapacityMemory } from './schema.js';
+import { withTemporaryTenants } from './temporary-tenants.js';
 import { modelValue, valueSizeModel, type ValueSizeShare } from './value-model.js';
 
 export interface MemoryOptions {
@@ -236,19 +237,17 @@ function mastersOfModule(spec: Spec, t: MeasuredTenant, module: string): string[
  * buffers) that would land on the first tenant-module measured: one tenant of the plan with the most modules
  * writes 20 keys per module and is removed again, before the baseline.
  */
-async function warmUp(session: AdminSession, spec: Spec, target: Target, id: string, made: MeasuredTenant[], log: (line: string) => void) {
+async function warmUp(session: AdminSession, spec: Spec, target: Target, id: string, log: (line: string) => void) {
   const plan = Object.entries(spec.plans).sort(([, a], [, b]) => b.modules.length - a.modules.length)[0]?.[0];
   if (!plan) return;
   const [t] = await provisionMeasured(session, spec, [{ id, plan, channel: 'mobile' }]);
   if (!t) return;
-  made.push(t);
   await fillTenantModules(
     spec,
     target,
     t.meta.modules.map((module) => ({ tenant: t, module, from: 0, to: 20 })),
   );
   await removeTenant(session, t.tenant);
-  made.splice(made.indexOf(t), 1);
   log(`warm-up tenant ${id} (${plan}) wrote 20 keys per module and was removed`);
 }
 
@@ -271,7 +270,8 @@ const sum = (xs: Iterable<number>) => [...xs].reduce((a, b) => a + b, 0);
  *   each plan filled on to 100% (measured growth added to its plan's figure at `fill`).
  * - `bytes_per_key`: MEMORY USAGE means per data type (sampled), scaled so that keys × bytes add up to the
  *   measured growth of all data fills (so each includes its share of expires, slot index and quota zset).
- * Removes every tenant it made (keys, limits, meta, ACL users) at the end, on failure and on SIGINT/SIGTERM.
+ * Removes every tenant it made (keys, limits, meta, ACL users) at the end, on failure and on SIGINT/SIGTERM
+ * (withTemporaryTenants: by the run's id prefix).
  * Refuses a target it may not change; stops with an error if any key was evicted meanwhile.
  */
 export async function measureMemory(o: MemoryOptions): Promise<CapacityMemory> {
@@ -287,54 +287,33 @@ export async function measureMemory(o: MemoryOptions): Promise<CapacityMemory> {
       'pass --allow-destructive if it may be changed (every tenant it makes is removed afterwards)',
     );
 
-  const session = await openAdminSession(target);
-  const made: MeasuredTenant[] = [];
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    for (const t of made) {
-      try {
-        await removeTenant(session, t.tenant);
-      } catch (err) {
-        log(`could not remove tenant ${t.tenant}: ${errorMessage(err)} (\`cache-harness tenant remove ${t.tenant}\`)`);
-      }
+  // Every tenant of this run is named cap<run>-…: removed by that prefix at the end, whatever happened.
+  const run = randomBytes(3).toString('hex');
+  return withTemporaryTenants(target, `cap${run}-`, log, async () => {
+    const session = await openAdminSession(target);
+    try {
+      return await measure(session, o, run, fill, perPlan, log);
+    } finally {
+      await session.close();
     }
-    await session.close();
-  };
-  return withCleanupOnSignal(
-    {
-      run: cleanup,
-      emergency: () => {
-        if (!cleaned) log(`interrupted: tenants ${made.map((t) => t.tenant).join(', ')} may remain; remove them with \`tenant remove\``);
-      },
-    },
-    async () => {
-      try {
-        return await measure(session, o, fill, perPlan, made, log);
-      } finally {
-        await cleanup();
-      }
-    },
-    log,
-  );
+  });
 }
 
 async function measure(
   session: AdminSession,
   o: MemoryOptions,
+  run: string,
   fill: number,
   perPlan: number,
-  made: MeasuredTenant[],
   log: (line: string) => void,
 ): Promise<CapacityMemory> {
+  const made: MeasuredTenant[] = [];
   const { spec, target, signal } = o;
   const names = spec.topology.masters.map((m) => m.name);
   const plans = Object.keys(spec.plans);
   // Scripts loaded before the baseline: SCRIPT LOAD is idempotent, and the first one must not count as tenants' memory.
   await loadQuotaScripts(session.nodes.map((n) => n.client));
-  const run = randomBytes(3).toString('hex');
-  await warmUp(session, spec, target, `cap${run}-warmup`, made, log);
+  await warmUp(session, spec, target, `cap${run}-warmup`, log);
   const evicted0 = await evictedKeys(session);
   const base = await memoryByMaster(session, spec);
 

@@ -4,7 +4,7 @@ import { scanKeys } from '../cluster/scan.js';
 import type { Workload } from '../bench/workload.js';
 import type { TenantInput } from '../provision/input.js';
 import { SLOT_COUNT, type Spec } from '../spec/index.js';
-import { parseModule, parseTenantId, placeTenantModule, TENANT_KEY_ROOT, type ModuleName } from '../tenancy/index.js';
+import { parseModule, parseTenantId, placeTenantModule, QUOTA_KEY_SUFFIX, TENANT_KEY_ROOT, type ModuleName } from '../tenancy/index.js';
 import type { Placement } from './schema.js';
 
 /** Default fill level of a tenant-module (share of its plan's maxKeys), as the memory measurement uses. */
@@ -116,15 +116,20 @@ export function withLiveKeyShare(placement: Placement, liveCounts: Readonly<Reco
   };
 }
 
-/** Tenant data keys (`cliente:*`, never meta or quota keys) per master, by SCAN on each master (bounded by `deadline`). */
+/**
+ * Tenant data keys per master, by SCAN on each master (bounded by `deadline`): keys under `match` (default every
+ * tenant's, `cliente:*`), quota zsets (`…:__quota`) left out, as the computed shares count data keys only.
+ */
 export async function countLiveTenantKeys(
   masters: ReadonlyArray<{ name: string; client: Redis }>,
-  deadline = Date.now() + 60_000,
+  opts: { match?: string; deadline?: number } = {},
 ): Promise<Record<string, number>> {
+  const match = opts.match ?? `${TENANT_KEY_ROOT}:*`;
+  const deadline = opts.deadline ?? Date.now() + 60_000;
   const out: Record<string, number> = {};
   for (const m of masters) {
     let n = 0;
-    for await (const batch of scanKeys(m.client, { match: `${TENANT_KEY_ROOT}:*`, deadline })) n += batch.length;
+    for await (const batch of scanKeys(m.client, { match, deadline })) n += batch.filter((k) => !k.endsWith(`:${QUOTA_KEY_SUFFIX}`)).length;
     out[m.name] = n;
   }
   return out;

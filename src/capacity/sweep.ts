@@ -51,6 +51,8 @@ export interface SweepOptions {
   settle?: boolean;
   /** Run on a target the harness does not own (default: `target.destructive`, i.e. --allow-destructive). */
   allowDestructive?: boolean;
+  /** Generator worker threads (default 1): more when one thread cannot issue the rate (a step then says so). */
+  workers?: number;
 }
 
 /**
@@ -113,16 +115,20 @@ export async function runSweep(o: SweepOptions): Promise<Sweep> {
         rate: planned.rate,
         inflight: 1,
         connections: 1,
-        workers: 1,
+        workers: o.workers ?? 1,
         driver: 'resp',
         durationMs,
         warmupMs,
         maxOps: openLoopMaxOps(planned.rate, durationMs, warmupMs),
         drainTimeoutMs: 5000,
-        tables: [table],
+        // Every worker draws from the one table (its keys are written once and removed at the end).
+        tables: Array.from({ length: o.workers ?? 1 }, () => table),
         prefill,
         cleanup: false,
         settle: o.settle ?? true,
+        // Persistence is settled before each step, so a fork inside it comes from the step's own writes (save
+        // rules): production forks so under that load too. It counts in the step's latency, not as disturbance.
+        disturbance: { forks: Number.MAX_SAFE_INTEGER },
         log: (l) => log(`${scope}: ${l}`),
       });
       const step = sweepStep(planned.rate, r);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 // Only what every run needs is imported here; the HTTP edge (autocannon), the micro-benchmarks (tinybench)
 // and the comparisons load when asked for, so a plain run's generator stays small (its RSS is reported).
 import { DRIVERS, type DriverName } from '../bench/drivers/driver.js';
@@ -16,6 +16,7 @@ import { HarnessError } from '../errors.js';
 import type { BenchResult } from '../report/index.js';
 import { loadSpec } from '../spec/index.js';
 import { parseChannel } from '../tenancy/index.js';
+import { nonNegative, positiveInt, positiveNumber, share } from './options.js';
 import { progress } from './progress.js';
 
 export interface BenchCliOptions {
@@ -61,29 +62,6 @@ export interface BenchFile {
   benches: BenchResult[];
   micro?: MicroRow[];
 }
-
-const positiveInt =
-  (what: string) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
-    return n;
-  };
-const positiveNumber = (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError('must be a number > 0');
-  return n;
-};
-const share = (v: string): number => {
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
-  return n;
-};
-const nonNegative = (v: string): number => {
-  const n = Number(v);
-  if (!(n >= 0)) throw new InvalidArgumentError('must be a number >= 0');
-  return n;
-};
 
 /** `cache-harness bench`: one run (open or closed loop, or the HTTP edge), printed and optionally written as JSON. Exit 1 when an open-loop SLO fails. */
 export async function benchCommand(o: BenchCliOptions): Promise<void> {

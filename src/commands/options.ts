@@ -21,3 +21,27 @@ export const portBaseOption = (): Option =>
   new Option('--port-base <port>', 'first node port; nodes use base..base+5, bus ports +10000')
     .argParser(parsePortBase)
     .default(DEFAULT_PORT_BASE);
+
+/** Option parsers: a bad value is a usage error naming the option (exit 2). */
+export const positiveInt =
+  (what: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+    return n;
+  };
+export const positiveNumber = (v: string): number => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a number > 0');
+  return n;
+};
+export const share = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+};
+export const nonNegative = (v: string): number => {
+  const n = Number(v);
+  if (!(n >= 0)) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+};

@@ -3,6 +3,8 @@ import { formatSeconds, formatUs } from '../format/duration.js';
 import { rateLatencyChartPng } from './charts.js';
 import { escapeXml as esc } from './escape.js';
 import { classed, htmlTable } from './html-table.js';
+import { REPORT_CSS } from './html.js';
+import { PERF_CSS } from './perf-html.js';
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 2 : 1)} MiB`;
@@ -12,6 +14,20 @@ const rate = (x: number | null): string => (x === null ? '' : `${Math.round(x)}`
 /** Headroom in the report's status colours: below 0 (over the limit) failed, below 20% inconclusive, else passed. */
 const headroom = (x: number | null) =>
   x === null ? '' : classed(`${x.toFixed(1)}%`, x < 0 ? 'failed' : x < 20 ? 'inconclusive' : 'passed');
+
+/** A whole page for `capacity --reports DIR` (capacity.html): self-contained, the gate report's look. */
+export function renderCapacityPage(doc: CapacityDocument): string {
+  const p = doc.projection;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cache-harness capacity — ${p.max_tenants} tenants fit — ${esc(doc.started_at)}</title>
+<style>${REPORT_CSS}${PERF_CSS}header.capacity{background:#1d2330}</style></head>
+<body>
+<header class="capacity"><h1>Capacity: ${p.max_tenants} tenants fit</h1><p>first limit: ${esc(p.first_limit.resource)} on ${esc(p.first_limit.shard)} · cluster knee ${doc.knee ? `${rate(doc.knee.ops_per_s)} ops/s` : 'none'}</p></header>
+${renderCapacitySection(doc)}
+<footer>cache-harness capacity document v${doc.schema_version}</footer>
+</body></html>
+`;
+}
 
 /**
  * The HTML of the capacity document (issue 13): the latency-vs-offered-rate chart with the knee, every sweep's steps,
@@ -135,7 +151,11 @@ function memoryTables(doc: CapacityDocument): string {
   );
   const perKey = htmlTable(
     ['data type', 'bytes per key (used_memory)', 'MEMORY USAGE sample'],
-    Object.entries(m.bytes_per_key).map(([dt, b]) => [dt, Math.round(b), m.memory_usage_sample[dt] ?? '']),
+    Object.entries(m.bytes_per_key).map(([dt, b]) => [
+      dt,
+      Math.round(b),
+      optional(m.memory_usage_sample[dt], (x) => String(Math.round(x))),
+    ]),
   );
   const perMaster = htmlTable(
     ['master', 'used_memory growth', 'keys'],

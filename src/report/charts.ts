@@ -222,14 +222,16 @@ export interface RateStep {
   ok: boolean;
 }
 
-/** Latency (p50 / p99 / p99.9) against offered rate, failed steps drawn as crosses, the knee as a dashed vertical line. */
+/** Latency (p50 / p99 / p99.9) against offered rate (each rate's last measurement), failed steps drawn as crosses, the knee as a dashed vertical line. */
 export function rateLatencyChartPng(
   steps: readonly RateStep[],
   kneeOpsPerS: number | null,
   title: string,
   size: ChartSize = DEFAULT_SIZE,
 ): string {
-  const sorted = [...steps].sort((a, b) => a.offered_ops_per_s - b.offered_ops_per_s);
+  // One point per rate: a rate measured again (a confirmation, a retry) is judged by its last measurement, as the knee is.
+  const last = new Map(steps.map((s) => [s.offered_ops_per_s, s]));
+  const sorted = [...last.values()].sort((a, b) => a.offered_ops_per_s - b.offered_ops_per_s);
   const ms = (us: number) => Math.max(us, 1) / 1000;
   const series = [
     { p: 50, key: 'p50_us', color: '#888888' },

@@ -10,7 +10,7 @@ export function renderHtml(doc: ResultDocument): string {
   const title = `cache-harness ${doc.verdict.toUpperCase()} — ${doc.spec.name} — ${doc.run_id}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>${CSS}${PERF_CSS}</style></head>
+<style>${REPORT_CSS}${PERF_CSS}</style></head>
 <body>
 <header class="v-${doc.verdict}"><h1>${esc(doc.verdict.toUpperCase())}</h1>
 <p>spec <b>${esc(doc.spec.name)}</b> (${esc(doc.spec.path)}) · target <b>${esc(doc.target.backend)}</b>${doc.target.redis_version ? ` · Redis ${esc(doc.target.redis_version)}` : ''} · run ${esc(doc.run_id)} · exit code ${doc.exit_code}</p>
@@ -108,7 +108,8 @@ function table(rows: Array<Record<string, Scalar>>): string {
   )}</div>`;
 }
 
-const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}
+/** The report's own CSS; pages of other documents (capacity) share it. */
+export const REPORT_CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d2330}
 header{padding:16px 24px;color:#fff}header.v-pass{background:#1f7a3a}header.v-fail{background:#b3261e}header.v-error{background:#7a4b00}header.v-inconclusive{background:#5b3f9a}
 header h1{margin:0 0 4px}header p{margin:2px 0}
 section{padding:8px 24px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:12px 0 4px}

@@ -13,7 +13,8 @@ import {
   type SweepStep,
 } from '../../src/capacity/schema.js';
 import { generatePopulation } from '../../src/provision/population.js';
-import { renderCapacitySection } from '../../src/report/capacity-html.js';
+import { formatCapacity } from '../../src/commands/capacity.js';
+import { renderCapacityPage, renderCapacitySection } from '../../src/report/capacity-html.js';
 import { loadSpec } from '../../src/spec/index.js';
 
 const MiB = 1024 * 1024;
@@ -143,6 +144,23 @@ describe('capacity report section', () => {
     expect(html).toContain('&lt;&amp; &quot;quoted&quot;&gt;');
     expect(html).not.toContain('<& "quoted">');
     for (const a of doc.projection.assumptions.slice(2, 4)) expect(html).toContain(a);
+  });
+
+  it('the page of `capacity --reports` wraps the section with the answer in its title and header', () => {
+    const page = renderCapacityPage(doc);
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain(`<title>cache-harness capacity — ${doc.projection.max_tenants} tenants fit`);
+    expect(page).toContain('first limit: memory on redis-1 · cluster knee 20000 ops/s');
+    expect(page).toContain(renderCapacitySection(doc));
+  });
+
+  it('the terminal summary names the knees, bytes per tenant, every shard and the answer', () => {
+    const text = formatCapacity(doc);
+    expect(text).toMatch(/cluster\s+20000\s/);
+    expect(text).toContain('bytes per tenant at 50% fill: basic 0.5 MiB, pro 5.0 MiB, enterprise 16.0 MiB');
+    for (const m of masters) expect(text).toMatch(new RegExp(`^${m}\\s`, 'm'));
+    expect(text).toContain(`1000 tenants projected: ${doc.projection.max_tenants} fit; the first limit is memory on redis-1`);
+    expect(text).toContain('for 3000 tenants: 6 master(s)');
   });
 
   it('without charts: no image, and a document whose sweep found no knee says so', () => {
