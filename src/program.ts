@@ -40,6 +40,10 @@ const LAZY_VERBS: ReadonlyArray<{ names: readonly string[]; register: (program: 
     register: async (p) => (await import('./commands/bench.js')).registerBenchCommand(p, { spec: specOption, portBase: portBaseOption }),
   },
   {
+    names: ['usage'],
+    register: async (p) => (await import('./commands/usage.js')).registerUsageCommand(p, { spec: specOption, portBase: portBaseOption }),
+  },
+  {
     names: ['capacity'],
     register: async (p) =>
       (await import('./commands/capacity.js')).registerCapacityCommand(p, { spec: specOption, portBase: portBaseOption }),
