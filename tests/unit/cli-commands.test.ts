@@ -18,12 +18,13 @@ const VERBS = [
   'bench',
   'compare',
   'capacity',
+  'usage',
   'rolling-restart',
   'failover',
   'backup',
   'restore',
 ];
-const LAZY = ['tenant', 'provision', 'exporter', 'bench', 'compare', 'capacity', 'rolling-restart', 'backup', 'restore'];
+const LAZY = ['tenant', 'provision', 'exporter', 'bench', 'compare', 'capacity', 'usage', 'rolling-restart', 'backup', 'restore'];
 
 /** Every command of the program with its path from the root ([] for the root itself). */
 function walk(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: Command }> {
