@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './tests/support/slow-first-sequencer.js';
 
 // Test clusters live under their own home, so the global teardown stops only what tests started.
 process.env.CACHE_HARNESS_HOME ??= join(tmpdir(), `cache-harness-test-${process.pid}`);
@@ -10,6 +11,7 @@ process.env.CACHE_HARNESS_HOME ??= join(tmpdir(), `cache-harness-test-${process.
 export default defineConfig({
   test: {
     globalSetup: ['tests/support/global-teardown.ts'],
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       // Unit tests are pure: one module cache per thread for all files (isolate: false) takes the unit phase
       // from ~21 s to ~7 s here, nearly all of it imports.
