@@ -14,6 +14,8 @@ import {
   type JsonValue,
 } from '../tenancy/index.js';
 import { encodeCommand, RespScanner } from './resp.js';
+import { ClientMetrics } from '../client-metrics/client-metrics.js';
+import { TENANT_OP_NAMES, type TenantOp } from '../tenancy/tenant-op.js';
 import { benchJsonValue } from './values.js';
 
 export interface MicroRow {
@@ -28,7 +30,7 @@ export interface MicroRow {
 const BATCH = 200;
 
 /**
- * tinybench micro-benchmarks of the per-op code: key builder, placement, slot tags, codec, RESP scanner.
+ * tinybench micro-benchmarks of the per-op code: key builder, placement, slot tags, codec, client metrics, RESP scanner.
  * Each sample runs the function BATCH times, so timer resolution does not dominate; figures are per call.
  */
 export interface MicroOptions {
@@ -51,6 +53,19 @@ export async function runMicroBenchmarks(spec: Spec, opts: MicroOptions = {}): P
   const smallEnc = codec.encode(small);
   const largeEnc = codec.encode(large);
   const replies = Buffer.from('+OK\r\n$5\r\nhello\r\n$-1\r\n:12\r\n'.repeat(50));
+  // What TenantCache adds to each op by default: one observation, into a registry already holding the series of
+  // 500 tenant-modules × 2 channels × 5 ops (an application-sized registry is smaller).
+  const metrics = new ClientMetrics();
+  const ops: TenantOp[] = Array.from({ length: 5000 }, (_, i) => ({
+    op: TENANT_OP_NAMES[i % 5] ?? 'get',
+    tenant: `t${Math.floor(i / 10)}`,
+    module: 'crm',
+    plan: 'basic',
+    channel: i % 10 < 5 ? 'mobile' : 'web',
+    seconds: 0.0003 + (i % 7) * 0.001,
+    error: null,
+  }));
+  for (const op of ops) metrics.observe(op);
   let sink = 0;
   const scanner = new RespScanner(() => {
     sink++;
@@ -98,6 +113,10 @@ export async function runMicroBenchmarks(spec: Spec, opts: MicroOptions = {}): P
   });
   add('encodeCommand GET', () => {
     sink += encodeCommand(['GET', 'cliente:acme-42:crm:{a1}:users:k1']).length;
+  });
+  add('ClientMetrics.observe (5,000 series)', () => {
+    const op = ops[n++ % ops.length];
+    if (op) metrics.observe(op);
   });
   add('RespScanner.feed (200 replies)', () => {
     scanner.feed(replies);

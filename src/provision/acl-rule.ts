@@ -22,8 +22,11 @@ const DATA_COMMANDS = ['get', 'setex', 'del', 'unlink', 'exists', 'expire', 'pex
  * What ioredis Cluster needs to connect: cluster|slots, cluster|info (the Cluster's own ready check), readonly
  * for replica reads, ping. Not INFO (total keyspace, commandstats, config path): tenant clients turn off
  * ioredis's per-node ready check (`enableReadyCheck: false`), the only thing that sends it.
+ * And client|setname: TenantCache names each connection `<tenant>:<module>:<channel>`, so the server's CLIENT
+ * LIST tells whose it is and its channel. Only that subcommand: CLIENT LIST/INFO would show every tenant's
+ * connections, CLIENT KILL/PAUSE/NO-EVICT would reach beyond the tenant's own.
  */
-const CLUSTER_CLIENT_COMMANDS = ['cluster|slots', 'cluster|info', 'readonly', 'ping'];
+const CLUSTER_CLIENT_COMMANDS = ['cluster|slots', 'cluster|info', 'readonly', 'ping', 'client|setname'];
 
 /**
  * What a tenant may run on all its keys: the data commands, EVALSHA and what the quota scripts call besides

@@ -53,7 +53,16 @@ export {
   type Compression,
   type StoredForm,
 } from './codec.js';
-export { TenantCache, type TenantCacheOptions, type TenantCacheOp } from './tenant-cache.js';
+export { TenantCache, type TenantCacheOptions } from './tenant-cache.js';
+export {
+  TENANT_OP_NAMES,
+  TENANT_OP_ERRORS,
+  tenantOpError,
+  type TenantOp,
+  type TenantOpName,
+  type TenantOpError,
+  type TenantOpSink,
+} from './tenant-op.js';
 export { tenantScope } from './tenant-scope.js';
 export { plainSet, type WriteStrategy, type WriteScope, type PreparedWrite } from './write-path.js';
 export { mapRedisError } from './redis-errors.js';

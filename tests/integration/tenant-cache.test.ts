@@ -5,12 +5,15 @@ import { parseInfo } from '../../src/cluster/index.js';
 import { createTenant, openAdminSession, parsePlan, removeTenant, type AdminSession } from '../../src/provision/index.js';
 import { loadSpec, type Spec } from '../../src/spec/index.js';
 import {
+  buildKey,
   buildTenantMeta,
   CODEC_HEADER,
   InvalidKey,
   NotProvisioned,
+  parseModule,
   parseTenantId,
   PermissionDenied,
+  placeTenantModule,
   plainSet,
   QuotaExceeded,
   slotOf,
@@ -21,6 +24,8 @@ import {
   type WriteStrategy,
 } from '../../src/tenancy/index.js';
 import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { ClientMetrics, clientMetrics } from '../../src/client-metrics/index.js';
+import { startEdgeApi } from '../../src/bench/index.js';
 
 const SHORT_SPEC = fileURLToPath(new URL('../../fixtures/ttl-short.spec.yaml', import.meta.url));
 
@@ -231,6 +236,147 @@ describe("TenantCache against a real cluster, as the tenant's own ACL user", () 
       expect(await cache.get('users', 'tmp')).toBeUndefined();
     } finally {
       await cache.close();
+    }
+  });
+});
+
+/** `name` of every connection of an ACL user, on every node (CLIENT LIST lines are `k=v` fields; names hold no space). */
+async function connectionNames(user: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const n of session.nodes) {
+    for (const line of String(await n.client.call('CLIENT', 'LIST', 'TYPE', 'normal')).split('\n')) {
+      const fields = new Map(line.split(' ').map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+      if (fields.get('user') === user) names.push(fields.get('name') ?? '');
+    }
+  }
+  return names;
+}
+
+/** ACL LOG entries of one user on every node, as `reason object` (e.g. `command client|setname`). */
+async function aclDenials(user: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of session.nodes) {
+    for (const entry of (await n.client.call('ACL', 'LOG')) as unknown[][]) {
+      const f = new Map<string, string>();
+      for (let i = 0; i + 1 < entry.length; i += 2) f.set(String(entry[i]), String(entry[i + 1]));
+      if (f.get('username') === user) out.push(`${f.get('reason')} ${f.get('object')}`);
+    }
+  }
+  return out;
+}
+
+/** The count of a histogram series in prom-client's text format, 0 when absent. */
+function seriesCount(text: string, labels: string): number {
+  const m = new RegExp(`^cache_harness_client_op_duration_seconds_count\\{${labels}\\} (\\d+)$`, 'm').exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+describe('what the server and the application see of a TenantCache', () => {
+  it('names its connections <tenant>:<module>:<channel> (CLIENT SETNAME, granted by the rule); an older user gets the grant when provisioned again', async () => {
+    const { meta, password } = await provision('named', 'basic', 'web');
+    const user = meta.aclUser;
+    // The rule as written before the grant: CLIENT SETNAME refused (ioredis ignores the refusal, Redis logs it).
+    for (const n of session.nodes) {
+      await n.client.call('ACL', 'SETUSER', user, '-client|setname');
+      await n.client.call('ACL', 'LOG', 'RESET');
+    }
+    const old = await TenantCache.open(options(meta, 'crm', password));
+    try {
+      await old.set('users', 'u', 1);
+      const names = await connectionNames(user);
+      expect(names.length).toBeGreaterThan(0);
+      expect(new Set(names)).toEqual(new Set(['']));
+      expect(await aclDenials(user)).toContain('command client|setname');
+    } finally {
+      await old.close();
+    }
+
+    const again = await createTenant(session, c.spec, { id: 'named', plan: 'basic' });
+    expect(again.status).toBe('exists');
+    if (again.status === 'exists') expect(again.aclRuleUpdatedOn.sort()).toEqual(session.nodes.map((n) => n.address).sort());
+    for (const n of session.nodes) await n.client.call('ACL', 'LOG', 'RESET');
+    const cache = await TenantCache.open(options(meta, 'crm', password));
+    try {
+      expect(await cache.get('users', 'u')).toBe(1);
+      const names = await connectionNames(user);
+      expect(names.length).toBeGreaterThan(0);
+      expect(new Set(names)).toEqual(new Set(['named:crm:web']));
+      expect(await aclDenials(user)).toEqual([]);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('reports every op to the client metrics: the process default, another registry, or none; failures by reason', async () => {
+    const { meta, password } = await provision('metered', 'basic', 'mobile');
+    const labels = (op: string) => `client_id="metered",module="crm",plan="basic",channel="mobile",op="${op}"`;
+    const mine = new ClientMetrics();
+    const defaultBefore = seriesCount(await clientMetrics().metrics(), labels('get'));
+    const cache = await TenantCache.open(options(meta, 'crm', password, { metrics: mine }));
+    try {
+      await cache.set('users', 'a', 1);
+      await cache.get('users', 'a');
+      await cache.get('users', 'missing');
+      await cache.mget('users', ['a', 'b']);
+    } finally {
+      await cache.close();
+    }
+    const text = await mine.metrics();
+    expect([seriesCount(text, labels('set')), seriesCount(text, labels('get')), seriesCount(text, labels('mget'))]).toEqual([1, 2, 1]);
+    expect(text).not.toContain('cache_harness_client_op_errors_total{');
+
+    // A real refusal (NOPERM on another tenant's keys), counted by reason.
+    const forged = {
+      ...buildTenantMeta(c.spec, parseTenantId('other'), parsePlan(c.spec, 'basic'), 'mobile', new Date()),
+      aclUser: meta.aclUser,
+    };
+    const denied = await TenantCache.open(options(forged, 'crm', password, { metrics: mine }));
+    try {
+      await expect(denied.get('users', 'x')).rejects.toBeInstanceOf(PermissionDenied);
+    } finally {
+      await denied.close();
+    }
+    expect(await mine.metrics()).toContain(
+      'cache_harness_client_op_errors_total{client_id="other",module="crm",plan="basic",channel="mobile",op="get",error="PermissionDenied"} 1',
+    );
+
+    // By default: the process's clientMetrics(); with metrics: null, nowhere.
+    const byDefault = await TenantCache.open(options(meta, 'crm', password));
+    const silent = await TenantCache.open(options(meta, 'crm', password, { metrics: null }));
+    try {
+      await byDefault.get('users', 'a');
+      await silent.get('users', 'a');
+    } finally {
+      await byDefault.close();
+      await silent.close();
+    }
+    expect(seriesCount(await clientMetrics().metrics(), labels('get'))).toBe(defaultBefore + 1);
+    expect(seriesCount(await mine.metrics(), labels('get'))).toBe(2);
+  });
+
+  it('the HTTP edge API reports its ops (raw backend) and serves them on GET /metrics', async () => {
+    const metrics = new ClientMetrics();
+    const api = await startEdgeApi({
+      spec: c.spec,
+      backend: { kind: 'raw', cluster: admin },
+      host: '127.0.0.1',
+      port: 0,
+      planOf: () => 'pro',
+      metrics,
+    });
+    try {
+      const url = `${api.url}/v1/tenants/edge1/crm/users/k1`;
+      expect((await fetch(url, { method: 'PUT', body: 'v', headers: { 'x-client-channel': 'web' } })).status).toBe(204);
+      expect((await fetch(url, { headers: { 'x-client-channel': 'web' } })).status).toBe(200);
+      const res = await fetch(`${api.url}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      for (const op of ['set', 'get'])
+        expect(seriesCount(text, `client_id="edge1",module="crm",plan="pro",channel="web",op="${op}"`)).toBe(1);
+    } finally {
+      await api.close();
+      const [tenant, module] = [parseTenantId('edge1'), parseModule(c.spec, 'crm')];
+      await admin.del(buildKey(c.spec, tenant, module, placeTenantModule(c.spec, tenant, module), 'users', 'k1'));
     }
   });
 });

@@ -11,6 +11,7 @@ describe('micro-benchmarks (tinybench)', () => {
     for (const r of rows) expect(table, r.task).toContain(r.task);
     expect(rows.map((r) => r.task)).toContain('buildDataKey (pre-parsed ids)');
     expect(rows.map((r) => r.task)).toContain('codec.encode 8 KB JSON (brotli)');
+    expect(rows.map((r) => r.task)).toContain('ClientMetrics.observe (5,000 series)');
     for (const r of rows) {
       expect(r.samples, r.task).toBeGreaterThan(0);
       expect(r.mean_ns, r.task).toBeGreaterThan(0);

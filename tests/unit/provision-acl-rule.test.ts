@@ -27,7 +27,7 @@ describe('ACL rule builder', () => {
       `ACL SETUSER tenant-acme reset on #${hash} ~cliente:acme:* %R~tenant-limits:acme:* resetchannels -@all ` +
         '+get +setex +del +unlink +exists +expire +pexpire +ttl +pttl +mget +evalsha ' +
         '+time +hmget +pexpiretime ' +
-        '+cluster|slots +cluster|info +readonly +ping ' +
+        '+cluster|slots +cluster|info +readonly +ping +client|setname ' +
         `(~${crm} ~${whatsapp} +zrange +zscore +zcount +zadd +zrem)`,
     );
   });
@@ -83,6 +83,7 @@ describe('ACL rule builder', () => {
     }
     expect(grants.some((g) => g.startsWith('+@'))).toBe(false); // no category grants
     expect(grants.filter((g) => g.startsWith('+cluster|'))).toEqual(['+cluster|slots', '+cluster|info']);
+    expect(grants.filter((g) => g.startsWith('+client|'))).toEqual(['+client|setname']);
     expect(grants).toEqual(TENANT_COMMANDS.map((c) => `+${c}`));
   });
 

@@ -16,6 +16,8 @@ const OPEN_BATCH = 16;
 /**
  * The application's path: one TenantCache per (tenant, module, channel) the op table uses, each connected
  * as the tenant's own ACL user; values are JSON documents through the codec. Needs provisioned tenants.
+ * Every op is reported to this thread's client metrics (TenantCache's default), as in an application, so the
+ * measured rate includes that cost.
  */
 export async function createTenantCacheDriver(ctx: DriverContext): Promise<Driver> {
   const { table } = ctx;

@@ -24,6 +24,8 @@ import type { TenantCredentials } from '../drivers/index.js';
 import { latencyHistogram, type Histogram } from '../histograms.js';
 import { memo } from '../prng.js';
 import { errorMessage } from '../../errors.js';
+import { clientMetrics, metricsHandler, type ClientMetrics } from '../../client-metrics/index.js';
+import { tenantOpError, type TenantOpError, type TenantOpName } from '../../tenancy/tenant-op.js';
 
 /** `raw`: the harness's admin ioredis Cluster with tenancy keys; `tenant-cache`: TenantCache as each tenant's ACL user. */
 export type EdgeBackend = { kind: 'raw'; cluster: Cluster } | { kind: 'tenant-cache'; tenants: TenantCredentials[]; target: Target };
@@ -37,6 +39,11 @@ export interface EdgeApiOptions {
   /** Plan of a tenant, for the histogram groups ('-' when unknown). */
   planOf?: (tenant: string) => string;
   maxBodyBytes?: number;
+  /**
+   * The client metrics every GET/PUT is reported to (through TenantCache, or by the API itself on the raw
+   * backend) and that `GET /metrics` serves. Default: the process's `clientMetrics()`; null: none, and no route.
+   */
+  metrics?: ClientMetrics | null;
 }
 
 export interface EdgeCell {
@@ -80,6 +87,22 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
   const creds =
     o.backend.kind === 'tenant-cache' ? new Map(o.backend.tenants.map((t) => [t.tenant, t])) : new Map<string, TenantCredentials>();
   const planOf = o.planOf ?? (() => '-');
+  const metrics = o.metrics === undefined ? clientMetrics() : o.metrics;
+  const serveMetrics = metrics === null ? null : metricsHandler(metrics);
+  /** The raw backend's Redis call, reported like TenantCache reports its own. */
+  const rawOp = async <T>(op: TenantOpName, tenant: string, module: string, channel: Channel, call: () => Promise<T>): Promise<T> => {
+    if (metrics === null) return call();
+    const t0 = performance.now();
+    let error: TenantOpError | null = null;
+    try {
+      return await call();
+    } catch (err) {
+      error = tenantOpError(err);
+      throw err;
+    } finally {
+      metrics.observe({ op, tenant, module, plan: planOf(tenant), channel, seconds: (performance.now() - t0) / 1000, error });
+    }
+  };
 
   const cacheFor = (tenant: string, module: string, channel: Channel): Promise<TenantCache> => {
     const id = `${tenant}|${module}|${channel}`;
@@ -96,6 +119,7 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
         aclUser: cred.aclUser,
         password: cred.password,
         meta: cred.meta,
+        metrics,
       });
       caches.set(id, c);
       c.catch(() => caches.delete(id));
@@ -104,8 +128,12 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, started: number): Promise<void> => {
+    if (serveMetrics !== null && req.url === '/metrics') {
+      serveMetrics(req, res);
+      return;
+    }
     const m = ROUTE.exec(req.url ?? '');
-    if (!m) throw new HttpError(404, 'no such route; use /v1/tenants/:id/:module/:type/:key');
+    if (!m) throw new HttpError(404, `no such route; use /v1/tenants/:id/:module/:type/:key${serveMetrics === null ? '' : ' or /metrics'}`);
     if (req.method !== 'GET' && req.method !== 'PUT') throw new HttpError(405, 'GET or PUT');
     const [, rawTenant = '', rawModule = '', rawType = '', rawKey = ''] = m;
     const tenant = parseTenantId(decodeURIComponent(rawTenant));
@@ -127,12 +155,14 @@ export async function startEdgeApi(o: EdgeApiOptions): Promise<EdgeApi> {
       const placement = memo(placements, pid, () => placeTenantModule(o.spec, tenant, module));
       const key = buildKey(o.spec, tenant, module, placement, dataType, userKey);
       if (op === 'get') {
-        const v = await o.backend.cluster.getBuffer(key);
+        const cluster = o.backend.cluster;
+        const v = await rawOp('get', tenant, module, channel, () => cluster.getBuffer(key));
         if (v === null) throw new HttpError(404, 'not found');
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': v.length }).end(v);
       } else {
         const body = await readBody(req, maxBody);
-        await o.backend.cluster.set(key, body, 'EX', ttlSeconds(o.spec, module, dataType, channel));
+        const cluster = o.backend.cluster;
+        await rawOp('set', tenant, module, channel, () => cluster.set(key, body, 'EX', ttlSeconds(o.spec, module, dataType, channel)));
         res.writeHead(204).end();
       }
       return;
