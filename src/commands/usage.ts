@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { resolveTarget } from '../cluster/index.js';
 import { HarnessError } from '../errors.js';
-import { renderTable } from '../format/index.js';
+import { formatBytes as mib, renderTable } from '../format/index.js';
 import { clientOpsPerTenant } from '../metrics/client-ops.js';
 import { readLiveCluster } from '../metrics/live-read.js';
 import { accountUsage } from '../metrics/usage.js';
@@ -24,8 +24,6 @@ export interface UsageCliOptions {
   clientMetrics?: string[];
   opsWindow: number;
 }
-
-const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 
 /** Register `usage` on the CLI (src/program.ts). */
 export function registerUsageCommand(program: Command, common: { spec: () => Option; portBase: () => Option }): Command {

@@ -1,10 +1,10 @@
 import type { UsageReport, UsageTenantRow } from '../metrics/usage-report.js';
+import { formatBytes } from '../format/index.js';
 import { escapeXml as esc } from './escape.js';
 import { REPORT_CSS } from './html.js';
 import { classed, htmlTable } from './html-table.js';
 
-const MiB = 1024 * 1024;
-const mib = (b: number | null): string => (b === null ? '' : `${(b / MiB).toFixed(b < 10 * MiB ? 2 : 1)} MiB`);
+const mib = (b: number | null): string => (b === null ? '' : formatBytes(b));
 /** A share of a limit in the report's colours: at or over the limit failed, from 80% (the alerts' ratio) inconclusive. */
 const usedPct = (x: number | null) =>
   x === null ? '' : classed(`${x.toFixed(1)}%`, x >= 100 ? 'failed' : x >= 80 ? 'inconclusive' : 'passed');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSeconds, formatUs, renderTable } from '../../src/format/index.js';
+import { formatBytes, formatSeconds, formatUs, renderTable } from '../../src/format/index.js';
 
 describe('formatUs', () => {
   it('whole µs below 1 ms, then 3 significant digits in ms', () => {
@@ -31,5 +31,19 @@ describe('renderTable', () => {
     expect(renderTable(rows, { align: ['left', 'right', 'left'] }).split('\n')[0]).toBe('name     ops  note');
     expect(renderTable([['a', 'bb'], ['ccc']], { align: 'left', indent: '  ' })).toBe('  a    bb\n  ccc');
     expect(renderTable([])).toBe('');
+  });
+});
+
+describe('formatBytes', () => {
+  it('picks the largest binary unit that keeps the figure at least 1', () => {
+    expect([0, 512, 1023, 1024, 3500, 10 * 1024 * 1024 + 1, 150 * 1024 ** 3].map(formatBytes)).toEqual([
+      '0 B',
+      '512 B',
+      '1023 B',
+      '1.00 KiB',
+      '3.42 KiB',
+      '10.0 MiB',
+      '150 GiB',
+    ]);
   });
 });
