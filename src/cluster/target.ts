@@ -10,7 +10,7 @@ import { checkedPassword, PASSWORD_ENV } from './password.js';
 
 /** What the suites run against; handed to them as JSON in CACHE_HARNESS_TARGET. */
 export const targetSchema = z.object({
-  backend: z.enum(['local', 'external', 'compose']),
+  backend: z.enum(['local', 'external', 'compose', 'containers']),
   seeds: z.array(z.object({ host: z.string(), port: z.number().int() })).min(1),
   username: z.string().optional(),
   password: z.string().optional(),
