@@ -108,17 +108,17 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   // Set once `up` starts spawning, so a signal during start-up still stops the nodes already running.
   let localRunDir: string | undefined;
   let containers: OwnedContainers | undefined;
+  let containersRemoved = false;
   const cleanups: Array<() => Promise<void>> = [];
 
   const teardown = async () => {
     stopSuites();
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => rec.errors.push(`cleanup: ${describeError(err)}`));
-    if (containers) {
-      const owned = containers;
+    if (containers && !containersRemoved) {
+      containersRemoved = true;
       const td = Date.now();
-      opts.log(`removing ${owned.what}`);
-      await owned.down().catch((err: unknown) => rec.errors.push(`cleanup: ${describeError(err)}`));
-      containers = undefined; // after: a signal during `down` still finds them for the synchronous pass
+      opts.log(`removing ${containers.what}`);
+      await containers.down().catch((err: unknown) => rec.errors.push(`cleanup: ${describeError(err)}`));
       rec.timings.down = Date.now() - td;
     }
     if (!localRunDir) return;
@@ -131,6 +131,7 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   };
   const emergency = () => {
     if (localRunDir) killLocalClusterSync(localRunDir);
+    // Also after a graceful removal: a container a start still in flight created since then goes too.
     containers?.downSync();
   };
 

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +48,8 @@ export interface ComposeCluster {
   dir: string;
   file: string;
   env: NodeJS.ProcessEnv;
+  /** compose commands still running: `down` stops them first, so an `up` cut short by Ctrl-C creates nothing after it. */
+  inflight: Set<ChildProcess>;
 }
 
 export interface ComposeUpOptions {
@@ -83,6 +85,7 @@ export async function upCompose(spec: Spec, opts: ComposeUpOptions): Promise<Tar
     file,
     // The password reaches compose (and the containers' environment) this way, never on a command line.
     env: { ...process.env, REDIS_PASSWORD: opts.password, [REDIS_IMAGE_ENV]: image },
+    inflight: new Set(),
   };
   opts.onStarting(cluster);
   opts.log(
@@ -102,11 +105,14 @@ export async function upCompose(spec: Spec, opts: ComposeUpOptions): Promise<Tar
     await Promise.all(nodes.map((n) => closeNode(n.client)));
   }
   opts.log('compose cluster: cluster_state:ok on every node, every replica in sync');
+  const containers: Record<string, string> = {};
+  for (const n of layout) containers[n.name] = (await compose(cluster, ['ps', '-q', n.name], 30_000)).trim();
   return {
     backend: 'compose',
     seeds: layout.map((n) => ({ host: spec.topology.host, port: n.port })),
     password: opts.password,
     nodeNames: Object.fromEntries(layout.map((n) => [String(n.port), n.name])),
+    containers,
     destructive: true,
   };
 }
@@ -127,6 +133,7 @@ async function exitedService(cluster: ComposeCluster, service: string): Promise<
 
 /** Stop the project and drop its volumes and the rendered file. */
 export async function downCompose(cluster: ComposeCluster): Promise<void> {
+  for (const child of cluster.inflight) child.kill('SIGTERM');
   try {
     await compose(cluster, ['down', '-v', '--remove-orphans', '--timeout', '5'], 120_000);
   } finally {
@@ -149,16 +156,19 @@ function composeArgs(cluster: ComposeCluster, args: readonly string[]): string[]
 }
 
 async function compose(cluster: ComposeCluster, args: readonly string[], timeoutMs: number): Promise<string> {
+  const pending = run(cluster.tool.bin, [...cluster.tool.pre, ...composeArgs(cluster, args)], {
+    env: cluster.env,
+    timeout: timeoutMs,
+    maxBuffer: 16 << 20,
+  });
+  cluster.inflight.add(pending.child);
   try {
-    const { stdout } = await run(cluster.tool.bin, [...cluster.tool.pre, ...composeArgs(cluster, args)], {
-      env: cluster.env,
-      timeout: timeoutMs,
-      maxBuffer: 16 << 20,
-    });
-    return stdout;
+    return (await pending).stdout;
   } catch (err) {
     throw new HarnessError(
       `${cluster.tool.bin} ${[...cluster.tool.pre, args[0]].join(' ')} (project ${cluster.project}) failed: ${redact(commandFailure(err), [String(cluster.env.REDIS_PASSWORD)])}`,
     );
+  } finally {
+    cluster.inflight.delete(pending.child);
   }
 }

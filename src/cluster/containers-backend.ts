@@ -85,6 +85,7 @@ export async function upContainers(spec: Spec, opts: ContainersUpOptions): Promi
     seeds: layout.map((n) => ({ host, port: n.port })),
     password: opts.password,
     nodeNames: Object.fromEntries(layout.map((n) => [String(n.port), n.name])),
+    containers: Object.fromEntries(owned.names),
     destructive: true,
   };
 }

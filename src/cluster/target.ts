@@ -16,6 +16,8 @@ export const targetSchema = z.object({
   password: z.string().optional(),
   /** Spec node name per port, where the harness started the nodes itself. */
   nodeNames: z.record(z.string(), z.string()).optional(),
+  /** Container id or name per spec node name, where the harness started the nodes as containers (their faults: docker). */
+  containers: z.record(z.string(), z.string()).optional(),
   /** Suites that change the cluster (stop nodes, migrate slots) run only when true. */
   destructive: z.boolean(),
   runDir: z.string().optional(),
