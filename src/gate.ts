@@ -5,6 +5,7 @@ import {
   assertDockerEngine,
   discoverNodes,
   downCompose,
+  downComposeSync,
   hostPort,
   killLocalClusterSync,
   upCompose,
@@ -16,6 +17,7 @@ import {
   type Target,
 } from './cluster/index.js';
 import { resolvePassword } from './cluster/password.js';
+import { downContainers, downContainersSync, upContainers } from './cluster/containers-backend.js';
 import { perfSettings } from './bench/settings.js';
 import { compareDocuments, MIN_SECONDS, type ComparedDocument } from './compare/index.js';
 import { comparisonVerdict } from './compare/disturbed.js';
@@ -52,8 +54,8 @@ export interface GateOptions {
   portBase: number;
   /** An external cluster instead of the embedded local one. */
   target?: Target;
-  /** `compose`: docker-compose.cluster.yml instead of local processes (needs a Docker engine). */
-  backend?: 'local' | 'compose';
+  /** `compose` (a rendered compose file) or `containers` (testcontainers) instead of local processes: need a Docker engine. */
+  backend?: GateBackend;
   reportsDir?: string;
   keepRunDir?: boolean;
   /** Run only these GATE_SUITES (the others are reported as skipped); default: all. */
@@ -61,6 +63,15 @@ export interface GateOptions {
   /** `--baseline`: a run (read and checked before anything starts) the perf benches are compared with. */
   baseline?: ComparedDocument;
   log: (line: string) => void;
+}
+
+export type GateBackend = 'local' | 'compose' | 'containers';
+
+/** A container cluster of this run: taken down by the teardown, or synchronously on 'exit' if that did not finish. */
+interface OwnedContainers {
+  what: string;
+  down: () => Promise<void>;
+  downSync: () => void;
 }
 
 export interface GateOutcome {
@@ -96,11 +107,20 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   };
   // Set once `up` starts spawning, so a signal during start-up still stops the nodes already running.
   let localRunDir: string | undefined;
+  let containers: OwnedContainers | undefined;
+  let containersRemoved = false;
   const cleanups: Array<() => Promise<void>> = [];
 
   const teardown = async () => {
     stopSuites();
     for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => rec.errors.push(`cleanup: ${describeError(err)}`));
+    if (containers && !containersRemoved) {
+      containersRemoved = true;
+      const td = Date.now();
+      opts.log(`removing ${containers.what}`);
+      await containers.down().catch((err: unknown) => rec.errors.push(`cleanup: ${describeError(err)}`));
+      rec.timings.down = Date.now() - td;
+    }
     if (!localRunDir) return;
     const runDir = localRunDir;
     localRunDir = undefined;
@@ -111,6 +131,8 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
   };
   const emergency = () => {
     if (localRunDir) killLocalClusterSync(localRunDir);
+    // Also after a graceful removal: a container a start still in flight created since then goes too.
+    containers?.downSync();
   };
 
   await withCleanupOnSignal(
@@ -121,8 +143,10 @@ export async function runGate(opts: GateOptions): Promise<GateOutcome> {
         rec.specName = spec.name;
         const target =
           rec.target ??
-          (opts.backend === 'compose'
-            ? await startCompose(spec, opts, cleanups)
+          (opts.backend === 'compose' || opts.backend === 'containers'
+            ? await startContainers(opts.backend, spec, opts, rec, (owned) => {
+                containers = owned;
+              })
             : await startLocal(spec, opts, rec, (dir) => {
                 localRunDir = dir;
               }));
@@ -209,10 +233,34 @@ async function startLocal(spec: Spec, opts: GateOptions, rec: RunRecord, onSpawn
   return targetFromLocal(local);
 }
 
-async function startCompose(spec: Spec, opts: GateOptions, cleanups: Array<() => Promise<void>>): Promise<Target> {
-  await assertDockerEngine(); // fails in about a second when no engine answers
-  cleanups.push(downCompose);
-  return upCompose(spec, resolvePassword(), opts.log);
+async function startContainers(
+  backend: 'compose' | 'containers',
+  spec: Spec,
+  opts: GateOptions,
+  rec: RunRecord,
+  own: (owned: OwnedContainers) => void,
+): Promise<Target> {
+  await assertDockerEngine(`--backend ${backend}`); // fails in about a second when no engine answers
+  const password = resolvePassword();
+  const tu = Date.now();
+  const up = { portBase: opts.portBase, password, log: opts.log };
+  const target =
+    backend === 'compose'
+      ? await upCompose(spec, {
+          ...up,
+          onStarting: (c) => own({ what: `compose project ${c.project}`, down: () => downCompose(c), downSync: () => downComposeSync(c) }),
+        })
+      : await upContainers(spec, {
+          ...up,
+          onStarting: (c) =>
+            own({
+              what: `containers ${[...c.names.values()].join(', ')}`,
+              down: () => downContainers(c),
+              downSync: () => downContainersSync(c),
+            }),
+        });
+  rec.timings.up = Date.now() - tu;
+  return target;
 }
 
 /**
@@ -239,13 +287,14 @@ async function provisionGateTenants(
   }
   const dir = target.runDir ?? mkdtempSync(join(tmpdir(), 'cache-harness-tenants-'));
   const file = join(dir, 'gate-tenants.json');
+  if (!target.runDir) cleanups.push(() => Promise.resolve(rmSync(dir, { recursive: true, force: true })));
   writeCredentialsFile(file, report.created);
-  if (target.backend !== 'local') {
+  // A cluster the harness started is removed whole; someone else's keeps only what it had.
+  if (target.backend === 'external') {
     cleanups.push(async () => {
       await withAdminSession(target, async (s) => {
         for (const t of report.created) await removeTenant(s, t.tenant);
       });
-      rmSync(dir, { recursive: true, force: true });
     });
   }
   return file;

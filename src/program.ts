@@ -48,6 +48,7 @@ const LAZY_VERBS: ReadonlyArray<{ names: readonly string[]; register: (program: 
     register: async (p) =>
       (await import('./commands/capacity.js')).registerCapacityCommand(p, { spec: specOption, portBase: portBaseOption }),
   },
+  { names: ['image'], register: async (p) => (await import('./commands/image.js')).registerImageCommand(p) },
   { names: ['compare'], register: async (p) => (await import('./commands/compare.js')).registerCompareCommand(p, { spec: specOption }) },
   { names: ['rolling-restart'], register: async (p) => (await import('./commands/rolling-restart.js')).registerRollingRestartCommand(p) },
   {
@@ -103,9 +104,9 @@ export async function buildProgram(opts: ProgramOptions = {}): Promise<Command> 
     .addOption(
       new Option(
         '--backend <kind>',
-        'how to start the cluster when no --target: local processes, or docker-compose.cluster.yml (needs a Docker engine; ports 7001-7006)',
+        "how to start the cluster when no --target: local redis-server processes; the spec's compose file (docker compose v2 or docker-compose v1); or one container per node (testcontainers). compose and containers need a Docker engine and a local image: `cache-harness image build`, then CACHE_HARNESS_REDIS_IMAGE=<tag> (else the spec's topology.image); nothing is pulled",
       )
-        .choices(['local', 'compose'])
+        .choices(['local', 'compose', 'containers'])
         .default('local'),
     )
     .option('--reports <dir>', 'where reports/<run-id>/ goes (default: ./reports in the project)')
@@ -145,6 +146,15 @@ export async function buildProgram(opts: ProgramOptions = {}): Promise<Command> 
     .action(async (files: string[], o: { json?: boolean; container: boolean }) =>
       (await import('./commands/lint.js')).lintCommand(files, o),
     );
+
+  program
+    .command('lint-compose')
+    .description(
+      "lint docker compose files of Redis nodes: a data volume shared by several nodes, config paths the container lacks, restart loops on a config Redis cannot start with, and each node config's own problems (requirepass without masterauth...)",
+    )
+    .argument('<files...>', 'compose files')
+    .option('--json', 'print JSON')
+    .action(async (files: string[], o: { json?: boolean }) => (await import('./commands/lint-compose.js')).lintComposeCommand(files, o));
 
   program
     .command('render-conf')

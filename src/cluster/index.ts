@@ -52,7 +52,11 @@ export {
 export { PASSWORD_ENV, resolvePassword } from './password.js';
 export { renderCompose } from './compose.js';
 export { withCleanupOnSignal, type Cleanup } from './signals.js';
-export { assertDockerEngine, upCompose, downCompose } from './docker-backend.js';
+export { upCompose, downCompose, downComposeSync, detectComposeTool, type ComposeCluster } from './compose-backend.js';
+export { assertDockerEngine, assertImagePresent, dockerEngineAnswers, redisImage, REDIS_IMAGE_ENV, HARNESS_LABEL } from './docker-cli.js';
+export { buildRedisImage, defaultImageTag } from './redis-image.js';
+export { containerNodeControl } from './container-control.js';
+export { nodeControlFor } from './fault-control.js';
 export { connectClusterClient, type ClusterClientOptions } from './cluster-client.js';
 export { redisServersUnder, stopRedisServersUnder } from './orphans.js';
 export { manualFailover, type ClusterEndpoint, type ManualFailoverOptions } from './manual-failover.js';

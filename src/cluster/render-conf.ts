@@ -2,9 +2,10 @@ import type { DirectiveValue, NodeLayout, Spec } from '../spec/index.js';
 
 /**
  * Where the config will run. `local`: a redis-server process of ours, with a run dir.
- * `container`: the compose file's nodes (data in /data, log to stdout, password from the environment).
+ * `container`: a container's node (data in /data, log to stdout); the password is `${REDIS_PASSWORD}` for
+ * compose to fill in from the environment, or written in when given (the file is copied into the container).
  */
-export type ConfFlavor = { kind: 'local'; dir: string; password: string } | { kind: 'container' };
+export type ConfFlavor = { kind: 'local'; dir: string; password: string } | { kind: 'container'; password?: string };
 
 /** The in-container paths the compose file mounts. */
 export const CONTAINER_DATA_DIR = '/data';
@@ -12,7 +13,7 @@ export const CONTAINER_DATA_DIR = '/data';
 /** Render one node's redis.conf from the spec. Valid for Redis 7: no inline comments, listpack names. */
 export function renderRedisConf(spec: Spec, node: NodeLayout, flavor: ConfFlavor): string {
   const dir = flavor.kind === 'local' ? flavor.dir : CONTAINER_DATA_DIR;
-  const password = flavor.kind === 'local' ? flavor.password : '${REDIS_PASSWORD}';
+  const password = flavor.password === undefined ? '${REDIS_PASSWORD}' : quoteIfNeeded(flavor.password);
   const lines: string[] = [
     `# redis.conf rendered by cache-harness from spec "${spec.name}" for ${node.name} (${node.role}${node.replicaOf ? ` of ${node.replicaOf}` : ''})`,
     '# Redis has no inline comments: a comment must be on its own line.',
@@ -28,8 +29,8 @@ export function renderRedisConf(spec: Spec, node: NodeLayout, flavor: ConfFlavor
   if (spec.security.requirePassword) {
     lines.push(
       '# requirepass AND masterauth: without masterauth replicas never sync (NOAUTH) and failover is refused',
-      `requirepass ${flavor.kind === 'local' ? quoteIfNeeded(password) : password}`,
-      `masterauth ${flavor.kind === 'local' ? quoteIfNeeded(password) : password}`,
+      `requirepass ${password}`,
+      `masterauth ${password}`,
       '# ACL users (tenants) persist per node with ACL SAVE; users.acl is written before start',
       `aclfile ${dir}/users.acl`,
     );

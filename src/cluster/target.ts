@@ -10,12 +10,14 @@ import { checkedPassword, PASSWORD_ENV } from './password.js';
 
 /** What the suites run against; handed to them as JSON in CACHE_HARNESS_TARGET. */
 export const targetSchema = z.object({
-  backend: z.enum(['local', 'external', 'compose']),
+  backend: z.enum(['local', 'external', 'compose', 'containers']),
   seeds: z.array(z.object({ host: z.string(), port: z.number().int() })).min(1),
   username: z.string().optional(),
   password: z.string().optional(),
   /** Spec node name per port, where the harness started the nodes itself. */
   nodeNames: z.record(z.string(), z.string()).optional(),
+  /** Container id or name per spec node name, where the harness started the nodes as containers (their faults: docker). */
+  containers: z.record(z.string(), z.string()).optional(),
   /** Suites that change the cluster (stop nodes, migrate slots) run only when true. */
   destructive: z.boolean(),
   runDir: z.string().optional(),

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { hostPort, parseTargetUrl } from '../cluster/index.js';
 import { readComparedDocument } from '../compare/documents.js';
-import { assertGateBaseline, assertGateSuites, runGate } from '../gate.js';
+import { assertGateBaseline, assertGateSuites, runGate, type GateBackend } from '../gate.js';
 import { loadSpec } from '../spec/index.js';
 import type { ResultDocument } from '../report/index.js';
 import { progress } from './progress.js';
@@ -13,7 +13,7 @@ export interface GateCommandOptions {
   allowDestructive?: boolean;
   reports?: string;
   keepRunDir?: boolean;
-  backend: 'local' | 'compose';
+  backend: GateBackend;
   /** Comma-separated gate suites to run (the others are reported as skipped). */
   suites?: string;
   /** A result.json (or `bench --json` file) the perf benches are compared with. */
@@ -33,8 +33,10 @@ export async function gateCommand(o: GateCommandOptions): Promise<void> {
     target
       ? `gate against external cluster ${target.seeds.map(hostPort).join(', ')}`
       : o.backend === 'compose'
-        ? 'gate on docker-compose.cluster.yml'
-        : `gate on the embedded local cluster, port base ${o.portBase}`,
+        ? `gate on a docker compose cluster (the spec's compose file), port base ${o.portBase}`
+        : o.backend === 'containers'
+          ? `gate on one container per node (testcontainers), port base ${o.portBase}`
+          : `gate on the embedded local cluster, port base ${o.portBase}`,
   );
   const { doc, paths } = await runGate({
     specPath: resolve(o.spec),

@@ -7,7 +7,6 @@ import {
   manualFailover,
   parseClusterNodes,
   parseInfo,
-  readState,
   resumeAllPaused,
   targetCredentials,
   waitRejoined,
@@ -101,9 +100,11 @@ interface LiveNode {
 
 const SYNC_OFFSET_SLACK = 1024 * 1024;
 
-/** Names of the local run's nodes by port. */
-function namesByPort(runDir: string): Map<number, string> {
-  return new Map(readState(runDir).nodes.map((n) => [n.port, n.name]));
+/** Spec node names by port, as the harness that started the cluster recorded them (local processes or containers). */
+function namesByPort(target: Target): Map<number, string> {
+  if (!target.nodeNames)
+    throw new HarnessError('the failover measurement needs a cluster the harness started (its node names): not --target');
+  return new Map(Object.entries(target.nodeNames).map(([port, name]) => [Number(port), name]));
 }
 
 async function withNode<T>(host: string, port: number, password: string | undefined, fn: (c: Redis) => Promise<T>): Promise<T> {
@@ -172,6 +173,7 @@ async function clusterSettled(host: string, nodes: readonly LiveNode[], password
 /** Bring a faulted node back if this process left it down or paused (Ctrl-C, an error mid-run). */
 export async function restoreNode(control: NodeControl, name: string): Promise<void> {
   resumeAllPaused();
+  await control.resume(name); // a paused container is not resumed by the line above (it is not our process)
   const n = control.node(name);
   if (!isOurRedis(n.pid, n.port)) await control.start(name);
 }
@@ -195,18 +197,14 @@ function ackedSummary(log: AckedWriteLog | null, check: AckedWriteCheck | null):
  */
 export async function runFailover(target: Target, control: NodeControl, spec: Spec, opts: FailoverOptions): Promise<FailoverResult> {
   const log = opts.log ?? (() => undefined);
-  const runDir = target.runDir;
-  if (runDir === undefined) throw new HarnessError('the failover measurement needs a local cluster started by the harness (its run dir)');
-  const host = readState(runDir).host;
+  const host = target.seeds[0]?.host ?? spec.topology.host;
   const { password } = targetCredentials(target);
-  const ports = namesByPort(runDir);
+  const ports = namesByPort(target);
   const nameOf = (port: number) => ports.get(port);
   const nodeName = opts.node ?? spec.topology.masters[0]?.name;
   if (nodeName === undefined) throw new HarnessError('the spec has no master');
   const faulted = control.node(nodeName);
-  const others: LiveNode[] = readState(runDir)
-    .nodes.filter((n) => n.name !== nodeName)
-    .map((n) => ({ name: n.name, port: n.port }));
+  const others: LiveNode[] = [...ports].filter(([, name]) => name !== nodeName).map(([port, name]) => ({ name, port }));
   const all: LiveNode[] = [...others, { name: nodeName, port: faulted.port }];
   const notes: string[] = [];
 

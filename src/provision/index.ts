@@ -27,5 +27,5 @@ export {
   type PendingCredentialsFile,
 } from './credentials.js';
 export { connectAsTenant } from './tenant-client.js';
-export { restartLocalNode, type Restarted } from './restart-node.js';
+export { restartLocalNode, restartNode, type Restarted } from './restart-node.js';
 export { sampleKeys, writeSampleKeys, type SampleKey } from './sample-keys.js';

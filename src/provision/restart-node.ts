@@ -1,4 +1,4 @@
-import { closeNode, connectNode, localNodeControl, readState, waitRejoined } from '../cluster/index.js';
+import { closeNode, connectNode, localNodeControl, readState, waitRejoined, type NodeControl } from '../cluster/index.js';
 import { loadQuotaScripts } from '../tenancy/index.js';
 
 export interface Restarted {
@@ -23,12 +23,23 @@ export async function restartLocalNode(
   timeoutMs = 30_000,
   role?: 'master' | 'replica',
 ): Promise<Restarted> {
-  const control = localNodeControl(runDir, adminPassword);
+  return restartNode(localNodeControl(runDir, adminPassword), readState(runDir).host, name, adminPassword, timeoutMs, role);
+}
+
+/** The same through any backend's fault verbs (local processes, or containers: docker stop and start). */
+export async function restartNode(
+  control: NodeControl,
+  host: string,
+  name: string,
+  adminPassword: string,
+  timeoutMs = 30_000,
+  role?: 'master' | 'replica',
+): Promise<Restarted> {
   const before = control.node(name);
   const t0 = performance.now();
   await control.stop(name);
   const newPid = await control.start(name, timeoutMs);
-  const addr = { host: readState(runDir).host, port: before.port };
+  const addr = { host, port: before.port };
   await waitRejoined(addr, adminPassword, role ?? before.role, timeoutMs);
   // Tenants call the quota scripts with EVALSHA.
   const admin = await connectNode(addr, { password: adminPassword });

@@ -127,6 +127,14 @@ export const specSchema = z.strictObject({
   description: z.string().optional(),
   topology: z.strictObject({
     host: z.string().min(1),
+    /**
+     * The image the container backends (compose, containers) run, unless CACHE_HARNESS_REDIS_IMAGE names
+     * another. Never pulled by the harness: `cache-harness image build` makes one from this host's Redis.
+     */
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._/:@-]*$/, 'an image reference: lower-case name[:tag], e.g. redis:7.2-alpine')
+      .default('redis:7.2-alpine'),
     masters: z.array(master).min(1),
     replicas: z.array(replica),
   }),

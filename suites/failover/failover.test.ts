@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localNodeControl, type NodeControl } from '../../src/cluster/index.js';
+import { nodeControlFor, type NodeControl } from '../../src/cluster/index.js';
 import { failoverViolations, restoreNode, runFailover, type FailoverResult, type FaultKind } from '../../src/faults/failover.js';
 import { openSuiteContext, type SuiteContext } from '../support/context.js';
 import { recordFinding } from '../support/findings.js';
@@ -22,13 +22,12 @@ let faulted: string | undefined;
 type Task = Parameters<typeof recordFinding>[0];
 type TestCtx = Parameters<typeof skipByPolicy>[0] & { task: Task };
 
-const NOT_OURS = 'kills and pauses a node process: needs a local cluster the harness started (not --target or compose)';
+const NOT_OURS = 'kills and pauses a node: needs a cluster the harness started (local processes or containers), not --target';
 const DESTRUCTIVE = 'kills a master: needs a destructive target';
 
 beforeAll(async () => {
   ctx = await openSuiteContext();
-  const { runDir, password } = ctx.target;
-  if (ctx.target.backend === 'local' && runDir !== undefined) control = localNodeControl(runDir, password ?? '');
+  control = nodeControlFor(ctx.target, ctx.spec) ?? undefined;
 }, 30_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeNode, connectNode, countKeys, parseClusterNodes, rangesContain, readState } from '../../src/cluster/index.js';
+import { closeNode, connectNode, countKeys, nodeControlFor, parseClusterNodes, rangesContain } from '../../src/cluster/index.js';
 import {
   connectAsTenant,
   createTenant,
@@ -10,7 +10,7 @@ import {
   InvalidTenantInput,
   openAdminSession,
   removeTenant,
-  restartLocalNode,
+  restartNode,
   sampleKeys,
   tenantKeysMatch,
   usersOn,
@@ -321,25 +321,26 @@ describe('tenant isolation (enforced by per-node ACL users)', () => {
       recordFinding(task, { severity: 'warning', title: 'skipped: restarting a node changes the cluster; run with --allow-destructive' });
       skipByPolicy(tctx, 'restarts a node: needs a destructive target (--allow-destructive)');
     }
-    if (ctx.target.backend !== 'local' || !ctx.target.runDir || !ctx.target.password) {
+    const control = nodeControlFor(ctx.target, ctx.spec);
+    if (!control || !ctx.target.password) {
       recordFinding(task, {
         severity: 'warning',
-        title: `skipped: the harness can restart nodes only on the local backend (this is ${ctx.target.backend})`,
+        title: `skipped: the harness can restart nodes only of a cluster it started (this is ${ctx.target.backend})`,
       });
-      skipByPolicy(tctx, 'restarting a node needs process control: local backend only');
+      skipByPolicy(tctx, 'restarting a node needs control of its process or container: not --target');
     }
-    const runDir = ctx.target.runDir ?? '';
     // The replica of the master that owns A's first key: after the restart A must authenticate there and read it (READONLY).
     const ak = A.keys[0]?.key ?? '';
     const topo = parseClusterNodes(String(await admin.nodes[0]?.client.call('CLUSTER', 'NODES')));
     const owner = topo.find((n) => n.role === 'master' && rangesContain(n.slots, slotOf(ak)));
     const replica = topo.find((n) => n.masterId === owner?.id) ?? topo.find((n) => n.role === 'replica') ?? topo[0];
-    const node = readState(runDir).nodes.find((n) => n.port === replica?.port);
-    if (!node) throw new Error(`no local node on port ${replica?.port}`);
+    const name = ctx.target.nodeNames?.[String(replica?.port)];
+    if (!control || name === undefined || replica === undefined) throw new Error(`no node of ours on port ${replica?.port}`);
+    const node = control.node(name);
     const adminOn = admin.nodes.find((n) => n.info.port === node.port);
     const usersBefore = adminOn ? [...(await usersOn(adminOn))].sort() : [];
 
-    const r = await restartLocalNode(runDir, node.name, ctx.target.password ?? '');
+    const r = await restartNode(control, ctx.target.seeds[0]?.host ?? ctx.spec.topology.host, node.name, ctx.target.password ?? '');
     // The admin connections to the restarted node are gone: reopen the session.
     await admin.close();
     admin = await openAdminSession(ctx.target);

@@ -9,6 +9,8 @@ const VERBS = [
   'down',
   'gate',
   'lint-config',
+  'lint-compose',
+  'image',
   'render-conf',
   'compose',
   'report',
@@ -24,7 +26,7 @@ const VERBS = [
   'backup',
   'restore',
 ];
-const LAZY = ['tenant', 'provision', 'exporter', 'bench', 'compare', 'capacity', 'usage', 'rolling-restart', 'backup', 'restore'];
+const LAZY = ['tenant', 'provision', 'exporter', 'bench', 'compare', 'capacity', 'usage', 'rolling-restart', 'backup', 'restore', 'image'];
 
 /** Every command of the program with its path from the root ([] for the root itself). */
 function walk(cmd: Command, path: string[] = []): Array<{ path: string[]; cmd: Command }> {

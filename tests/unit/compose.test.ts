@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { renderCompose } from '../../src/cluster/compose.js';
+import { composeConf, renderCompose } from '../../src/cluster/compose.js';
 import { renderRedisConf } from '../../src/cluster/render-conf.js';
 import { clusterLayout, loadSpec } from '../../src/spec/index.js';
 
@@ -9,17 +9,15 @@ interface Service {
   image: string;
   network_mode?: string;
   volumes?: string[];
-  configs?: Array<{ source: string; target: string }>;
+  labels?: Record<string, string>;
   command: string[];
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, unknown>;
 }
 interface Compose {
-  name: string;
   services: Record<string, Service>;
-  configs: Record<string, { content: string }>;
-  volumes: Record<string, unknown>;
+  volumes: Record<string, { labels?: Record<string, string> }>;
 }
 
 const spec = loadSpec();
@@ -34,9 +32,20 @@ describe('docker-compose.cluster.yml', () => {
     expect(committed).toBe(renderCompose(spec, 7001));
   });
 
-  it('has the six spec nodes and cluster-init', () => {
+  it('has the six spec nodes and cluster-init, and nothing docker-compose v1 rejects (top-level name, configs.content)', () => {
     expect(Object.keys(compose.services).sort()).toEqual([...nodeNames, 'cluster-init'].sort());
-    expect(compose.name).toBe('kryonix-cluster');
+    expect(Object.keys(compose).sort()).toEqual(['services', 'volumes']);
+  });
+
+  it("runs the image named by CACHE_HARNESS_REDIS_IMAGE, else the spec's", () => {
+    for (const s of Object.values(compose.services)) expect(s.image).toBe(`\${CACHE_HARNESS_REDIS_IMAGE:-${spec.topology.image}}`);
+    const other = renderCompose({ ...spec, topology: { ...spec.topology, image: 'registry.example/redis:7.0' } }, 7001);
+    expect(other).toContain('image: ${CACHE_HARNESS_REDIS_IMAGE:-registry.example/redis:7.0}');
+  });
+
+  it("labels every service and volume as the harness's", () => {
+    for (const s of Object.values(compose.services)) expect(s.labels).toEqual({ 'io.cache-harness.owner': 'compose' });
+    for (const v of Object.values(compose.volumes)) expect(v.labels).toEqual({ 'io.cache-harness.owner': 'compose' });
   });
 
   it('gives each node its own volume: no two services share one', () => {
@@ -47,12 +56,22 @@ describe('docker-compose.cluster.yml', () => {
     expect(Object.keys(compose.volumes).sort()).toEqual(nodeNames.map((n) => `${n}-data`).sort());
   });
 
-  it("mounts each node's config, equal to the container rendering of that node", () => {
+  it('hands each node its config in REDIS_CONF, the container rendering of that node, written to /data before start', () => {
     for (const node of layout) {
       const svc = compose.services[node.name];
-      expect(svc?.configs).toEqual([{ source: `${node.name}-conf`, target: '/usr/local/etc/redis/redis.conf' }]);
-      expect(compose.configs[`${node.name}-conf`]?.content).toBe(renderRedisConf(spec, node, { kind: 'container' }));
+      expect(svc?.environment?.REDIS_CONF).toBe(renderRedisConf(spec, node, { kind: 'container' }));
+      expect(svc?.command.at(-1)).toMatch(/printf '%s' "\$\$REDIS_CONF" > \/data\/redis\.conf;.*exec redis-server \/data\/redis\.conf$/);
     }
+  });
+
+  it('escapes every $ of a config for compose except the password reference', () => {
+    const node = layout[0];
+    if (!node) throw new Error('no node');
+    // `$` is a real value here: keyspace events of string commands.
+    const withDollar = { ...spec, redis: { ...spec.redis, 'notify-keyspace-events': 'K$' } };
+    const conf = composeConf(withDollar, node);
+    expect(conf).toContain('notify-keyspace-events K$$\n');
+    expect(conf).toContain('requirepass ${REDIS_PASSWORD}\n');
   });
 
   it('uses host networking so nodes announce 127.0.0.1:<port>', () => {
