@@ -23,7 +23,7 @@ import { accountUsage, type AccountingOptions, type UsageSnapshot } from './usag
 /** The exporter binds loopback only, whatever the caller asks. */
 export const EXPORTER_HOST = '127.0.0.1';
 export const DEFAULT_INTERVAL_SECONDS = 15;
-export const DEFAULT_ACCOUNTING_INTERVAL_SECONDS = 60;
+export const DEFAULT_ACCOUNTING_INTERVAL_SECONDS = 120;
 
 export interface ExporterOptions {
   port: number;

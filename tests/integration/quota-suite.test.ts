@@ -112,7 +112,7 @@ describe('suites/quota against a live local cluster', () => {
     }
     expect(result.code, result.stderr.slice(-2000)).toBe(0);
     expect(doc.numFailedTests).toBe(0);
-    expect(doc.numPassedTests).toBe(6);
+    expect(doc.numPassedTests).toBe(7);
     const findings = checks.flatMap((a) => a.meta?.findings ?? []);
     expect(findings.some((f) => f.severity === 'warning' && f.title === "seed's plan-blind quota rule misses basic and pro")).toBe(true);
     expect(seen, 'the suite ran a Prometheus under its own temp dir').toBe(true);
