@@ -178,8 +178,8 @@ describe('exporter', () => {
       expect(all, `${id} connections`).toBeGreaterThan(0);
       const mobile = rows.find((r) => r.channel === 'mobile')?.n ?? 0;
       expect(sample(t, `redis_client_mobile_ratio{client_id="${id}"}`), `${id} mobile ratio`).toBeCloseTo((100 * mobile) / all, 6);
-      // a connection names the channel it was opened with, or none (counted unknown): never the other one
-      expect(rows.map((r) => r.channel)).not.toContain(id === 'expmob' ? 'web' : 'mobile');
+      // TenantCache names every connection with the channel it was opened with (CLIENT SETNAME, granted by the ACL)
+      expect(rows.map((r) => r.channel)).toEqual([id === 'expmob' ? 'mobile' : 'web']);
     }
     expect(t).not.toContain('redis_client_mobile_ratio{client_id="expbasic"}'); // no connection, no ratio
     // Per-node signals, one series per node of the cluster.
