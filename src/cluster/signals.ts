@@ -17,13 +17,20 @@ export async function withCleanupOnSignal<T>(
   fn: () => Promise<T>,
   log: (line: string) => void = () => undefined,
 ): Promise<T> {
+  let cleaning = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    const code = sig === 'SIGINT' ? 130 : 143;
+    // A second signal: exit now; the 'exit' handler still runs the synchronous cleanup.
+    if (cleaning) process.exit(code);
+    cleaning = true;
     log(`${sig} received: cleaning up`);
-    void cleanup.run().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    void cleanup.run().finally(() => process.exit(code));
   };
   const onExit = () => cleanup.emergency();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // `on`, not `once`: signal-exit (under testcontainers' lock files) re-raises a signal when only its own
+  // listeners are left, which would kill the process before the cleanup has run.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   process.once('exit', onExit);
   try {
     return await fn();

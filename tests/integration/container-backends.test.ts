@@ -34,17 +34,16 @@ function leftovers(base: number): string[] {
   ];
 }
 
+/** Whether the node answers PING within a second (a paused node accepts the TCP connection, then answers nothing). */
 async function answersPing(port: number, password: string): Promise<boolean> {
-  const c = await connectNode({ host: '127.0.0.1', port }, { password }, 500).catch(() => null);
-  if (c === null) return false;
-  const ok = await Promise.race([
-    c.ping().then(
-      () => true,
-      () => false,
-    ),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 700)),
-  ]);
-  c.disconnect();
+  let client: Awaited<ReturnType<typeof connectNode>> | undefined;
+  const attempt = connectNode({ host: '127.0.0.1', port }, { password }, 500).then(async (c) => {
+    client = c;
+    await c.ping();
+    return true;
+  });
+  const ok = await Promise.race([attempt.catch(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+  client?.disconnect();
   return ok;
 }
 
