@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const SLOW_FIRST: Readonly<Record<string, number>> = {
   'persistence-suite.test.ts': 64,
+  'container-backends.test.ts': 42,
   'bench.test.ts': 60,
   'gate-slo.test.ts': 54,
   'blast-radius-suite.test.ts': 50,
