@@ -70,25 +70,7 @@ describe.skipIf(!ENGINE)(`container backends on a local image (skipped when ${WH
   });
 
   it('gate --backend compose: Ctrl-C while suites run → exit 130, nothing of the project left', async () => {
-    const base = await testPortBase(63);
-    let sent = false;
-    const r = await runCli(
-      ['gate', '--backend', 'compose', '--port-base', String(base), '--suites', 'config,isolation', '--reports', tmp()],
-      {
-        env: env(),
-        timeoutMs: 110_000,
-        timeoutSignal: 'SIGTERM',
-        onStderr: (text, pid) => {
-          if (!sent && text.includes('running suites:')) {
-            sent = true;
-            process.kill(pid, 'SIGINT');
-          }
-        },
-      },
-    );
-    expect(sent, r.stderr).toBe(true);
-    expect(r.code, r.stderr).toBe(130);
-    expect(leftovers(base)).toEqual([]);
+    await ctrlCLeavesNothing('compose', await testPortBase(63), env());
   });
 
   describe('containers backend (testcontainers)', () => {
@@ -138,25 +120,26 @@ describe.skipIf(!ENGINE)(`container backends on a local image (skipped when ${WH
     }, 110_000);
 
     it('gate --backend containers: Ctrl-C while suites run → exit 130, nothing left', async () => {
-      const b = await testPortBase(67);
-      let sent = false;
-      const r = await runCli(
-        ['gate', '--backend', 'containers', '--port-base', String(b), '--suites', 'config,isolation', '--reports', tmp()],
-        {
-          env: env(),
-          timeoutMs: 110_000,
-          timeoutSignal: 'SIGTERM',
-          onStderr: (text, pid) => {
-            if (!sent && text.includes('running suites:')) {
-              sent = true;
-              process.kill(pid, 'SIGINT');
-            }
-          },
-        },
-      );
-      expect(sent, r.stderr).toBe(true);
-      expect(r.code, r.stderr).toBe(130);
-      expect(leftovers(b)).toEqual([]);
+      await ctrlCLeavesNothing('containers', await testPortBase(67), env());
     });
   });
 });
+
+/** `gate --backend <backend>` interrupted by SIGINT once its suites run: exit 130 and no container or volume of that port base left. */
+async function ctrlCLeavesNothing(backend: 'compose' | 'containers', base: number, env: NodeJS.ProcessEnv): Promise<void> {
+  let sent = false;
+  const r = await runCli(['gate', '--backend', backend, '--port-base', String(base), '--suites', 'config,isolation', '--reports', tmp()], {
+    env,
+    timeoutMs: 110_000,
+    timeoutSignal: 'SIGTERM',
+    onStderr: (text, pid) => {
+      if (!sent && text.includes('running suites:')) {
+        sent = true;
+        process.kill(pid, 'SIGINT');
+      }
+    },
+  });
+  expect(sent, r.stderr).toBe(true);
+  expect(r.code, r.stderr).toBe(130);
+  expect(leftovers(base)).toEqual([]);
+}
