@@ -1,7 +1,7 @@
 import { withCleanupOnSignal, type Target } from '../cluster/index.js';
 import { errorMessage } from '../errors.js';
 import { listTenants, removeTenant, withAdminSession } from '../provision/index.js';
-import { aclUserName, parseTenantId } from '../tenancy/index.js';
+import { tenantOfAclUser } from '../tenancy/index.js';
 
 /**
  * Run `fn`, which provisions tenants whose ids all start with `prefix` (run-unique, e.g. `cap3fa9c1-`); afterwards
@@ -24,11 +24,9 @@ export async function withTemporaryTenants<T>(
     try {
       await withAdminSession(target, async (s) => {
         const ids = new Set<string>((await listTenants(s)).tenants.map((t) => t.tenant).filter((id) => id.startsWith(prefix)));
-        const userPrefix = aclUserName(parseTenantId(prefix));
-        const stem = userPrefix.slice(0, userPrefix.length - prefix.length); // the part before the id: `tenant-`
         for (const n of s.nodes) {
           const users = (await n.client.call('ACL', 'USERS')) as string[];
-          for (const u of users) if (u.startsWith(userPrefix)) ids.add(u.slice(stem.length));
+          for (const id of users.map(tenantOfAclUser)) if (id?.startsWith(prefix)) ids.add(id);
         }
         for (const id of ids) {
           try {
