@@ -458,14 +458,20 @@ describe('quota: per tenant-module maxKeys, enforced and alerted relative to the
           async () =>
             (
               await mobTraffic.during(30_000, async () => {
-                const selected = mine(
-                  await until(
-                    'the mobile-ratio rule to select the web-only tenant',
-                    () => p.query(exprs.TenantMobileRatioLow),
-                    (r) => mine(r).includes(made.web),
-                    20_000,
-                  ),
+                await until(
+                  'the mobile-ratio rule to select the web-only tenant',
+                  () => p.query(exprs.TenantMobileRatioLow),
+                  (r) => mine(r).includes(made.web),
+                  20_000,
                 );
+                // The mobile tenant's traffic starts second: its series may come one live read later.
+                await until(
+                  "the mobile tenant's ratio series",
+                  () => p.query(`redis_client_mobile_ratio{client_id="${made.mobile}"}`),
+                  (r) => r.length > 0,
+                  20_000,
+                );
+                const selected = mine(await p.query(exprs.TenantMobileRatioLow));
                 await until(
                   'TenantMobileRatioLow to go pending',
                   () => p.query('ALERTS{alertname="TenantMobileRatioLow"}'),
